@@ -1,0 +1,309 @@
+//! The wire formats of the Bulk API 1.0: parsers for what Salesforce sends and writers for
+//! what the client sends.
+//!
+//! - `control`: control documents (`jobInfo`, `batchInfo`, `error`, the job request) as
+//!   private wire structs that keep every value as text; one conversion (trim, empty = absent,
+//!   counters parsed, `Unknown(..)` for new enum values) serves XML and JSON alike.
+//! - `xml`, `json` and `csv` hold the format-specific parsing and writing.
+//! - `records` validates a [`RecordSet`] and groups dotted relationship fields.
+//! - `zip` checks the layout of a binary-attachment batch.
+//!
+//! Every function here is pure and panic-free on any input: errors are lowercase `String`
+//! details (what was expected, what came) that the protocol layer wraps into
+//! [`crate::Error`].
+
+mod control;
+mod csv;
+#[cfg(test)]
+mod fixture_tests;
+mod json;
+mod records;
+mod xml;
+mod zip;
+
+use crate::model::{
+    BatchInfo, BatchResults, JobInfo, JobRequest, JobStateChange, RecordFormat, RecordSet,
+};
+
+/// The Bulk API 1.0 XML namespace (default namespace of every XML document).
+pub const NS: &str = "http://www.force.com/2009/06/asyncapi/dataload";
+
+/// The XML Schema instance namespace (`xsi:nil`).
+pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// The largest control document (jobInfo, batchInfo, batchInfoList, error) parsed.
+pub const MAX_DOC_BYTES: usize = 8 * 1024 * 1024;
+
+/// The largest batch-result body parsed (10,000 ingest results with long error texts).
+pub const MAX_RESULTS_BYTES: usize = 32 * 1024 * 1024;
+
+/// Format of a control document (jobInfo, batchInfo, batchInfoList, error, result lists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocFormat {
+    /// XML in the [`NS`] namespace.
+    Xml,
+    /// JSON.
+    Json,
+}
+
+/// What a `Content-Type` value says about a body, ignoring parameters and case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MediaKind {
+    Xml,
+    Json,
+    Csv,
+    Other,
+}
+
+fn media_kind(content_type: Option<&str>) -> MediaKind {
+    let Some(value) = content_type else {
+        return MediaKind::Other;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence.ends_with("/json") || essence.ends_with("+json") {
+        MediaKind::Json
+    } else if essence.ends_with("/xml") || essence.ends_with("+xml") {
+        MediaKind::Xml
+    } else if essence.ends_with("/csv") {
+        MediaKind::Csv
+    } else {
+        MediaKind::Other
+    }
+}
+
+/// The first byte that is not a UTF-8 BOM or ASCII whitespace.
+fn first_significant_byte(body: &[u8]) -> Option<u8> {
+    strip_bom(body)
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace())
+}
+
+fn strip_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
+}
+
+/// Checks the size, drops a leading BOM and requires UTF-8.
+fn body_text<'a>(body: &'a [u8], limit: usize, what: &str) -> Result<&'a str, String> {
+    if body.len() > limit {
+        return Err(format!(
+            "expected a {what} of at most {limit} bytes, found {} bytes",
+            body.len()
+        ));
+    }
+    std::str::from_utf8(strip_bom(body)).map_err(|e| format!("expected a utf-8 {what}, found {e}"))
+}
+
+/// By media type (`application/json` → Json, `*/xml` → Xml, ignoring parameters and case);
+/// when absent or other, sniff the first non-whitespace byte (`{`/`[` → Json, else Xml).
+pub fn detect_format(content_type: Option<&str>, body: &[u8]) -> DocFormat {
+    match media_kind(content_type) {
+        MediaKind::Json => DocFormat::Json,
+        MediaKind::Xml => DocFormat::Xml,
+        MediaKind::Csv | MediaKind::Other => match first_significant_byte(body) {
+            Some(b'{' | b'[') => DocFormat::Json,
+            _ => DocFormat::Xml,
+        },
+    }
+}
+
+/// Reads a `jobInfo` (create, get, close and abort replies). The job must have an `id`.
+pub fn parse_job_info(body: &[u8], fmt: DocFormat) -> Result<JobInfo, String> {
+    let text = body_text(body, MAX_DOC_BYTES, "jobInfo document")?;
+    match fmt {
+        DocFormat::Xml => xml::parse_job_info(text),
+        DocFormat::Json => json::parse_job_info(text),
+    }
+}
+
+/// Reads a `batchInfo` (add-batch and get-batch replies). The batch must have an `id`.
+pub fn parse_batch_info(body: &[u8], fmt: DocFormat) -> Result<BatchInfo, String> {
+    let text = body_text(body, MAX_DOC_BYTES, "batchInfo document")?;
+    match fmt {
+        DocFormat::Xml => xml::parse_batch_info(text),
+        DocFormat::Json => json::parse_batch_info(text),
+    }
+}
+
+/// `<batchInfoList>` with 0, 1 or many `<batchInfo>`; JSON `{"batchInfo":[…]}`, also a single
+/// object instead of an array, also `{}`/missing key/`null` = empty, also a bare array.
+pub fn parse_batch_list(body: &[u8], fmt: DocFormat) -> Result<Vec<BatchInfo>, String> {
+    let text = body_text(body, MAX_DOC_BYTES, "batchInfoList document")?;
+    match fmt {
+        DocFormat::Xml => xml::parse_batch_list(text),
+        DocFormat::Json => json::parse_batch_list(text),
+    }
+}
+
+/// `<error>` / `{"exceptionCode","exceptionMessage"}` → `Some((code, message))`; anything
+/// else (another document, no or empty `exceptionCode`, malformed, too large) → `None`.
+/// A missing message reads as the empty string.
+pub fn parse_error(body: &[u8], fmt: DocFormat) -> Option<(String, String)> {
+    let text = body_text(body, MAX_DOC_BYTES, "error document").ok()?;
+    match fmt {
+        DocFormat::Xml => xml::parse_error(text),
+        DocFormat::Json => json::parse_error(text),
+    }
+}
+
+/// Results of `GET …/batch/{id}/result`.
+///
+/// - Ingest results: CSV (`"Id","Success","Created","Error"`, columns found by name; error
+///   text `STATUS_CODE:message:field1,field2 --`, several errors in a row allowed), XML
+///   `<results>` (a failed row may have no, an empty or an `xsi:nil` id), JSON array of objects.
+/// - Query result ids: XML `<result-list>` (0, 1 or many `<result>`), JSON array of strings.
+///
+/// The media type decides first (`*/csv` → CSV, `*/json` → JSON, `*/xml` → XML); without one
+/// the first byte does (`<` → XML, `{`/`[` → JSON, else CSV). Then the content decides between
+/// ingest and query: the XML root element, or the first item of the JSON array.
+///
+/// An empty JSON array, an empty `<results/>` and an empty CSV body are `Ingest(vec![])`; an
+/// empty `<result-list/>` is `Query(vec![])`. (A JSON `[]` carries no hint; both readings mean
+/// "nothing", and the caller knows the job's operation if it needs to tell them apart.)
+pub fn parse_batch_results(
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<BatchResults, String> {
+    let text = body_text(body, MAX_RESULTS_BYTES, "batch result body")?;
+    let kind = match media_kind(content_type) {
+        MediaKind::Other => match first_significant_byte(body) {
+            Some(b'<') => MediaKind::Xml,
+            Some(b'{' | b'[') => MediaKind::Json,
+            _ => MediaKind::Csv,
+        },
+        known => known,
+    };
+    match kind {
+        MediaKind::Json => json::parse_batch_results(text),
+        MediaKind::Xml => xml::parse_batch_results(text),
+        MediaKind::Csv | MediaKind::Other => csv::parse_results(text).map(BatchResults::Ingest),
+    }
+}
+
+/// Create-job body: only the writable fields, in schema order (operation, object,
+/// externalIdFieldName, concurrencyMode, contentType, assignmentRuleId), absent ones omitted.
+///
+/// XML: declaration + `<jobInfo xmlns=NS>`; JSON: an object with the same keys. An empty
+/// `external_id_field_name` or `assignment_rule_id` counts as absent. Refuses an empty
+/// operation, an object that is not an API name, `upsert` without `externalIdFieldName` and
+/// `externalIdFieldName` with another operation.
+pub fn write_job_request(req: &JobRequest, fmt: DocFormat) -> Result<Vec<u8>, String> {
+    let wire = control::JobRequestWire::new(req, fmt == DocFormat::Xml)?;
+    match fmt {
+        DocFormat::Xml => xml::write_document("jobInfo", &wire),
+        DocFormat::Json => {
+            serde_json::to_vec(&wire).map_err(|e| format!("cannot write job json: {e}"))
+        }
+    }
+}
+
+/// `<jobInfo xmlns=NS><state>Closed</state></jobInfo>` (with declaration) / `{"state":"Closed"}`.
+pub fn write_state_change(state: JobStateChange, fmt: DocFormat) -> Vec<u8> {
+    let wire = control::StateChangeWire::new(state, fmt == DocFormat::Xml);
+    // A fixed struct of two strings: serialising it cannot fail.
+    match fmt {
+        DocFormat::Xml => xml::write_document("jobInfo", &wire).unwrap_or_default(),
+        DocFormat::Json => serde_json::to_vec(&wire).unwrap_or_default(),
+    }
+}
+
+/// Typed records into a batch body.
+///
+/// - CSV: header row, then one row per record, `\n` line endings, quoting only when needed
+///   (comma, quote, CR/LF, leading or trailing whitespace, a lone empty value); Null → `#N/A`.
+/// - XML: `<sObjects>` of `<sObject>`; Null → `xsi:nil="true"`; a CR is written as `&#13;` so it
+///   survives XML line-end normalisation.
+/// - JSON: array of objects; Null → `null`, numbers as JSON numbers (integral ones without a
+///   fraction), booleans as JSON booleans.
+///
+/// Numbers use the shortest round-trip form, integral values without `.0`, exponent form
+/// below 1e-6 or from 1e21 on. Dotted fields (`ReportsTo.Email`) are nested in XML and JSON,
+/// several fields of one relationship grouped at the position of the first. Field names must
+/// be `[A-Za-z][A-Za-z0-9_]*` per dotted part; CSV also allows a `Type:` prefix before a
+/// dotted name (polymorphic relationships). Errors (rows counted from 1): no fields, a bad or
+/// duplicate field name, a relationship that is also a plain field, a row of the wrong length,
+/// a non-finite number, a character XML 1.0 cannot carry.
+pub fn write_records(set: &RecordSet, fmt: RecordFormat) -> Result<Vec<u8>, String> {
+    records::write(set, fmt)
+}
+
+/// Counts the records of a CSV batch body (quoted newlines are part of a value; blank lines
+/// are skipped), excluding the header. An empty body counts 0. Errors: not UTF-8, or a row
+/// whose number of values differs from the header's.
+pub fn count_csv_records(body: &[u8]) -> Result<usize, String> {
+    csv::count_records(body)
+}
+
+/// Checks an attachment batch: the bytes are a zip archive (End Of Central Directory record,
+/// zip64 included, and a well-formed central directory) holding an entry named exactly
+/// `request.txt` at the root. Returns the number of entries (directories included).
+pub fn check_attachment_zip(zip: &[u8]) -> Result<usize, String> {
+    zip::check_attachment_zip(zip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detect_format_by_media_type_then_content() {
+        assert_eq!(
+            detect_format(Some("application/json"), b"<x/>"),
+            DocFormat::Json
+        );
+        assert_eq!(
+            detect_format(Some("Application/JSON; charset=UTF-8"), b""),
+            DocFormat::Json
+        );
+        assert_eq!(
+            detect_format(Some("application/xml; charset=UTF-8"), b"{}"),
+            DocFormat::Xml
+        );
+        assert_eq!(detect_format(Some("text/xml"), b"{}"), DocFormat::Xml);
+        assert_eq!(detect_format(None, b"  \n{\"a\":1}"), DocFormat::Json);
+        assert_eq!(detect_format(None, b"\xEF\xBB\xBF[1]"), DocFormat::Json);
+        assert_eq!(detect_format(Some("text/plain"), b"[1]"), DocFormat::Json);
+        assert_eq!(
+            detect_format(None, b"<?xml version=\"1.0\"?><a/>"),
+            DocFormat::Xml
+        );
+        assert_eq!(detect_format(None, b""), DocFormat::Xml);
+        assert_eq!(
+            detect_format(
+                Some("Content-Type: application/xml; charset=UTF-8"),
+                b"<a/>"
+            ),
+            DocFormat::Xml
+        );
+    }
+
+    #[test]
+    fn oversized_documents_are_refused_before_parsing() {
+        let mut body = b"<jobInfo><id>750</id>".to_vec();
+        body.resize(MAX_DOC_BYTES + 1, b' ');
+        let err = parse_job_info(&body, DocFormat::Xml).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "expected a jobInfo document of at most {MAX_DOC_BYTES} bytes, found {} bytes",
+                MAX_DOC_BYTES + 1
+            )
+        );
+        assert!(parse_error(&body, DocFormat::Xml).is_none());
+    }
+
+    #[test]
+    fn non_utf8_documents_are_refused() {
+        let err =
+            parse_batch_info(b"<batchInfo><id>\xff</id></batchInfo>", DocFormat::Xml).unwrap_err();
+        assert!(
+            err.starts_with("expected a utf-8 batchInfo document, found invalid utf-8"),
+            "{err}"
+        );
+    }
+}
