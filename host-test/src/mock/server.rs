@@ -1,0 +1,210 @@
+//! HTTP plumbing: accept loop, request logging, injected faults, body (de)compression.
+
+use std::io::{self, Read as _, Write as _};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use super::router::{self, Req};
+use super::wire::MAX_BATCH_BYTES;
+use super::{LoggedRequest, Shared, lock};
+
+/// Largest request body read from the wire (a gzip body may inflate to the batch limit).
+const MAX_WIRE_BYTES: usize = 2 * MAX_BATCH_BYTES;
+
+/// Accepts connections until `shutdown` fires (or its sender is dropped).
+pub(super) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
+                let shared = Arc::clone(&shared);
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+/// Answers one request. An `Err` makes hyper drop the connection without a response.
+async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, io::Error> {
+    let (parts, body) = request.into_parts();
+    let (raw, too_large) = match Limited::new(body, MAX_WIRE_BYTES).collect().await {
+        Ok(collected) => (collected.to_bytes(), false),
+        Err(err) if err.is::<LengthLimitError>() => (Bytes::new(), true),
+        Err(err) => return Err(io::Error::other(err)),
+    };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    lock(&shared.log).push(LoggedRequest {
+        method: parts.method.as_str().to_owned(),
+        path,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect(),
+        body: raw.to_vec(),
+    });
+
+    if too_large {
+        return Ok(plain_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+            None,
+        ));
+    }
+    let fault = shared.take_fault();
+    if let Some(delay) = fault.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if fault.reset {
+        return Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "injected connection reset",
+        ));
+    }
+    if let Some((status, retry_after)) = fault.fail {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let text = status.canonical_reason().unwrap_or("injected failure");
+        return Ok(plain_response(status, text, retry_after));
+    }
+
+    let gzip_reply = accepts_gzip(&parts.headers);
+    let req = Req {
+        body: decode_body(&parts.headers, &raw),
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+    };
+    let reply = {
+        let shared = Arc::clone(&shared);
+        tokio::task::spawn_blocking(move || router::dispatch(&shared, &req))
+            .await
+            .map_err(io::Error::other)?
+    };
+
+    let mut body = reply.body;
+    let mut response = Response::builder().status(reply.status);
+    if let Some(headers) = response.headers_mut() {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(reply.content_type),
+        );
+        for (name, value) in reply.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        if gzip_reply
+            && !body.is_empty()
+            && let Some(compressed) = gzip(&body)
+        {
+            body = compressed;
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        }
+    }
+    response
+        .body(Full::new(Bytes::from(body)))
+        .map_err(io::Error::other)
+}
+
+/// A plain-text answer (injected faults, oversized bodies).
+fn plain_response(
+    status: StatusCode,
+    text: &'static str,
+    retry_after: Option<u32>,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=UTF-8"),
+    );
+    if let Some(secs) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// The request body after `Content-Encoding` decoding, or why it could not be decoded.
+fn decode_body(headers: &HeaderMap, raw: &[u8]) -> Result<Vec<u8>, String> {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match encoding.as_str() {
+        "" | "identity" => Ok(raw.to_vec()),
+        "gzip" | "x-gzip" => {
+            let mut out = Vec::new();
+            // Decode one byte more than a batch may hold: enough to refuse it, and no gzip bomb.
+            let limit = u64::try_from(MAX_BATCH_BYTES + 1).unwrap_or(u64::MAX);
+            flate2::read::MultiGzDecoder::new(raw)
+                .take(limit)
+                .read_to_end(&mut out)
+                .map_err(|err| format!("invalid gzip request body: {err}"))?;
+            Ok(out)
+        }
+        other => Err(format!("unsupported content encoding: {other}")),
+    }
+}
+
+/// Whether `Accept-Encoding` lists gzip with a non-zero quality.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let zero_quality = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip"))
+                && !zero_quality
+        })
+}
+
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
