@@ -1,0 +1,736 @@
+//! The `sfbulk` command line (see `shared/cli-contract.md`). [`run`] is the whole program,
+//! callable in-process: arguments in, bytes to stdout and stderr, an exit code out.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::mock::{MockConfig, MockServer};
+use crate::{
+    BatchContent, BatchResults, BatchState, Config, ContentType, Error, Instance, JobRequest,
+    JobStateChange, Operation, PkChunking, RawBody, Runtime, json,
+};
+
+/// Exit code: a failure reported by Salesforce or the network.
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code: bad usage, or input refused before anything was sent.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sfbulk",
+    version,
+    about = "Salesforce Bulk API 1.0 through the sfbulk WebAssembly component"
+)]
+struct Cli {
+    #[command(flatten)]
+    conn: Connection,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Connection options (global; each may also come from its environment variable).
+#[derive(Args, Debug, Clone, Default)]
+struct Connection {
+    /// Instance URL (https://…my.salesforce.com; http:// only for loopback)
+    #[arg(long, env = "SF_API_URL", global = true)]
+    api_url: Option<String>,
+    /// API version
+    #[arg(long, env = "SF_API_VERSION", default_value = "59.0", global = true)]
+    api_version: String,
+    /// Session id or OAuth access token
+    #[arg(long, env = "SF_ACCESS_TOKEN", global = true, hide_env_values = true)]
+    access_token: Option<String>,
+    /// OAuth refresh token
+    #[arg(long, env = "SF_REFRESH_TOKEN", global = true, hide_env_values = true)]
+    refresh_token: Option<String>,
+    /// Connected app consumer key
+    #[arg(long, env = "SF_CLIENT_ID", global = true)]
+    client_id: Option<String>,
+    /// Connected app consumer secret
+    #[arg(long, env = "SF_CLIENT_SECRET", global = true, hide_env_values = true)]
+    client_secret: Option<String>,
+    /// Token host (default https://login.salesforce.com)
+    #[arg(long, env = "SF_TOKEN_ENDPOINT", global = true)]
+    token_endpoint: Option<String>,
+    /// Proactive refresh period in ms
+    #[arg(long, env = "SF_INTERVAL_TIME", global = true)]
+    interval_time: Option<u64>,
+    /// Key under which a refreshed token is cached between runs
+    #[arg(long, env = "SF_REGISTRY_PATH", global = true)]
+    registry_path: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a job → jobInfo
+    CreateJob(CreateJob),
+    /// Close or abort a job → jobInfo
+    UpdateJob {
+        job_id: String,
+        /// Closed or Aborted
+        #[arg(long)]
+        state: String,
+    },
+    /// Read a job → jobInfo
+    GetJob { job_id: String },
+    /// Add a batch (a file, or a SOQL query) → batchInfo
+    AddBatch {
+        job_id: String,
+        /// Batch body file, `-` for stdin
+        #[arg(long, conflicts_with = "query", required_unless_present = "query")]
+        file: Option<String>,
+        /// SOQL statement for a query job
+        #[arg(long)]
+        query: Option<String>,
+        /// Media type of the body (default: from the job)
+        #[arg(long)]
+        content_type: Option<String>,
+    },
+    /// Read a batch → batchInfo
+    GetBatchStatus { job_id: String, batch_id: String },
+    /// Per-record results of an ingest batch, or the result ids of a query batch
+    GetBatchResults { job_id: String, batch_id: String },
+    /// The batch body exactly as Salesforce stored it
+    GetBatchRequest { job_id: String, batch_id: String },
+    /// The batches of a job → array of batchInfo
+    ListBatches { job_id: String },
+    /// One query result file, byte for byte
+    GetBulkQueryResults {
+        job_id: String,
+        batch_id: String,
+        result_id: String,
+        /// Write to this file instead of stdout
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Create a ZIP_* job for binary attachments → jobInfo
+    CreateJobToUploadBatchFile {
+        #[arg(long)]
+        object: String,
+        /// ZIP_CSV, ZIP_XML or ZIP_JSON
+        #[arg(long)]
+        content_type: String,
+        /// Default insert
+        #[arg(long, default_value = "insert")]
+        operation: String,
+    },
+    /// Upload a zip (request.txt + files) as a batch → batchInfo
+    UploadBatchFile {
+        job_id: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Serve the mock Salesforce on 127.0.0.1
+    MockServer {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// A short load and query against the embedded mock Salesforce
+    Demo,
+}
+
+#[derive(Args, Debug)]
+struct CreateJob {
+    /// insert, update, upsert, delete, hardDelete, query, queryAll
+    #[arg(long)]
+    operation: String,
+    /// sObject, e.g. Contact
+    #[arg(long)]
+    object: String,
+    /// CSV, XML, JSON, ZIP_CSV, ZIP_XML, ZIP_JSON (Salesforce's default: XML)
+    #[arg(long)]
+    content_type: Option<String>,
+    #[arg(long)]
+    external_id_field_name: Option<String>,
+    /// Parallel or Serial
+    #[arg(long)]
+    concurrency_mode: Option<String>,
+    #[arg(long)]
+    assignment_rule_id: Option<String>,
+    /// PK chunking; optionally `chunkSize=N; startRow=ID; parent=OBJ`
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pk_chunking: Option<String>,
+    /// Sforce-Disable-Batch-Retry: TRUE
+    #[arg(long)]
+    disable_batch_retry: bool,
+    /// LF or CRLF (Sforce-Line-Ending)
+    #[arg(long)]
+    line_ending: Option<String>,
+}
+
+/// A failure with its exit code and the one stderr line.
+struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    fn trap(e: wasmtime::Error) -> Self {
+        Failure {
+            code: EXIT_FAILURE,
+            message: format!("the component failed: {e}"),
+        }
+    }
+}
+
+/// The one-line description of an operation error and its exit code.
+pub fn describe(e: &Error) -> (i32, String) {
+    match e {
+        Error::InvalidInput(m) => (EXIT_USAGE, format!("invalid input: {m}")),
+        Error::Transport(m) => (EXIT_FAILURE, format!("transport error: {m}")),
+        Error::Timeout(m) => (EXIT_FAILURE, format!("timed out: {m}")),
+        Error::UnexpectedResponse(u) => (
+            EXIT_FAILURE,
+            format!(
+                "unexpected response (http {}): {}; body starts {:?}",
+                u.http_status, u.detail, u.excerpt
+            ),
+        ),
+        Error::Api(a) => (
+            EXIT_FAILURE,
+            format!(
+                "{}: {} (http {})",
+                a.exception_code, a.exception_message, a.http_status
+            ),
+        ),
+        Error::SessionExpired(m) => (EXIT_FAILURE, format!("InvalidSessionId: {m}")),
+        Error::Auth(a) => (
+            EXIT_FAILURE,
+            format!("token refresh failed: {}: {}", a.error, a.description),
+        ),
+    }
+}
+
+fn op_failure(e: Error) -> Failure {
+    let (code, message) = describe(&e);
+    Failure { code, message }
+}
+
+/// Runs the command line. Returns the process exit code.
+pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let text = e.render().to_string();
+            let _ = if code == 0 {
+                stdout.write_all(text.as_bytes())
+            } else {
+                stderr.write_all(text.as_bytes())
+            };
+            return code;
+        }
+    };
+    let name = command_name(&cli.command);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = writeln!(stderr, "{name}: cannot start the async runtime: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli, stdout, stderr)) {
+        Ok(()) => 0,
+        Err(f) => {
+            let _ = writeln!(stderr, "{name}: {}", f.message);
+            f.code
+        }
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::CreateJob(_) => "create-job",
+        Command::UpdateJob { .. } => "update-job",
+        Command::GetJob { .. } => "get-job",
+        Command::AddBatch { .. } => "add-batch",
+        Command::GetBatchStatus { .. } => "get-batch-status",
+        Command::GetBatchResults { .. } => "get-batch-results",
+        Command::GetBatchRequest { .. } => "get-batch-request",
+        Command::ListBatches { .. } => "list-batches",
+        Command::GetBulkQueryResults { .. } => "get-bulk-query-results",
+        Command::CreateJobToUploadBatchFile { .. } => "create-job-to-upload-batch-file",
+        Command::UploadBatchFile { .. } => "upload-batch-file",
+        Command::MockServer { .. } => "mock-server",
+        Command::Demo => "demo",
+    }
+}
+
+fn connection_config(c: &Connection) -> Result<Config, Failure> {
+    let api_url = c
+        .api_url
+        .clone()
+        .ok_or_else(|| Failure::usage("missing --api-url (or SF_API_URL)"))?;
+    let access_token = c
+        .access_token
+        .clone()
+        .ok_or_else(|| Failure::usage("missing --access-token (or SF_ACCESS_TOKEN)"))?;
+    Ok(Config {
+        api_version: c.api_version.clone(),
+        access_token,
+        api_url,
+        token_endpoint_hostname: c.token_endpoint.clone(),
+        refresh_token: c.refresh_token.clone(),
+        client_id: c.client_id.clone(),
+        client_secret: c.client_secret.clone(),
+        interval_time: c.interval_time,
+        registry_path: c.registry_path.clone(),
+    })
+}
+
+/// Parses an operation name as Salesforce spells it (case-insensitive here).
+pub fn parse_operation(s: &str) -> Result<Operation, String> {
+    Ok(match s.to_ascii_lowercase().as_str() {
+        "insert" => Operation::Insert,
+        "update" => Operation::Update,
+        "upsert" => Operation::Upsert,
+        "delete" => Operation::Delete,
+        "harddelete" | "hard-delete" => Operation::HardDelete,
+        "query" => Operation::Query,
+        "queryall" | "query-all" => Operation::QueryAll,
+        _ => {
+            return Err(format!(
+                "unknown operation {s:?}: expected insert, update, upsert, delete, hardDelete, query or queryAll"
+            ));
+        }
+    })
+}
+
+/// Parses a job content type (`CSV`, `ZIP_JSON`, …; case-insensitive).
+pub fn parse_content_type(s: &str) -> Result<ContentType, String> {
+    Ok(match s.to_ascii_uppercase().replace('-', "_").as_str() {
+        "XML" => ContentType::Xml,
+        "CSV" => ContentType::Csv,
+        "JSON" => ContentType::Json,
+        "ZIP_XML" => ContentType::ZipXml,
+        "ZIP_CSV" => ContentType::ZipCsv,
+        "ZIP_JSON" => ContentType::ZipJson,
+        _ => {
+            return Err(format!(
+                "unknown content type {s:?}: expected CSV, XML, JSON, ZIP_CSV, ZIP_XML or ZIP_JSON"
+            ));
+        }
+    })
+}
+
+/// Parses `--pk-chunking` options: empty, or `chunkSize=N; startRow=ID; parent=OBJ`.
+pub fn parse_pk_chunking(s: &str) -> Result<PkChunking, String> {
+    let mut pk = PkChunking {
+        chunk_size: None,
+        start_row: None,
+        parent: None,
+    };
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.eq_ignore_ascii_case("true") {
+            continue;
+        }
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("pk chunking option {part:?} is not key=value"))?;
+        match k.trim().to_ascii_lowercase().as_str() {
+            "chunksize" => {
+                pk.chunk_size = Some(
+                    v.trim()
+                        .parse()
+                        .map_err(|_| format!("chunkSize must be a number, got {v:?}"))?,
+                )
+            }
+            "startrow" => pk.start_row = Some(v.trim().to_string()),
+            "parent" => pk.parent = Some(v.trim().to_string()),
+            other => {
+                return Err(format!(
+                    "unknown pk chunking option {other:?}: expected chunkSize, startRow or parent"
+                ));
+            }
+        }
+    }
+    Ok(pk)
+}
+
+fn job_request_from(args: CreateJob) -> Result<JobRequest, Failure> {
+    let operation = parse_operation(&args.operation).map_err(Failure::usage)?;
+    let content_type = args
+        .content_type
+        .as_deref()
+        .map(parse_content_type)
+        .transpose()
+        .map_err(Failure::usage)?;
+    let concurrency_mode = args
+        .concurrency_mode
+        .as_deref()
+        .map(|m| match m.to_ascii_lowercase().as_str() {
+            "parallel" => Ok(crate::ConcurrencyMode::Parallel),
+            "serial" => Ok(crate::ConcurrencyMode::Serial),
+            _ => Err(Failure::usage(format!(
+                "unknown concurrency mode {m:?}: expected Parallel or Serial"
+            ))),
+        })
+        .transpose()?;
+    let line_ending = args
+        .line_ending
+        .as_deref()
+        .map(|m| match m.to_ascii_uppercase().as_str() {
+            "LF" => Ok(crate::LineEnding::Lf),
+            "CRLF" => Ok(crate::LineEnding::Crlf),
+            _ => Err(Failure::usage(format!(
+                "unknown line ending {m:?}: expected LF or CRLF"
+            ))),
+        })
+        .transpose()?;
+    let pk_chunking = args
+        .pk_chunking
+        .as_deref()
+        .map(parse_pk_chunking)
+        .transpose()
+        .map_err(Failure::usage)?;
+    Ok(JobRequest {
+        operation,
+        object: args.object,
+        content_type,
+        external_id_field_name: args.external_id_field_name,
+        concurrency_mode,
+        assignment_rule_id: args.assignment_rule_id,
+        pk_chunking,
+        disable_batch_retry: args.disable_batch_retry.then_some(true),
+        line_ending,
+    })
+}
+
+fn print_json(stdout: &mut dyn Write, value: &serde_json::Value) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    writeln!(stdout, "{text}").map_err(|e| Failure {
+        code: EXIT_FAILURE,
+        message: format!("cannot write to stdout: {e}"),
+    })
+}
+
+fn read_input(path: &str) -> Result<Vec<u8>, Failure> {
+    let mut data = Vec::new();
+    let read = if path == "-" {
+        std::io::stdin().read_to_end(&mut data).map(|_| ())
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut data).map(|_| ()))
+    };
+    read.map_err(|e| Failure::usage(format!("cannot read {path}: {e}")))?;
+    Ok(data)
+}
+
+/// Unwraps a call: a trap is exit 1, an operation error is described.
+macro_rules! call {
+    ($e:expr) => {
+        $e.await.map_err(Failure::trap)?.map_err(op_failure)?
+    };
+}
+
+async fn execute(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<(), Failure> {
+    match cli.command {
+        Command::MockServer { port } => {
+            let cfg = MockConfig::standalone();
+            return tokio::task::spawn_blocking(move || crate::mock::serve_forever(cfg, port))
+                .await
+                .map_err(|e| Failure {
+                    code: EXIT_FAILURE,
+                    message: e.to_string(),
+                })?
+                .map_err(|e| Failure {
+                    code: EXIT_FAILURE,
+                    message: format!("cannot serve on port {port}: {e}"),
+                });
+        }
+        Command::Demo => return demo(stdout, stderr).await,
+        _ => {}
+    }
+    let cfg = connection_config(&cli.conn)?;
+    let mut inst = Runtime::shared()
+        .instantiate()
+        .await
+        .map_err(Failure::trap)?;
+    match cli.command {
+        Command::CreateJob(args) => {
+            let req = job_request_from(args)?;
+            let job = call!(inst.create_job(&cfg, &req));
+            print_json(stdout, &json::job_info(&job))
+        }
+        Command::UpdateJob { job_id, state } => {
+            let state = match state.to_ascii_lowercase().as_str() {
+                "closed" => JobStateChange::Closed,
+                "aborted" => JobStateChange::Aborted,
+                _ => {
+                    return Err(Failure::usage(format!(
+                        "--state must be Closed or Aborted, got {state:?}"
+                    )));
+                }
+            };
+            let job = call!(inst.update_job(&cfg, &job_id, state));
+            print_json(stdout, &json::job_info(&job))
+        }
+        Command::GetJob { job_id } => {
+            let job = call!(inst.get_job(&cfg, &job_id));
+            print_json(stdout, &json::job_info(&job))
+        }
+        Command::AddBatch {
+            job_id,
+            file,
+            query,
+            content_type,
+        } => {
+            let content = match (file, query) {
+                (_, Some(q)) => BatchContent::Query(q),
+                (Some(path), None) => {
+                    let data = read_input(&path)?;
+                    let media_type = match content_type {
+                        Some(m) => m,
+                        None => media_type_of_job(&mut inst, &cfg, &job_id).await?,
+                    };
+                    BatchContent::Raw(RawBody { media_type, data })
+                }
+                (None, None) => return Err(Failure::usage("add-batch needs --file or --query")),
+            };
+            let batch = call!(inst.add_batch(&cfg, &job_id, &content));
+            print_json(stdout, &json::batch_info(&batch))
+        }
+        Command::GetBatchStatus { job_id, batch_id } => {
+            let batch = call!(inst.get_batch_status(&cfg, &job_id, &batch_id));
+            print_json(stdout, &json::batch_info(&batch))
+        }
+        Command::GetBatchResults { job_id, batch_id } => {
+            let results = call!(inst.get_batch_results(&cfg, &job_id, &batch_id));
+            print_json(stdout, &json::batch_results(&results))
+        }
+        Command::GetBatchRequest { job_id, batch_id } => {
+            let bytes = call!(inst.get_batch_request(&cfg, &job_id, &batch_id));
+            stdout.write_all(&bytes).map_err(|e| Failure {
+                code: EXIT_FAILURE,
+                message: format!("cannot write to stdout: {e}"),
+            })
+        }
+        Command::ListBatches { job_id } => {
+            let list = call!(inst.list_batches(&cfg, &job_id));
+            print_json(
+                stdout,
+                &serde_json::Value::Array(list.iter().map(json::batch_info).collect()),
+            )
+        }
+        Command::GetBulkQueryResults {
+            job_id,
+            batch_id,
+            result_id,
+            output,
+        } => {
+            let mut file;
+            let out: &mut dyn Write = match &output {
+                Some(path) => {
+                    file = std::fs::File::create(path).map_err(|e| {
+                        Failure::usage(format!("cannot create {}: {e}", path.display()))
+                    })?;
+                    &mut file
+                }
+                None => stdout,
+            };
+            copy_result(&mut inst, &cfg, &job_id, &batch_id, &result_id, out).await?;
+            Ok(())
+        }
+        Command::CreateJobToUploadBatchFile {
+            object,
+            content_type,
+            operation,
+        } => {
+            let mut req = crate::job_request(
+                parse_operation(&operation).map_err(Failure::usage)?,
+                &object,
+                Some(parse_content_type(&content_type).map_err(Failure::usage)?),
+            );
+            req.concurrency_mode = None;
+            let job = call!(inst.create_job_to_upload_batch_file(&cfg, &req));
+            print_json(stdout, &json::job_info(&job))
+        }
+        Command::UploadBatchFile { job_id, file } => {
+            let zip = read_input(&file.to_string_lossy())?;
+            let batch = call!(inst.upload_batch_file(&cfg, &job_id, &zip, None));
+            print_json(stdout, &json::batch_info(&batch))
+        }
+        Command::MockServer { .. } | Command::Demo => {
+            let _ = stderr;
+            Ok(())
+        }
+    }
+}
+
+/// The media type of batches for a job, read with get-job.
+async fn media_type_of_job(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_id: &str,
+) -> Result<String, Failure> {
+    let job = call!(inst.get_job(cfg, job_id));
+    let media = match job.content_type.unwrap_or(ContentType::Xml) {
+        ContentType::Xml => "application/xml",
+        ContentType::Csv => "text/csv",
+        ContentType::Json => "application/json",
+        ContentType::ZipXml => "zip/xml",
+        ContentType::ZipCsv => "zip/csv",
+        ContentType::ZipJson => "zip/json",
+        ContentType::Other(o) => {
+            return Err(Failure::usage(format!(
+                "the job has content type {o:?}; give --content-type"
+            )));
+        }
+    };
+    Ok(media.to_string())
+}
+
+/// Streams one result file into `out` in 1 MiB pieces.
+async fn copy_result(
+    inst: &mut Instance,
+    cfg: &Config,
+    job: &str,
+    batch: &str,
+    result: &str,
+    out: &mut dyn Write,
+) -> Result<u64, Failure> {
+    let reader = call!(inst.open_query_result(cfg, job, batch, result));
+    let mut total = 0u64;
+    loop {
+        let chunk = call!(inst.read(&reader, 1 << 20));
+        if chunk.is_empty() {
+            break;
+        }
+        total += chunk.len() as u64;
+        out.write_all(&chunk).map_err(|e| Failure {
+            code: EXIT_FAILURE,
+            message: format!("cannot write the result: {e}"),
+        })?;
+    }
+    inst.close(reader).await.map_err(Failure::trap)?;
+    Ok(total)
+}
+
+/// Polls a batch until it is final, with backoff from 20 ms to 1 s.
+async fn wait_batch(
+    inst: &mut Instance,
+    cfg: &Config,
+    job: &str,
+    batch: &str,
+) -> Result<crate::BatchInfo, Failure> {
+    let mut delay = Duration::from_millis(20);
+    loop {
+        let info = call!(inst.get_batch_status(cfg, job, batch));
+        if matches!(
+            info.state,
+            BatchState::Completed | BatchState::Failed | BatchState::NotProcessed
+        ) {
+            return Ok(info);
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+}
+
+async fn demo(stdout: &mut dyn Write, _stderr: &mut dyn Write) -> Result<(), Failure> {
+    let io = |e: std::io::Error| Failure {
+        code: EXIT_FAILURE,
+        message: format!("cannot write to stdout: {e}"),
+    };
+    let mock = MockServer::start(MockConfig {
+        processing_delay: Duration::from_millis(100),
+        ..MockConfig::default()
+    });
+    let cfg = crate::config(&mock.url(), &MockConfig::default().access_tokens[0]);
+    let mut inst = Runtime::shared()
+        .instantiate()
+        .await
+        .map_err(Failure::trap)?;
+    writeln!(stdout, "mock Salesforce on {}", mock.url()).map_err(io)?;
+
+    // 1. Load 20 contacts, two of them without the required LastName.
+    let mut csv = String::from("FirstName,LastName,Email,Description\n");
+    for i in 1..=20 {
+        let last = if i % 10 == 0 {
+            String::new()
+        } else {
+            format!("Doe-{i}")
+        };
+        csv.push_str(&format!(
+            "Jane {i},{last},jane{i}@example.com,\"likes \"\"quotes\"\", commas\"\n"
+        ));
+    }
+    let job = call!(inst.create_job(
+        &cfg,
+        &crate::job_request(Operation::Insert, "Contact", Some(ContentType::Csv))
+    ));
+    writeln!(stdout, "created insert job {} (CSV, Contact)", job.id).map_err(io)?;
+    let batch = call!(inst.add_batch(
+        &cfg,
+        &job.id,
+        &BatchContent::Raw(RawBody {
+            media_type: "text/csv".into(),
+            data: csv.into_bytes(),
+        })
+    ));
+    call!(inst.update_job(&cfg, &job.id, JobStateChange::Closed));
+    let done = wait_batch(&mut inst, &cfg, &job.id, &batch.id).await?;
+    writeln!(
+        stdout,
+        "batch {} {}: {} processed, {} failed",
+        batch.id,
+        json::batch_state(&done.state),
+        done.number_records_processed,
+        done.number_records_failed
+    )
+    .map_err(io)?;
+    if let BatchResults::Ingest(rows) = call!(inst.get_batch_results(&cfg, &job.id, &batch.id)) {
+        for (i, r) in rows.iter().enumerate().filter(|(_, r)| !r.success) {
+            let e = r.errors.first();
+            writeln!(
+                stdout,
+                "  row {}: {} {}",
+                i + 1,
+                e.map(|e| e.status_code.as_str()).unwrap_or("?"),
+                e.map(|e| e.message.as_str()).unwrap_or("")
+            )
+            .map_err(io)?;
+        }
+    }
+
+    // 2. Query them back.
+    let qjob = call!(inst.create_job(
+        &cfg,
+        &crate::job_request(Operation::Query, "Contact", Some(ContentType::Csv))
+    ));
+    let soql = "SELECT Id, FirstName, LastName FROM Contact ORDER BY LastName LIMIT 5";
+    let qbatch = call!(inst.add_batch(&cfg, &qjob.id, &BatchContent::Query(soql.into())));
+    call!(inst.update_job(&cfg, &qjob.id, JobStateChange::Closed));
+    wait_batch(&mut inst, &cfg, &qjob.id, &qbatch.id).await?;
+    writeln!(stdout, "query job {}: {soql}", qjob.id).map_err(io)?;
+    if let BatchResults::Query(ids) = call!(inst.get_batch_results(&cfg, &qjob.id, &qbatch.id)) {
+        for rid in ids {
+            let mut file = Vec::new();
+            copy_result(&mut inst, &cfg, &qjob.id, &qbatch.id, &rid, &mut file).await?;
+            writeln!(stdout, "result {rid}:").map_err(io)?;
+            stdout.write_all(&file).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+/// Entry point of the `sfbulk` binary.
+pub fn main() -> i32 {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    run(std::env::args_os().collect(), &mut out, &mut err)
+}

@@ -1,0 +1,309 @@
+//! The wasmtime host of the sfbulk connector component, the mock Salesforce, and the
+//! `sfbulk` command line.
+//!
+//! - [`Runtime`] compiles the component once (with wasmtime's on-disk compile cache) and
+//!   instantiates it cheaply through an `InstancePre`.
+//! - [`Instance`] is one component instance (one store): its sessions live as long as it
+//!   does. Its methods mirror the WIT operations.
+//! - [`mock`] is a mock Salesforce Bulk API 1.0 server on 127.0.0.1.
+//! - [`cli`] is the `sfbulk` command line, callable in-process for tests.
+
+pub mod cli;
+pub mod json;
+pub mod mock;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use wasmtime::component::{Component, Linker, ResourceAny};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// Generated bindings of the `connector` world.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        world: "connector",
+        path: "../wit",
+        exports: { default: async },
+        additional_derives: [PartialEq],
+    });
+}
+
+pub use bindings::exports::sfbulk::connector::bulk::{
+    ApiError, AuthError, BatchContent, BatchInfo, BatchResults, BatchState, ConcurrencyMode,
+    Config, ContentType, Error, FieldValue, JobInfo, JobRequest, JobState, JobStateChange,
+    LineEnding, Operation, PkChunking, RawBody, RecordError, RecordResult, RecordSet,
+    UnexpectedResponse,
+};
+
+/// Path of the release build of the component, made by this crate's build script.
+pub const SFBULK_WASM: &str = env!("SFBULK_WASM");
+
+/// Per-store host state: WASI, wasi:http and the resource table.
+pub struct State {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+/// The compiled component, ready to instantiate.
+pub struct Runtime {
+    engine: Engine,
+    pre: bindings::ConnectorPre<State>,
+}
+
+impl Runtime {
+    /// Compiles the component built by this crate's build script.
+    pub fn new() -> wasmtime::Result<Self> {
+        Self::from_file(Path::new(SFBULK_WASM))
+    }
+
+    /// Compiles a component file. Uses wasmtime's on-disk compile cache when it can.
+    pub fn from_file(path: &Path) -> wasmtime::Result<Self> {
+        let mut config = wasmtime::Config::new();
+        if let Ok(cache) = wasmtime::Cache::new(wasmtime::CacheConfig::new()) {
+            config.cache(Some(cache));
+        }
+        let engine = Engine::new(&config)?;
+        let component = Component::from_file(&engine, path)?;
+        let mut linker = Linker::<State>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        let pre = bindings::ConnectorPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Runtime { engine, pre })
+    }
+
+    /// One runtime per process, compiled on first use.
+    pub fn shared() -> &'static Runtime {
+        static SHARED: OnceLock<Runtime> = OnceLock::new();
+        SHARED.get_or_init(|| match Runtime::new() {
+            Ok(rt) => rt,
+            Err(e) => panic!("cannot compile the sfbulk component {SFBULK_WASM}: {e}"),
+        })
+    }
+
+    /// A new instance with its own store (and so its own sessions).
+    pub async fn instantiate(&self) -> wasmtime::Result<Instance> {
+        let state = State {
+            wasi: WasiCtx::builder().inherit_stderr().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        let connector = self.pre.instantiate_async(&mut store).await?;
+        Ok(Instance { store, connector })
+    }
+}
+
+/// What a call returns: the operation's own result inside, a trap outside.
+pub type CallResult<T> = wasmtime::Result<Result<T, Error>>;
+
+/// One instance of the component.
+pub struct Instance {
+    store: Store<State>,
+    connector: bindings::Connector,
+}
+
+/// An open query result file inside an [`Instance`].
+pub struct ResultReader(ResourceAny);
+
+impl Instance {
+    /// `init`.
+    pub async fn init(&mut self, cfg: &Config) -> CallResult<String> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_init(&mut self.store, cfg).await
+    }
+
+    /// `create-job`.
+    pub async fn create_job(&mut self, cfg: &Config, req: &JobRequest) -> CallResult<JobInfo> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_create_job(&mut self.store, cfg, req).await
+    }
+
+    /// `update-job`.
+    pub async fn update_job(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        state: JobStateChange,
+    ) -> CallResult<JobInfo> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_update_job(&mut self.store, cfg, job, state).await
+    }
+
+    /// `get-job`.
+    pub async fn get_job(&mut self, cfg: &Config, job: &str) -> CallResult<JobInfo> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_get_job(&mut self.store, cfg, job).await
+    }
+
+    /// `add-batch`.
+    pub async fn add_batch(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        content: &BatchContent,
+    ) -> CallResult<BatchInfo> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_add_batch(&mut self.store, cfg, job, content).await
+    }
+
+    /// `get-batch-status`.
+    pub async fn get_batch_status(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        batch: &str,
+    ) -> CallResult<BatchInfo> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_get_batch_status(&mut self.store, cfg, job, batch)
+            .await
+    }
+
+    /// `get-batch-results`.
+    pub async fn get_batch_results(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        batch: &str,
+    ) -> CallResult<BatchResults> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_get_batch_results(&mut self.store, cfg, job, batch)
+            .await
+    }
+
+    /// `get-batch-request`.
+    pub async fn get_batch_request(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        batch: &str,
+    ) -> CallResult<Vec<u8>> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_get_batch_request(&mut self.store, cfg, job, batch)
+            .await
+    }
+
+    /// `list-batches`.
+    pub async fn list_batches(&mut self, cfg: &Config, job: &str) -> CallResult<Vec<BatchInfo>> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_list_batches(&mut self.store, cfg, job).await
+    }
+
+    /// `get-bulk-query-results`.
+    pub async fn get_bulk_query_results(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        batch: &str,
+        result: &str,
+    ) -> CallResult<Vec<u8>> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_get_bulk_query_results(&mut self.store, cfg, job, batch, result)
+            .await
+    }
+
+    /// `create-job-to-upload-batch-file`.
+    pub async fn create_job_to_upload_batch_file(
+        &mut self,
+        cfg: &Config,
+        req: &JobRequest,
+    ) -> CallResult<JobInfo> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_create_job_to_upload_batch_file(&mut self.store, cfg, req)
+            .await
+    }
+
+    /// `upload-batch-file`.
+    pub async fn upload_batch_file(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        zip: &[u8],
+        content_type: Option<&ContentType>,
+    ) -> CallResult<BatchInfo> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_upload_batch_file(&mut self.store, cfg, job, zip, content_type)
+            .await
+    }
+
+    /// `open-query-result`.
+    pub async fn open_query_result(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        batch: &str,
+        result: &str,
+    ) -> CallResult<ResultReader> {
+        let api = self.connector.sfbulk_connector_bulk();
+        Ok(api
+            .call_open_query_result(&mut self.store, cfg, job, batch, result)
+            .await?
+            .map(ResultReader))
+    }
+
+    /// `result-reader.read`: up to `max` bytes, empty at the end.
+    pub async fn read(&mut self, reader: &ResultReader, max: u32) -> CallResult<Vec<u8>> {
+        let api = self.connector.sfbulk_connector_bulk().result_reader();
+        api.call_read(&mut self.store, reader.0, max).await
+    }
+
+    /// Drops a reader inside the instance.
+    pub async fn close(&mut self, reader: ResultReader) -> wasmtime::Result<()> {
+        reader.0.resource_drop_async(&mut self.store).await
+    }
+}
+
+/// A config with only the required fields.
+pub fn config(api_url: &str, access_token: &str) -> Config {
+    Config {
+        api_version: "59.0".into(),
+        access_token: access_token.into(),
+        api_url: api_url.into(),
+        token_endpoint_hostname: None,
+        refresh_token: None,
+        client_id: None,
+        client_secret: None,
+        interval_time: None,
+        registry_path: None,
+    }
+}
+
+/// A job request with only the required fields.
+pub fn job_request(
+    operation: Operation,
+    object: &str,
+    content_type: Option<ContentType>,
+) -> JobRequest {
+    JobRequest {
+        operation,
+        object: object.into(),
+        content_type,
+        external_id_field_name: None,
+        concurrency_mode: None,
+        assignment_rule_id: None,
+        pk_chunking: None,
+        disable_batch_retry: None,
+        line_ending: None,
+    }
+}

@@ -1,0 +1,240 @@
+//! The wasi:http glue: `http::Request<Vec<u8>>` out, `http::Response` back.
+//!
+//! This is the only module that performs I/O. Everything it needs to decide comes from
+//! the protocol core; it converts types and moves bytes.
+
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
+};
+use wasi::io::streams::{InputStream, StreamError};
+
+use crate::error::Error;
+
+/// Request bodies up to this size are written before the request is handed to the host
+/// (they fit the host's body buffer); larger ones are streamed after (toolchain.md G7).
+const WRITE_BEFORE_SEND: usize = 512 * 1024;
+
+/// Connect, first-byte and between-bytes timeouts.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// Connecting, in milliseconds.
+    pub connect_ms: u64,
+    /// Until the first byte of the reply, in milliseconds.
+    pub first_byte_ms: u64,
+    /// Between two chunks of the reply, in milliseconds.
+    pub between_bytes_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect_ms: 30_000,
+            first_byte_ms: 120_000,
+            between_bytes_ms: 120_000,
+        }
+    }
+}
+
+/// A reply whose body has not been read yet.
+pub struct OpenResponse {
+    /// The reply head (status and headers), with an empty body.
+    pub head: http::Response<()>,
+    /// The body stream; drop it before `body`.
+    pub stream: InputStream,
+    /// Keeps the body resource alive while the stream is read.
+    pub body: IncomingBody,
+    _response: IncomingResponse,
+}
+
+impl OpenResponse {
+    /// Reads the rest of the body, at most `limit` bytes.
+    pub fn read_all(self, limit: usize) -> Result<http::Response<Vec<u8>>, Error> {
+        let mut buf = Vec::new();
+        loop {
+            match self.stream.blocking_read(256 * 1024) {
+                Ok(chunk) => {
+                    if buf.len() + chunk.len() > limit {
+                        return Err(Error::Transport(format!(
+                            "reply body is larger than the {limit}-byte limit"
+                        )));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(stream_error(&e.to_debug_string()));
+                }
+            }
+        }
+        let (parts, ()) = self.head.into_parts();
+        Ok(http::Response::from_parts(parts, buf))
+    }
+}
+
+/// Sends a request and reads the whole reply (at most `limit` bytes of body).
+pub fn send(
+    req: http::Request<Vec<u8>>,
+    timeouts: Timeouts,
+    limit: usize,
+) -> Result<http::Response<Vec<u8>>, Error> {
+    open(req, timeouts)?.read_all(limit)
+}
+
+/// Sends a request and returns the reply with its body still to be read.
+pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenResponse, Error> {
+    let (parts, body) = req.into_parts();
+    // 1. The request head.
+    let fields = Fields::new();
+    for (name, value) in &parts.headers {
+        fields
+            .append(name.as_str(), value.as_bytes())
+            .map_err(|e| Error::invalid(format!("header {name} rejected by wasi:http: {e:?}")))?;
+    }
+    if !body.is_empty() || parts.method == http::Method::POST {
+        fields
+            .append("content-length", body.len().to_string().as_bytes())
+            .map_err(|e| Error::invalid(format!("content-length rejected by wasi:http: {e:?}")))?;
+    }
+    let out = OutgoingRequest::new(fields);
+    let method = match parts.method {
+        http::Method::GET => Method::Get,
+        http::Method::POST => Method::Post,
+        ref m => Method::Other(m.to_string()),
+    };
+    out.set_method(&method)
+        .map_err(|()| Error::invalid("method rejected by wasi:http"))?;
+    let scheme = match parts.uri.scheme_str() {
+        Some("http") => Scheme::Http,
+        _ => Scheme::Https,
+    };
+    out.set_scheme(Some(&scheme))
+        .map_err(|()| Error::invalid("scheme rejected by wasi:http"))?;
+    out.set_authority(parts.uri.authority().map(|a| a.as_str()))
+        .map_err(|()| Error::invalid("authority rejected by wasi:http"))?;
+    out.set_path_with_query(parts.uri.path_and_query().map(|p| p.as_str()))
+        .map_err(|()| Error::invalid("path rejected by wasi:http"))?;
+    let options = RequestOptions::new();
+    let ns = |ms: u64| ms.saturating_mul(1_000_000);
+    // A host that does not support a timeout keeps its own default.
+    let _ = options.set_connect_timeout(Some(ns(timeouts.connect_ms)));
+    let _ = options.set_first_byte_timeout(Some(ns(timeouts.first_byte_ms)));
+    let _ = options.set_between_bytes_timeout(Some(ns(timeouts.between_bytes_ms)));
+
+    // 2. The body: small ones before handing the request over (G7), large ones after.
+    let has_body = parts.method != http::Method::GET;
+    let outgoing_body = if has_body {
+        Some(
+            out.body()
+                .map_err(|()| Error::Transport("request body unavailable".into()))?,
+        )
+    } else {
+        None
+    };
+    let stream_later = body.len() > WRITE_BEFORE_SEND;
+    let outgoing_body = match outgoing_body {
+        Some(ob) if !stream_later => {
+            write_body(&ob, &body)?;
+            OutgoingBody::finish(ob, None)
+                .map_err(|e| transport_error("finishing the request body", &e))?;
+            None
+        }
+        other => other,
+    };
+
+    // 3. Hand it to the host.
+    let future = outgoing_handler::handle(out, Some(options))
+        .map_err(|e| transport_error("sending the request", &e))?;
+    if let Some(ob) = outgoing_body {
+        // The server may answer before it has read everything (e.g. an auth error):
+        // a closed stream then just means the reply is on its way.
+        match write_body(&ob, &body) {
+            Ok(()) => {
+                let _ = OutgoingBody::finish(ob, None);
+            }
+            Err(_) => drop(ob),
+        }
+    }
+
+    // 4. The reply head.
+    let response = loop {
+        match future.get() {
+            Some(Ok(Ok(resp))) => break resp,
+            Some(Ok(Err(e))) => return Err(transport_error("waiting for the reply", &e)),
+            Some(Err(())) => return Err(Error::Transport("reply already taken".into())),
+            None => future.subscribe().block(),
+        }
+    };
+    let mut head = http::Response::builder().status(response.status());
+    for (name, value) in response.headers().entries() {
+        head = head.header(name, value);
+    }
+    let head = head
+        .body(())
+        .map_err(|e| Error::Transport(format!("reply head is not valid http: {e}")))?;
+    let body = response
+        .consume()
+        .map_err(|()| Error::Transport("reply body unavailable".into()))?;
+    let stream = body
+        .stream()
+        .map_err(|()| Error::Transport("reply body stream unavailable".into()))?;
+    Ok(OpenResponse {
+        head,
+        stream,
+        body,
+        _response: response,
+    })
+}
+
+fn write_body(ob: &OutgoingBody, data: &[u8]) -> Result<(), Error> {
+    let stream = ob
+        .write()
+        .map_err(|()| Error::Transport("request body stream unavailable".into()))?;
+    let mut rest = data;
+    while !rest.is_empty() {
+        let permit = match stream.check_write() {
+            Ok(0) => {
+                stream.subscribe().block();
+                continue;
+            }
+            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX).min(rest.len()),
+            Err(e) => return Err(write_error(e)),
+        };
+        stream.write(&rest[..permit]).map_err(write_error)?;
+        rest = &rest[permit..];
+    }
+    stream.blocking_flush().map_err(write_error)?;
+    drop(stream);
+    Ok(())
+}
+
+fn write_error(e: StreamError) -> Error {
+    match e {
+        StreamError::Closed => Error::Transport("request body stream closed early".into()),
+        StreamError::LastOperationFailed(e) => {
+            Error::Transport(format!("writing the request body: {}", e.to_debug_string()))
+        }
+    }
+}
+
+fn transport_error(stage: &str, e: &ErrorCode) -> Error {
+    match e {
+        ErrorCode::ConnectionTimeout => Error::Timeout(format!("{stage}: connect timed out")),
+        ErrorCode::ConnectionReadTimeout => Error::Timeout(format!("{stage}: read timed out")),
+        ErrorCode::ConnectionWriteTimeout => Error::Timeout(format!("{stage}: write timed out")),
+        ErrorCode::DnsTimeout => Error::Timeout(format!("{stage}: dns lookup timed out")),
+        ErrorCode::HttpResponseTimeout => Error::Timeout(format!("{stage}: no reply in time")),
+        other => Error::Transport(format!("{stage}: {other:?}")),
+    }
+}
+
+/// Maps an error from reading a reply body stream.
+pub fn stream_error(detail: &str) -> Error {
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("timeout") || lower.contains("timed out") {
+        Error::Timeout(format!("reading the reply body: {detail}"))
+    } else {
+        Error::Transport(format!("reading the reply body: {detail}"))
+    }
+}
