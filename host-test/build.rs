@@ -11,7 +11,6 @@ fn main() {
         println!("cargo:rustc-env=SFBULK_WASM={}", PathBuf::from(p).display());
         return;
     }
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     let manifest =
         PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().expect("workspace root").to_path_buf();
@@ -20,13 +19,13 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("guest");
-    let _ = &out;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)
         .args([
             "build",
-            "--release",
+            "--profile",
+            "component",
             "--target",
             "wasm32-wasip2",
             "-p",
@@ -45,7 +44,7 @@ fn main() {
         status.success(),
         "building the sfbulk component for wasm32-wasip2 failed"
     );
-    let wasm = target_dir.join("wasm32-wasip2/release/sfbulk.wasm");
+    let wasm = target_dir.join("wasm32-wasip2/component/sfbulk.wasm");
     let deps = std::fs::read_to_string(wasm.with_extension("d")).expect("guest dep-info");
     for line in deps.lines() {
         if let Some((_, files)) = line.split_once(": ") {
