@@ -42,6 +42,15 @@ pub enum Error {
         /// `error_description`.
         description: String,
     },
+    /// A non-idempotent request was sent but its reply was lost; it was not replayed.
+    OutcomeUnknown(String),
+    /// A wait ended at its deadline with batches still running; nothing was aborted.
+    StillRunning {
+        /// The job.
+        job_id: String,
+        /// Batches not final yet.
+        pending: Vec<String>,
+    },
 }
 
 /// How many bytes of a body an error keeps.
@@ -111,6 +120,13 @@ impl fmt::Display for Error {
             Error::Auth { error, description } => {
                 write!(f, "token refresh failed: {error}: {description}")
             }
+            Error::OutcomeUnknown(m) => write!(f, "outcome unknown: {m}"),
+            Error::StillRunning { job_id, pending } => write!(
+                f,
+                "still running: job {job_id} has {} batches not finished ({})",
+                pending.len(),
+                pending.join(", ")
+            ),
         }
     }
 }

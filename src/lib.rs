@@ -7,9 +7,12 @@
 //! - [`protocol`]: sans-IO request builders and response parsers over `http` types.
 //! - `component` and `transport` (wasm32 only): the WIT exports and the wasi:http glue.
 
+pub mod backoff;
 pub mod error;
+pub mod join;
 pub mod model;
 pub mod protocol;
+pub mod split;
 pub mod wire;
 
 pub use error::Error;

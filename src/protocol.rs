@@ -36,6 +36,7 @@ pub const CALL_OPTIONS: &str = concat!("client=sfbulk/", env!("CARGO_PKG_VERSION
 pub struct Endpoint {
     https: bool,
     authority: String,
+    prefix: String,
     base_path: String,
     token: String,
 }
@@ -62,6 +63,7 @@ impl Endpoint {
             https,
             authority,
             base_path: format!("{prefix}/services/async/{version}"),
+            prefix,
             token: token.to_string(),
         })
     }
@@ -79,6 +81,12 @@ impl Endpoint {
     pub fn base_url(&self) -> String {
         let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}{}", self.authority, self.base_path)
+    }
+
+    /// The instance URL, e.g. `https://host` (no secret).
+    pub fn instance_url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.prefix)
     }
 
     /// The session token.

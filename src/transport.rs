@@ -37,6 +37,38 @@ impl Default for Timeouts {
     }
 }
 
+/// Why a request failed in transport, and whether it may have reached the server.
+#[derive(Debug)]
+pub struct SendFailure {
+    /// The error (transport, timeout or invalid input).
+    pub error: Error,
+    /// False when the request certainly never reached the server (refused connection,
+    /// DNS failure, connect timeout): sending it again cannot duplicate anything.
+    pub maybe_sent: bool,
+}
+
+impl SendFailure {
+    fn not_sent(error: Error) -> Self {
+        SendFailure {
+            error,
+            maybe_sent: false,
+        }
+    }
+
+    fn maybe_sent(error: Error) -> Self {
+        SendFailure {
+            error,
+            maybe_sent: true,
+        }
+    }
+}
+
+impl From<SendFailure> for Error {
+    fn from(f: SendFailure) -> Error {
+        f.error
+    }
+}
+
 /// A reply whose body has not been read yet.
 pub struct OpenResponse {
     /// The reply head (status and headers), with an empty body.
@@ -50,21 +82,21 @@ pub struct OpenResponse {
 
 impl OpenResponse {
     /// Reads the rest of the body, at most `limit` bytes.
-    pub fn read_all(self, limit: usize) -> Result<http::Response<Vec<u8>>, Error> {
+    pub fn read_all(self, limit: usize) -> Result<http::Response<Vec<u8>>, SendFailure> {
         let mut buf = Vec::new();
         loop {
             match self.stream.blocking_read(256 * 1024) {
                 Ok(chunk) => {
                     if buf.len() + chunk.len() > limit {
-                        return Err(Error::Transport(format!(
+                        return Err(SendFailure::maybe_sent(Error::Transport(format!(
                             "reply body is larger than the {limit}-byte limit"
-                        )));
+                        ))));
                     }
                     buf.extend_from_slice(&chunk);
                 }
                 Err(StreamError::Closed) => break,
                 Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(stream_error(&e.to_debug_string()));
+                    return Err(SendFailure::maybe_sent(stream_error(&e.to_debug_string())));
                 }
             }
         }
@@ -73,29 +105,87 @@ impl OpenResponse {
     }
 }
 
+impl OpenResponse {
+    /// A reader of the body, gunzipped when the reply says `Content-Encoding: gzip`.
+    pub fn into_reader(self) -> BodyReader {
+        let gzip = self
+            .head
+            .headers()
+            .get(http::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+        let source = if gzip {
+            Source::Gzip(Box::new(flate2::read::GzDecoder::new(self.stream)))
+        } else {
+            Source::Plain(self.stream)
+        };
+        BodyReader {
+            source,
+            _body: self.body,
+            _response: self._response,
+        }
+    }
+}
+
+/// A reply body read in pieces (decoded).
+pub struct BodyReader {
+    // Field order is drop order: the stream is a child of the body.
+    source: Source,
+    _body: IncomingBody,
+    _response: IncomingResponse,
+}
+
+enum Source {
+    Plain(InputStream),
+    Gzip(Box<flate2::read::GzDecoder<InputStream>>),
+}
+
+impl BodyReader {
+    /// Up to `max` more bytes; empty at the end of the body.
+    pub fn read_chunk(&mut self, max: usize) -> Result<Vec<u8>, Error> {
+        let mut buf = vec![0u8; max.max(1)];
+        let n = match &mut self.source {
+            Source::Plain(s) => std::io::Read::read(s, &mut buf),
+            Source::Gzip(g) => std::io::Read::read(g.as_mut(), &mut buf),
+        }
+        .map_err(|e| stream_error(&e.to_string()))?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+}
+
 /// Sends a request and reads the whole reply (at most `limit` bytes of body).
 pub fn send(
     req: http::Request<Vec<u8>>,
     timeouts: Timeouts,
     limit: usize,
-) -> Result<http::Response<Vec<u8>>, Error> {
+) -> Result<http::Response<Vec<u8>>, SendFailure> {
     open(req, timeouts)?.read_all(limit)
 }
 
 /// Sends a request and returns the reply with its body still to be read.
-pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenResponse, Error> {
+pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenResponse, SendFailure> {
     let (parts, body) = req.into_parts();
+    let invalid = SendFailure::not_sent;
     // 1. The request head.
     let fields = Fields::new();
     for (name, value) in &parts.headers {
         fields
             .append(name.as_str(), value.as_bytes())
-            .map_err(|e| Error::invalid(format!("header {name} rejected by wasi:http: {e:?}")))?;
+            .map_err(|e| {
+                invalid(Error::invalid(format!(
+                    "header {name} rejected by wasi:http: {e:?}"
+                )))
+            })?;
     }
     if !body.is_empty() || parts.method == http::Method::POST {
         fields
             .append("content-length", body.len().to_string().as_bytes())
-            .map_err(|e| Error::invalid(format!("content-length rejected by wasi:http: {e:?}")))?;
+            .map_err(|e| {
+                invalid(Error::invalid(format!(
+                    "content-length rejected by wasi:http: {e:?}"
+                )))
+            })?;
     }
     let out = OutgoingRequest::new(fields);
     let method = match parts.method {
@@ -104,17 +194,17 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
         ref m => Method::Other(m.to_string()),
     };
     out.set_method(&method)
-        .map_err(|()| Error::invalid("method rejected by wasi:http"))?;
+        .map_err(|()| invalid(Error::invalid("method rejected by wasi:http")))?;
     let scheme = match parts.uri.scheme_str() {
         Some("http") => Scheme::Http,
         _ => Scheme::Https,
     };
     out.set_scheme(Some(&scheme))
-        .map_err(|()| Error::invalid("scheme rejected by wasi:http"))?;
+        .map_err(|()| invalid(Error::invalid("scheme rejected by wasi:http")))?;
     out.set_authority(parts.uri.authority().map(|a| a.as_str()))
-        .map_err(|()| Error::invalid("authority rejected by wasi:http"))?;
+        .map_err(|()| invalid(Error::invalid("authority rejected by wasi:http")))?;
     out.set_path_with_query(parts.uri.path_and_query().map(|p| p.as_str()))
-        .map_err(|()| Error::invalid("path rejected by wasi:http"))?;
+        .map_err(|()| invalid(Error::invalid("path rejected by wasi:http")))?;
     let options = RequestOptions::new();
     let ns = |ms: u64| ms.saturating_mul(1_000_000);
     // A host that does not support a timeout keeps its own default.
@@ -127,7 +217,7 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
     let outgoing_body = if has_body {
         Some(
             out.body()
-                .map_err(|()| Error::Transport("request body unavailable".into()))?,
+                .map_err(|()| invalid(Error::Transport("request body unavailable".into())))?,
         )
     } else {
         None
@@ -135,17 +225,19 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
     let stream_later = body.len() > WRITE_BEFORE_SEND;
     let outgoing_body = match outgoing_body {
         Some(ob) if !stream_later => {
-            write_body(&ob, &body)?;
+            write_body(&ob, &body).map_err(invalid)?;
             OutgoingBody::finish(ob, None)
-                .map_err(|e| transport_error("finishing the request body", &e))?;
+                .map_err(|e| invalid(transport_error("finishing the request body", &e)))?;
             None
         }
         other => other,
     };
 
     // 3. Hand it to the host.
-    let future = outgoing_handler::handle(out, Some(options))
-        .map_err(|e| transport_error("sending the request", &e))?;
+    let future = outgoing_handler::handle(out, Some(options)).map_err(|e| SendFailure {
+        maybe_sent: !never_sent(&e),
+        error: transport_error("sending the request", &e),
+    })?;
     if let Some(ob) = outgoing_body {
         // The server may answer before it has read everything (e.g. an auth error):
         // a closed stream then just means the reply is on its way.
@@ -161,8 +253,17 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
     let response = loop {
         match future.get() {
             Some(Ok(Ok(resp))) => break resp,
-            Some(Ok(Err(e))) => return Err(transport_error("waiting for the reply", &e)),
-            Some(Err(())) => return Err(Error::Transport("reply already taken".into())),
+            Some(Ok(Err(e))) => {
+                return Err(SendFailure {
+                    maybe_sent: !never_sent(&e),
+                    error: transport_error("waiting for the reply", &e),
+                });
+            }
+            Some(Err(())) => {
+                return Err(SendFailure::maybe_sent(Error::Transport(
+                    "reply already taken".into(),
+                )));
+            }
             None => future.subscribe().block(),
         }
     };
@@ -170,15 +271,17 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
     for (name, value) in response.headers().entries() {
         head = head.header(name, value);
     }
-    let head = head
-        .body(())
-        .map_err(|e| Error::Transport(format!("reply head is not valid http: {e}")))?;
+    let head = head.body(()).map_err(|e| {
+        SendFailure::maybe_sent(Error::Transport(format!(
+            "reply head is not valid http: {e}"
+        )))
+    })?;
     let body = response
         .consume()
-        .map_err(|()| Error::Transport("reply body unavailable".into()))?;
-    let stream = body
-        .stream()
-        .map_err(|()| Error::Transport("reply body stream unavailable".into()))?;
+        .map_err(|()| SendFailure::maybe_sent(Error::Transport("reply body unavailable".into())))?;
+    let stream = body.stream().map_err(|()| {
+        SendFailure::maybe_sent(Error::Transport("reply body stream unavailable".into()))
+    })?;
     Ok(OpenResponse {
         head,
         stream,
@@ -216,6 +319,25 @@ fn write_error(e: StreamError) -> Error {
             Error::Transport(format!("writing the request body: {}", e.to_debug_string()))
         }
     }
+}
+
+/// Whether a wasi:http error means the request never reached the server.
+fn never_sent(e: &ErrorCode) -> bool {
+    matches!(
+        e,
+        ErrorCode::DnsTimeout
+            | ErrorCode::DnsError(_)
+            | ErrorCode::DestinationNotFound
+            | ErrorCode::DestinationUnavailable
+            | ErrorCode::DestinationIpProhibited
+            | ErrorCode::DestinationIpUnroutable
+            | ErrorCode::ConnectionRefused
+            | ErrorCode::ConnectionTimeout
+            | ErrorCode::TlsProtocolError
+            | ErrorCode::TlsCertificateError
+            | ErrorCode::TlsAlertReceived(_)
+            | ErrorCode::HttpRequestDenied
+    )
 }
 
 fn transport_error(stage: &str, e: &ErrorCode) -> Error {

@@ -10,14 +10,17 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::mock::{MockConfig, MockServer};
 use crate::{
-    BatchContent, BatchResults, BatchState, Config, ContentType, Error, Instance, JobRequest,
-    JobStateChange, Operation, PkChunking, RawBody, Runtime, json,
+    BatchContent, Config, ContentType, Error, Instance, JobRequest, JobStateChange, Operation,
+    PkChunking, RawBody, Runtime, json,
 };
+use crate::{jobs, session_cache};
 
 /// Exit code: a failure reported by Salesforce or the network.
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code: bad usage, or input refused before anything was sent.
 pub const EXIT_USAGE: i32 = 2;
+/// Exit code of `load`: the job finished, but some records failed.
+pub const EXIT_RECORDS_FAILED: i32 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -62,6 +65,9 @@ struct Connection {
     /// Key under which a refreshed token is cached between runs
     #[arg(long, env = "SF_REGISTRY_PATH", global = true)]
     registry_path: Option<String>,
+    /// Folder of the session cache (default ~/.cache/sfbulk)
+    #[arg(long, env = "SFBULK_CACHE_DIR", global = true)]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,6 +129,49 @@ enum Command {
         job_id: String,
         #[arg(long)]
         file: PathBuf,
+    },
+    /// Load a CSV file of any size: split, add, close, wait, results joined to the input
+    Load {
+        /// insert, update, upsert, delete, hardDelete
+        #[arg(long)]
+        operation: String,
+        #[arg(long)]
+        object: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        external_id_field_name: Option<String>,
+        /// Records per batch (at most 10,000, the default)
+        #[arg(long)]
+        batch_size: Option<u32>,
+        /// Results file (default <file>.results.csv)
+        #[arg(long)]
+        results: Option<PathBuf>,
+        /// Parallel or Serial
+        #[arg(long)]
+        concurrency_mode: Option<String>,
+        /// Give up waiting after this many seconds (the job goes on)
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
+    /// Run a query job and write every row of every result file as one CSV
+    Query {
+        #[arg(long)]
+        soql: String,
+        /// Default: the object after FROM
+        #[arg(long)]
+        object: Option<String>,
+        /// Include deleted and archived records
+        #[arg(long)]
+        query_all: bool,
+        /// PK chunking; optionally `chunkSize=N; startRow=ID; parent=OBJ`
+        #[arg(long, num_args = 0..=1, default_missing_value = "")]
+        pk_chunking: Option<String>,
+        #[arg(long)]
+        output: PathBuf,
+        /// Give up waiting after this many seconds (the job goes on)
+        #[arg(long)]
+        timeout: Option<u64>,
     },
     /// Serve the mock Salesforce on 127.0.0.1
     MockServer {
@@ -209,6 +258,16 @@ pub fn describe(e: &Error) -> (i32, String) {
             EXIT_FAILURE,
             format!("token refresh failed: {}: {}", a.error, a.description),
         ),
+        Error::OutcomeUnknown(m) => (EXIT_FAILURE, format!("outcome unknown: {m}")),
+        Error::StillRunning(r) => (
+            EXIT_FAILURE,
+            format!(
+                "still running: job {} has {} batches not finished ({}); nothing was aborted",
+                r.job_id,
+                r.pending_batch_ids.len(),
+                r.pending_batch_ids.join(", ")
+            ),
+        ),
     }
 }
 
@@ -266,6 +325,8 @@ fn command_name(c: &Command) -> &'static str {
         Command::GetBulkQueryResults { .. } => "get-bulk-query-results",
         Command::CreateJobToUploadBatchFile { .. } => "create-job-to-upload-batch-file",
         Command::UploadBatchFile { .. } => "upload-batch-file",
+        Command::Load { .. } => "load",
+        Command::Query { .. } => "query",
         Command::MockServer { .. } => "mock-server",
         Command::Demo => "demo",
     }
@@ -290,6 +351,8 @@ fn connection_config(c: &Connection) -> Result<Config, Failure> {
         client_secret: c.client_secret.clone(),
         interval_time: c.interval_time,
         registry_path: c.registry_path.clone(),
+        timeouts: None,
+        retry: None,
     })
 }
 
@@ -460,7 +523,38 @@ async fn execute(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Re
         .instantiate()
         .await
         .map_err(Failure::trap)?;
-    match cli.command {
+    let cache_dir = cli
+        .conn
+        .cache_dir
+        .clone()
+        .or_else(session_cache::default_dir);
+    if let Some(cached) = cache_dir
+        .as_deref()
+        .and_then(|d| session_cache::load(d, &cfg))
+    {
+        // A cache that does not fit (e.g. a bad URL in it) is ignored.
+        let _ = inst.set_session(&cfg, &cached).await;
+    }
+    let outcome = run_command(cli.command, &cfg, &mut inst, stdout).await;
+    // Keep a renewed token for the next run (never printed).
+    if let Ok(Some(session)) = inst.get_session(&cfg).await
+        && session.access_token != cfg.access_token
+        && let Some(dir) = cache_dir.as_deref()
+        && let Err(e) = session_cache::store(dir, &cfg, &session)
+    {
+        let _ = writeln!(stderr, "warning: cannot store the session cache: {e}");
+    }
+    outcome
+}
+
+async fn run_command(
+    command: Command,
+    cfg: &Config,
+    inst: &mut Instance,
+    stdout: &mut dyn Write,
+) -> Result<(), Failure> {
+    let cfg = cfg.clone();
+    match command {
         Command::CreateJob(args) => {
             let req = job_request_from(args)?;
             let job = call!(inst.create_job(&cfg, &req));
@@ -495,7 +589,7 @@ async fn execute(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Re
                     let data = read_input(&path)?;
                     let media_type = match content_type {
                         Some(m) => m,
-                        None => media_type_of_job(&mut inst, &cfg, &job_id).await?,
+                        None => media_type_of_job(inst, &cfg, &job_id).await?,
                     };
                     BatchContent::Raw(RawBody { media_type, data })
                 }
@@ -542,7 +636,7 @@ async fn execute(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Re
                 }
                 None => stdout,
             };
-            copy_result(&mut inst, &cfg, &job_id, &batch_id, &result_id, out).await?;
+            copy_result(inst, &cfg, &job_id, &batch_id, &result_id, out).await?;
             Ok(())
         }
         Command::CreateJobToUploadBatchFile {
@@ -564,10 +658,110 @@ async fn execute(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Re
             let batch = call!(inst.upload_batch_file(&cfg, &job_id, &zip, None));
             print_json(stdout, &json::batch_info(&batch))
         }
-        Command::MockServer { .. } | Command::Demo => {
-            let _ = stderr;
+        Command::Load {
+            operation,
+            object,
+            file,
+            external_id_field_name,
+            batch_size,
+            results,
+            concurrency_mode,
+            timeout,
+        } => {
+            let mut request = job_request_from(CreateJob {
+                operation,
+                object,
+                content_type: Some("CSV".into()),
+                external_id_field_name,
+                concurrency_mode,
+                assignment_rule_id: None,
+                pk_chunking: None,
+                disable_batch_retry: false,
+                line_ending: None,
+            })?;
+            request.content_type = Some(ContentType::Csv);
+            let results = results.unwrap_or_else(|| {
+                let mut name = file.clone().into_os_string();
+                name.push(".results.csv");
+                PathBuf::from(name)
+            });
+            let args = jobs::LoadArgs {
+                request,
+                input: &file,
+                batch_size,
+                results,
+                wait: jobs::default_wait(timeout.map(Duration::from_secs)),
+            };
+            let summary = jobs::load(inst, &cfg, args, &jobs::Progress::auto())
+                .await
+                .map_err(job_failure)?;
+            print_json(
+                stdout,
+                &serde_json::json!({
+                    "jobId": summary.job_id,
+                    "records": summary.records,
+                    "succeeded": summary.succeeded,
+                    "failed": summary.failed,
+                }),
+            )?;
+            if summary.failed > 0 {
+                return Err(Failure {
+                    code: EXIT_RECORDS_FAILED,
+                    message: format!(
+                        "{} of {} records failed; see {}",
+                        summary.failed,
+                        summary.records,
+                        summary.results.display()
+                    ),
+                });
+            }
             Ok(())
         }
+        Command::Query {
+            soql,
+            object,
+            query_all,
+            pk_chunking,
+            output,
+            timeout,
+        } => {
+            let object = match object.or_else(|| jobs::soql_object(&soql)) {
+                Some(o) => o,
+                None => {
+                    return Err(Failure::usage(
+                        "cannot tell the object from the query; give --object",
+                    ));
+                }
+            };
+            let mut request = jobs::query_request(&object, query_all);
+            request.pk_chunking = pk_chunking
+                .as_deref()
+                .map(parse_pk_chunking)
+                .transpose()
+                .map_err(Failure::usage)?;
+            let args = jobs::QueryArgs {
+                request,
+                soql: &soql,
+                output: &output,
+                wait: jobs::default_wait(timeout.map(Duration::from_secs)),
+            };
+            let summary = jobs::query(inst, &cfg, args, &jobs::Progress::auto())
+                .await
+                .map_err(job_failure)?;
+            print_json(
+                stdout,
+                &serde_json::json!({ "jobId": summary.job_id, "records": summary.records }),
+            )
+        }
+        Command::MockServer { .. } | Command::Demo => Ok(()),
+    }
+}
+
+fn job_failure(f: jobs::JobFailure) -> Failure {
+    match f {
+        jobs::JobFailure::Op(e) => op_failure(e),
+        jobs::JobFailure::Trap(e) => Failure::trap(e),
+        jobs::JobFailure::Io(m) => Failure::usage(m),
     }
 }
 
@@ -620,34 +814,35 @@ async fn copy_result(
     Ok(total)
 }
 
-/// Polls a batch until it is final, with backoff from 20 ms to 1 s.
-async fn wait_batch(
-    inst: &mut Instance,
-    cfg: &Config,
-    job: &str,
-    batch: &str,
-) -> Result<crate::BatchInfo, Failure> {
-    let mut delay = Duration::from_millis(20);
-    loop {
-        let info = call!(inst.get_batch_status(cfg, job, batch));
-        if matches!(
-            info.state,
-            BatchState::Completed | BatchState::Failed | BatchState::NotProcessed
-        ) {
-            return Ok(info);
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(1));
+/// The demo's input: `n` contacts, every 500th without the required LastName, with
+/// commas, quotes, line breaks and non-ASCII text in the values.
+pub fn demo_csv(n: usize) -> String {
+    let mut csv = String::from("FirstName,LastName,Email,Description\n");
+    for i in 1..=n {
+        let last = if i % 500 == 0 {
+            String::new()
+        } else {
+            format!("Doe-{i}")
+        };
+        let first = if i % 7 == 0 {
+            format!("Zoë {i}")
+        } else {
+            format!("Jane {i}")
+        };
+        csv.push_str(&format!(
+            "{first},{last},jane{i}@example.com,\"likes \"\"quotes\"\", commas\nand line breaks\"\n"
+        ));
     }
+    csv
 }
 
 async fn demo(stdout: &mut dyn Write, _stderr: &mut dyn Write) -> Result<(), Failure> {
     let io = |e: std::io::Error| Failure {
         code: EXIT_FAILURE,
-        message: format!("cannot write to stdout: {e}"),
+        message: format!("cannot write: {e}"),
     };
     let mock = MockServer::start(MockConfig {
-        processing_delay: Duration::from_millis(100),
+        processing_delay: Duration::from_millis(200),
         ..MockConfig::default()
     });
     let cfg = crate::config(&mock.url(), &MockConfig::default().access_tokens[0]);
@@ -655,76 +850,100 @@ async fn demo(stdout: &mut dyn Write, _stderr: &mut dyn Write) -> Result<(), Fai
         .instantiate()
         .await
         .map_err(Failure::trap)?;
-    writeln!(stdout, "mock Salesforce on {}", mock.url()).map_err(io)?;
-
-    // 1. Load 20 contacts, two of them without the required LastName.
-    let mut csv = String::from("FirstName,LastName,Email,Description\n");
-    for i in 1..=20 {
-        let last = if i % 10 == 0 {
-            String::new()
-        } else {
-            format!("Doe-{i}")
-        };
-        csv.push_str(&format!(
-            "Jane {i},{last},jane{i}@example.com,\"likes \"\"quotes\"\", commas\"\n"
-        ));
-    }
-    let job = call!(inst.create_job(
-        &cfg,
-        &crate::job_request(Operation::Insert, "Contact", Some(ContentType::Csv))
-    ));
-    writeln!(stdout, "created insert job {} (CSV, Contact)", job.id).map_err(io)?;
-    let batch = call!(inst.add_batch(
-        &cfg,
-        &job.id,
-        &BatchContent::Raw(RawBody {
-            media_type: "text/csv".into(),
-            data: csv.into_bytes(),
-        })
-    ));
-    call!(inst.update_job(&cfg, &job.id, JobStateChange::Closed));
-    let done = wait_batch(&mut inst, &cfg, &job.id, &batch.id).await?;
+    let dir = std::env::temp_dir().join(format!("sfbulk-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let input = dir.join("contacts.csv");
+    std::fs::write(&input, demo_csv(3000)).map_err(io)?;
     writeln!(
         stdout,
-        "batch {} {}: {} processed, {} failed",
-        batch.id,
-        json::batch_state(&done.state),
-        done.number_records_processed,
-        done.number_records_failed
+        "sfbulk demo: the connector component in wasmtime, against a mock Salesforce on {}",
+        mock.url()
     )
     .map_err(io)?;
-    if let BatchResults::Ingest(rows) = call!(inst.get_batch_results(&cfg, &job.id, &batch.id)) {
-        for (i, r) in rows.iter().enumerate().filter(|(_, r)| !r.success) {
-            let e = r.errors.first();
-            writeln!(
-                stdout,
-                "  row {}: {} {}",
-                i + 1,
-                e.map(|e| e.status_code.as_str()).unwrap_or("?"),
-                e.map(|e| e.message.as_str()).unwrap_or("")
-            )
-            .map_err(io)?;
-        }
-    }
+    writeln!(stdout).map_err(io)?;
 
-    // 2. Query them back.
-    let qjob = call!(inst.create_job(
-        &cfg,
-        &crate::job_request(Operation::Query, "Contact", Some(ContentType::Csv))
-    ));
-    let soql = "SELECT Id, FirstName, LastName FROM Contact ORDER BY LastName LIMIT 5";
-    let qbatch = call!(inst.add_batch(&cfg, &qjob.id, &BatchContent::Query(soql.into())));
-    call!(inst.update_job(&cfg, &qjob.id, JobStateChange::Closed));
-    wait_batch(&mut inst, &cfg, &qjob.id, &qbatch.id).await?;
-    writeln!(stdout, "query job {}: {soql}", qjob.id).map_err(io)?;
-    if let BatchResults::Query(ids) = call!(inst.get_batch_results(&cfg, &qjob.id, &qbatch.id)) {
-        for rid in ids {
-            let mut file = Vec::new();
-            copy_result(&mut inst, &cfg, &qjob.id, &qbatch.id, &rid, &mut file).await?;
-            writeln!(stdout, "result {rid}:").map_err(io)?;
-            stdout.write_all(&file).map_err(io)?;
+    // 1. Load.
+    writeln!(
+        stdout,
+        "1. load {} (3,000 contacts, 6 without LastName) in batches of 1,000",
+        input.display()
+    )
+    .map_err(io)?;
+    let t = std::time::Instant::now();
+    let args = jobs::LoadArgs {
+        request: crate::job_request(Operation::Insert, "Contact", Some(ContentType::Csv)),
+        input: &input,
+        batch_size: Some(1000),
+        results: dir.join("contacts.results.csv"),
+        wait: jobs::default_wait(Some(Duration::from_secs(60))),
+    };
+    let load = jobs::load(&mut inst, &cfg, args, &jobs::Progress::quiet())
+        .await
+        .map_err(job_failure)?;
+    writeln!(
+        stdout,
+        "   job {}: {} batches, {} records, {} succeeded, {} failed ({:.1} s)",
+        load.job_id,
+        load.batches.len(),
+        load.records,
+        load.succeeded,
+        load.failed,
+        t.elapsed().as_secs_f64()
+    )
+    .map_err(io)?;
+    let results = std::fs::read_to_string(&load.results).map_err(io)?;
+    let mut reader = csv::Reader::from_reader(results.as_bytes());
+    for (i, row) in reader.records().filter_map(Result::ok).enumerate() {
+        if row.get(5) == Some("false") {
+            writeln!(stdout, "   row {:>4}: {}", i + 1, row.get(7).unwrap_or("")).map_err(io)?;
         }
     }
+    writeln!(
+        stdout,
+        "   every input row has its result in {}",
+        load.results.display()
+    )
+    .map_err(io)?;
+    writeln!(stdout).map_err(io)?;
+
+    // 2. Query them back with PK chunking.
+    let soql = "SELECT Id, FirstName, LastName FROM Contact";
+    writeln!(
+        stdout,
+        "2. query \"{soql}\" with PK chunking (chunkSize=1000)"
+    )
+    .map_err(io)?;
+    let t = std::time::Instant::now();
+    let mut request = jobs::query_request("Contact", false);
+    request.pk_chunking = Some(PkChunking {
+        chunk_size: Some(1000),
+        start_row: None,
+        parent: None,
+    });
+    let output = dir.join("contacts.query.csv");
+    let args = jobs::QueryArgs {
+        request,
+        soql,
+        output: &output,
+        wait: jobs::default_wait(Some(Duration::from_secs(60))),
+    };
+    let q = jobs::query(&mut inst, &cfg, args, &jobs::Progress::quiet())
+        .await
+        .map_err(job_failure)?;
+    writeln!(
+        stdout,
+        "   job {}: {} chunk batches (the original batch NotProcessed, as expected), {} rows in one CSV ({:.1} s)",
+        q.job_id,
+        q.batches,
+        q.records,
+        t.elapsed().as_secs_f64()
+    )
+    .map_err(io)?;
+    let text = std::fs::read_to_string(&output).map_err(io)?;
+    for line in text.lines().take(3) {
+        writeln!(stdout, "   {line}").map_err(io)?;
+    }
+    writeln!(stdout, "   … written to {}", output.display()).map_err(io)?;
     Ok(())
 }
 

@@ -9,8 +9,10 @@
 //! - [`cli`] is the `sfbulk` command line, callable in-process for tests.
 
 pub mod cli;
+pub mod jobs;
 pub mod json;
 pub mod mock;
+pub mod session_cache;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -31,10 +33,11 @@ pub mod bindings {
 }
 
 pub use bindings::exports::sfbulk::connector::bulk::{
-    ApiError, AuthError, BatchContent, BatchInfo, BatchResults, BatchState, ConcurrencyMode,
-    Config, ContentType, Error, FieldValue, JobInfo, JobRequest, JobState, JobStateChange,
-    LineEnding, Operation, PkChunking, RawBody, RecordError, RecordResult, RecordSet,
-    UnexpectedResponse,
+    ApiError, AuthError, BatchContent, BatchInfo, BatchRef, BatchResults, BatchState,
+    ConcurrencyMode, Config, ContentType, Error, FieldValue, JobInfo, JobRequest, JobState,
+    JobStateChange, JoinCounts, LineEnding, Operation, PkChunking, QueryPosition, RawBody,
+    RecordError, RecordResult, RecordSet, RetryPolicy, Session, SplitOptions, StillRunning,
+    Timeouts, UnexpectedResponse, WaitOptions,
 };
 
 /// Path of the release build of the component, made by this crate's build script.
@@ -126,6 +129,15 @@ pub struct Instance {
 
 /// An open query result file inside an [`Instance`].
 pub struct ResultReader(ResourceAny);
+
+/// A CSV load inside an [`Instance`].
+pub struct CsvLoad(ResourceAny);
+
+/// A result join inside an [`Instance`].
+pub struct ResultJoin(ResourceAny);
+
+/// A query stream inside an [`Instance`].
+pub struct QueryStream(ResourceAny);
 
 impl Instance {
     /// `init`.
@@ -272,6 +284,125 @@ impl Instance {
     pub async fn close(&mut self, reader: ResultReader) -> wasmtime::Result<()> {
         reader.0.resource_drop_async(&mut self.store).await
     }
+
+    /// `get-session`.
+    pub async fn get_session(&mut self, cfg: &Config) -> wasmtime::Result<Option<Session>> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_get_session(&mut self.store, cfg).await
+    }
+
+    /// `set-session`.
+    pub async fn set_session(&mut self, cfg: &Config, session: &Session) -> CallResult<()> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_set_session(&mut self.store, cfg, session).await
+    }
+
+    /// `wait-for-batches`.
+    pub async fn wait_for_batches(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        batches: &[String],
+        options: Option<&WaitOptions>,
+    ) -> CallResult<Vec<BatchInfo>> {
+        let api = self.connector.sfbulk_connector_bulk();
+        api.call_wait_for_batches(&mut self.store, cfg, job, batches, options.cloned())
+            .await
+    }
+
+    /// `start-csv-load`.
+    pub async fn start_csv_load(
+        &mut self,
+        cfg: &Config,
+        req: &JobRequest,
+        options: Option<&SplitOptions>,
+    ) -> CallResult<CsvLoad> {
+        let api = self.connector.sfbulk_connector_bulk();
+        Ok(api
+            .call_start_csv_load(&mut self.store, cfg, req, options.cloned())
+            .await?
+            .map(CsvLoad))
+    }
+
+    /// `csv-load.job-id`.
+    pub async fn load_job_id(&mut self, load: &CsvLoad) -> wasmtime::Result<String> {
+        let api = self.connector.sfbulk_connector_bulk().csv_load();
+        api.call_job_id(&mut self.store, load.0).await
+    }
+
+    /// `csv-load.write`.
+    pub async fn load_write(&mut self, load: &CsvLoad, data: &[u8]) -> CallResult<Vec<BatchRef>> {
+        let api = self.connector.sfbulk_connector_bulk().csv_load();
+        api.call_write(&mut self.store, load.0, data).await
+    }
+
+    /// `csv-load.finish`.
+    pub async fn load_finish(&mut self, load: &CsvLoad) -> CallResult<Vec<BatchRef>> {
+        let api = self.connector.sfbulk_connector_bulk().csv_load();
+        api.call_finish(&mut self.store, load.0).await
+    }
+
+    /// `open-result-join`.
+    pub async fn open_result_join(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        batches: &[BatchRef],
+    ) -> CallResult<ResultJoin> {
+        let api = self.connector.sfbulk_connector_bulk();
+        Ok(api
+            .call_open_result_join(&mut self.store, cfg, job, batches)
+            .await?
+            .map(ResultJoin))
+    }
+
+    /// `result-join.push`.
+    pub async fn join_push(&mut self, join: &ResultJoin, input: &[u8]) -> CallResult<Vec<u8>> {
+        let api = self.connector.sfbulk_connector_bulk().result_join();
+        api.call_push(&mut self.store, join.0, input).await
+    }
+
+    /// `result-join.finish`.
+    pub async fn join_finish(&mut self, join: &ResultJoin) -> CallResult<Vec<u8>> {
+        let api = self.connector.sfbulk_connector_bulk().result_join();
+        api.call_finish(&mut self.store, join.0).await
+    }
+
+    /// `result-join.counts`.
+    pub async fn join_counts(&mut self, join: &ResultJoin) -> wasmtime::Result<JoinCounts> {
+        let api = self.connector.sfbulk_connector_bulk().result_join();
+        api.call_counts(&mut self.store, join.0).await
+    }
+
+    /// `open-query-stream`.
+    pub async fn open_query_stream(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        skip: &[String],
+        options: Option<&WaitOptions>,
+    ) -> CallResult<QueryStream> {
+        let api = self.connector.sfbulk_connector_bulk();
+        Ok(api
+            .call_open_query_stream(&mut self.store, cfg, job, skip, options.cloned())
+            .await?
+            .map(QueryStream))
+    }
+
+    /// `query-stream.read`: up to `max` bytes of CSV, empty at the end.
+    pub async fn stream_read(&mut self, stream: &QueryStream, max: u32) -> CallResult<Vec<u8>> {
+        let api = self.connector.sfbulk_connector_bulk().query_stream();
+        api.call_read(&mut self.store, stream.0, max).await
+    }
+
+    /// `query-stream.position`.
+    pub async fn stream_position(
+        &mut self,
+        stream: &QueryStream,
+    ) -> wasmtime::Result<QueryPosition> {
+        let api = self.connector.sfbulk_connector_bulk().query_stream();
+        api.call_position(&mut self.store, stream.0).await
+    }
 }
 
 /// A config with only the required fields.
@@ -286,6 +417,8 @@ pub fn config(api_url: &str, access_token: &str) -> Config {
         client_secret: None,
         interval_time: None,
         registry_path: None,
+        timeouts: None,
+        retry: None,
     }
 }
 

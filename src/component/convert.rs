@@ -1,0 +1,233 @@
+//! Conversions between the generated binding types and the core types.
+
+use crate::bindings::exports::sfbulk::connector::bulk as wit;
+use crate::error::Error;
+use crate::model::{self, BatchState, ContentType, JobState, Operation};
+
+pub(crate) fn to_wit_error(e: Error) -> wit::Error {
+    match e {
+        Error::InvalidInput(m) => wit::Error::InvalidInput(m),
+        Error::Transport(m) => wit::Error::Transport(m),
+        Error::Timeout(m) => wit::Error::Timeout(m),
+        Error::UnexpectedResponse {
+            status,
+            content_type,
+            detail,
+            excerpt,
+        } => wit::Error::UnexpectedResponse(wit::UnexpectedResponse {
+            http_status: status,
+            content_type,
+            detail,
+            excerpt,
+        }),
+        Error::Api {
+            status,
+            code,
+            message,
+        } => wit::Error::Api(wit::ApiError {
+            http_status: status,
+            exception_code: code,
+            exception_message: message,
+        }),
+        Error::SessionExpired(m) => wit::Error::SessionExpired(m),
+        Error::Auth { error, description } => {
+            wit::Error::Auth(wit::AuthError { error, description })
+        }
+        Error::OutcomeUnknown(m) => wit::Error::OutcomeUnknown(m),
+        Error::StillRunning { job_id, pending } => wit::Error::StillRunning(wit::StillRunning {
+            job_id,
+            pending_batch_ids: pending,
+        }),
+    }
+}
+
+pub(crate) fn operation_from(op: wit::Operation) -> Operation {
+    match op {
+        wit::Operation::Insert => Operation::Insert,
+        wit::Operation::Update => Operation::Update,
+        wit::Operation::Upsert => Operation::Upsert,
+        wit::Operation::Delete => Operation::Delete,
+        wit::Operation::HardDelete => Operation::HardDelete,
+        wit::Operation::Query => Operation::Query,
+        wit::Operation::QueryAll => Operation::QueryAll,
+        wit::Operation::Other(s) => Operation::Unknown(s),
+    }
+}
+
+pub(crate) fn operation_to(op: Option<Operation>) -> wit::Operation {
+    match op {
+        Some(Operation::Insert) => wit::Operation::Insert,
+        Some(Operation::Update) => wit::Operation::Update,
+        Some(Operation::Upsert) => wit::Operation::Upsert,
+        Some(Operation::Delete) => wit::Operation::Delete,
+        Some(Operation::HardDelete) => wit::Operation::HardDelete,
+        Some(Operation::Query) => wit::Operation::Query,
+        Some(Operation::QueryAll) => wit::Operation::QueryAll,
+        Some(Operation::Unknown(s)) => wit::Operation::Other(s),
+        None => wit::Operation::Other(String::new()),
+    }
+}
+
+pub(crate) fn content_type_from(ct: wit::ContentType) -> ContentType {
+    match ct {
+        wit::ContentType::Xml => ContentType::Xml,
+        wit::ContentType::Csv => ContentType::Csv,
+        wit::ContentType::Json => ContentType::Json,
+        wit::ContentType::ZipXml => ContentType::ZipXml,
+        wit::ContentType::ZipCsv => ContentType::ZipCsv,
+        wit::ContentType::ZipJson => ContentType::ZipJson,
+        wit::ContentType::Other(s) => ContentType::Unknown(s),
+    }
+}
+
+pub(crate) fn content_type_to(ct: ContentType) -> wit::ContentType {
+    match ct {
+        ContentType::Xml => wit::ContentType::Xml,
+        ContentType::Csv => wit::ContentType::Csv,
+        ContentType::Json => wit::ContentType::Json,
+        ContentType::ZipXml => wit::ContentType::ZipXml,
+        ContentType::ZipCsv => wit::ContentType::ZipCsv,
+        ContentType::ZipJson => wit::ContentType::ZipJson,
+        ContentType::Unknown(s) => wit::ContentType::Other(s),
+    }
+}
+
+pub(crate) fn concurrency_from(c: wit::ConcurrencyMode) -> model::ConcurrencyMode {
+    match c {
+        wit::ConcurrencyMode::Parallel => model::ConcurrencyMode::Parallel,
+        wit::ConcurrencyMode::Serial => model::ConcurrencyMode::Serial,
+        wit::ConcurrencyMode::Other(s) => model::ConcurrencyMode::Unknown(s),
+    }
+}
+
+pub(crate) fn concurrency_to(c: model::ConcurrencyMode) -> wit::ConcurrencyMode {
+    match c {
+        model::ConcurrencyMode::Parallel => wit::ConcurrencyMode::Parallel,
+        model::ConcurrencyMode::Serial => wit::ConcurrencyMode::Serial,
+        model::ConcurrencyMode::Unknown(s) => wit::ConcurrencyMode::Other(s),
+    }
+}
+
+pub(crate) fn job_request(r: wit::JobRequest) -> model::JobRequest {
+    model::JobRequest {
+        operation: operation_from(r.operation),
+        object: r.object,
+        content_type: r.content_type.map(content_type_from),
+        external_id_field_name: r.external_id_field_name,
+        concurrency_mode: r.concurrency_mode.map(concurrency_from),
+        assignment_rule_id: r.assignment_rule_id,
+        pk_chunking: r.pk_chunking.map(|pk| model::PkChunking {
+            chunk_size: pk.chunk_size,
+            start_row: pk.start_row,
+            parent: pk.parent,
+        }),
+        disable_batch_retry: r.disable_batch_retry.unwrap_or(false),
+        line_ending: r.line_ending.map(|le| match le {
+            wit::LineEnding::Lf => model::LineEnding::Lf,
+            wit::LineEnding::Crlf => model::LineEnding::Crlf,
+        }),
+    }
+}
+
+pub(crate) fn job_info(j: model::JobInfo) -> wit::JobInfo {
+    wit::JobInfo {
+        id: j.id,
+        operation: operation_to(j.operation),
+        object: j.object,
+        created_by_id: j.created_by_id,
+        created_date: j.created_date,
+        system_modstamp: j.system_modstamp,
+        state: match j.state {
+            Some(JobState::Open) => wit::JobState::Open,
+            Some(JobState::Closed) => wit::JobState::Closed,
+            Some(JobState::Aborted) => wit::JobState::Aborted,
+            Some(JobState::Failed) => wit::JobState::Failed,
+            Some(JobState::Unknown(s)) => wit::JobState::Other(s),
+            None => wit::JobState::Other(String::new()),
+        },
+        external_id_field_name: j.external_id_field_name,
+        concurrency_mode: j.concurrency_mode.map(concurrency_to),
+        content_type: j.content_type.map(content_type_to),
+        number_batches_queued: j.number_batches_queued,
+        number_batches_in_progress: j.number_batches_in_progress,
+        number_batches_completed: j.number_batches_completed,
+        number_batches_failed: j.number_batches_failed,
+        number_batches_total: j.number_batches_total,
+        number_records_processed: j.number_records_processed,
+        number_retries: j.number_retries,
+        api_version: j.api_version,
+        assignment_rule_id: j.assignment_rule_id,
+        number_records_failed: j.number_records_failed,
+        total_processing_time: j.total_processing_time,
+        api_active_processing_time: j.api_active_processing_time,
+        apex_processing_time: j.apex_processing_time,
+    }
+}
+
+pub(crate) fn batch_info(b: model::BatchInfo) -> wit::BatchInfo {
+    wit::BatchInfo {
+        id: b.id,
+        job_id: b.job_id,
+        state: match b.state {
+            Some(BatchState::Queued) => wit::BatchState::Queued,
+            Some(BatchState::InProgress) => wit::BatchState::InProgress,
+            Some(BatchState::Completed) => wit::BatchState::Completed,
+            Some(BatchState::Failed) => wit::BatchState::Failed,
+            Some(BatchState::NotProcessed) => wit::BatchState::NotProcessed,
+            Some(BatchState::Unknown(s)) => wit::BatchState::Other(s),
+            None => wit::BatchState::Other(String::new()),
+        },
+        state_message: b.state_message,
+        created_date: b.created_date,
+        system_modstamp: b.system_modstamp,
+        number_records_processed: b.number_records_processed,
+        number_records_failed: b.number_records_failed,
+        total_processing_time: b.total_processing_time,
+        api_active_processing_time: b.api_active_processing_time,
+        apex_processing_time: b.apex_processing_time,
+    }
+}
+
+pub(crate) fn record_set(s: wit::RecordSet) -> model::RecordSet {
+    model::RecordSet {
+        fields: s.fields,
+        rows: s
+            .rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|v| match v {
+                        wit::FieldValue::Null => model::FieldValue::Null,
+                        wit::FieldValue::Text(t) => model::FieldValue::Text(t),
+                        wit::FieldValue::Number(n) => model::FieldValue::Number(n),
+                        wit::FieldValue::Boolean(b) => model::FieldValue::Boolean(b),
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn batch_results(r: model::BatchResults) -> wit::BatchResults {
+    match r {
+        model::BatchResults::Query(ids) => wit::BatchResults::Query(ids),
+        model::BatchResults::Ingest(rows) => wit::BatchResults::Ingest(
+            rows.into_iter()
+                .map(|r| wit::RecordResult {
+                    id: r.id,
+                    success: r.success,
+                    created: r.created,
+                    errors: r
+                        .errors
+                        .into_iter()
+                        .map(|e| wit::RecordError {
+                            status_code: e.status_code,
+                            message: e.message,
+                            fields: e.fields,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        ),
+    }
+}

@@ -1,0 +1,368 @@
+//! Joins batch results to the input records: one output row per input record, in order.
+//!
+//! The input is read again, chunk by chunk, with the splitter's rules (see [`crate::split`]);
+//! each record is written back byte for byte followed by `sf__Id`, `sf__Success`,
+//! `sf__Created` and `sf__Error`. Results are fetched one batch at a time, when the first
+//! record of that batch is reached, so memory holds one batch's results.
+
+use std::vec;
+
+use crate::model::RecordResult;
+use crate::split::{Rec, Records};
+
+/// The columns appended to the input header.
+const RESULT_COLUMNS: &[u8] = b",sf__Id,sf__Success,sf__Created,sf__Error";
+
+/// The results of one batch as the joiner consumes them.
+type Results<'a> = &'a mut dyn FnMut(usize) -> Result<Vec<RecordResult>, String>;
+
+/// Writes the input records with their results; see the module docs.
+#[derive(Debug)]
+pub struct ResultJoiner {
+    reader: Records,
+    state: State,
+}
+
+#[derive(Debug)]
+struct State {
+    batch_records: Vec<usize>,
+    /// The batch the next record belongs to, once `left` is 0.
+    next_batch: usize,
+    /// Records still to come in the current batch.
+    left: usize,
+    /// The current batch's results, or its failure text.
+    current: Result<vec::IntoIter<RecordResult>, String>,
+    records: u64,
+    succeeded: u64,
+    failed: u64,
+}
+
+impl ResultJoiner {
+    /// `batch_records`: how many input records each batch holds, in order (from the
+    /// splitter). Batches of 0 records are skipped.
+    pub fn new(batch_records: Vec<usize>) -> Self {
+        ResultJoiner {
+            reader: Records::new(usize::MAX, usize::MAX),
+            state: State {
+                batch_records,
+                next_batch: 0,
+                left: 0,
+                current: Ok(Vec::new().into_iter()),
+                records: 0,
+                succeeded: 0,
+                failed: 0,
+            },
+        }
+    }
+
+    /// Feeds the next bytes of the same input the splitter saw. `results(i)` is called once,
+    /// when the first record of batch `i` (0-based) is reached, and returns that batch's
+    /// results in record order or the batch's failure text. Returns the output CSV produced.
+    pub fn push(&mut self, data: &[u8], results: Results<'_>) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        let state = &mut self.state;
+        self.reader
+            .push(data, &mut |rec| state.row(rec, results, &mut out))?;
+        Ok(out)
+    }
+
+    /// End of input: the last row, if any. Errors when the input had fewer records than the
+    /// batches.
+    pub fn finish(&mut self, results: Results<'_>) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        let state = &mut self.state;
+        self.reader
+            .finish(&mut |rec| state.row(rec, results, &mut out))?;
+        let s = &self.state;
+        let expected: usize = s.batch_records.iter().sum();
+        if s.left > 0
+            || s.batch_records[s.next_batch.min(s.batch_records.len())..]
+                .iter()
+                .any(|&n| n > 0)
+        {
+            return Err(format!(
+                "expected {expected} records (the batches' total), found {} in the input",
+                s.records
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Records written, of which succeeded and failed.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        (self.state.records, self.state.succeeded, self.state.failed)
+    }
+}
+
+impl State {
+    fn row(&mut self, rec: Rec<'_>, results: Results<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+        out.extend_from_slice(rec.content);
+        if rec.index == 0 {
+            out.extend_from_slice(RESULT_COLUMNS);
+            out.extend_from_slice(rec.term);
+            return Ok(());
+        }
+        if self.left == 0 {
+            self.next_batch_results(rec.index, results)?;
+        }
+        self.left -= 1;
+        self.records += 1;
+        let result = match &mut self.current {
+            Ok(rows) => rows.next(),
+            Err(_) => None,
+        };
+        let (id, success, created, error) = match (&self.current, &result) {
+            (Err(text), _) => ("", false, false, text.clone()),
+            (Ok(_), Some(r)) => (
+                r.id.as_deref().unwrap_or_default(),
+                r.success,
+                r.created,
+                error_text(r),
+            ),
+            // The length was checked against the batch's record count.
+            (Ok(_), None) => ("", false, false, String::new()),
+        };
+        if success {
+            self.succeeded += 1;
+        } else {
+            self.failed += 1;
+        }
+        out.push(b',');
+        push_cell(out, id);
+        out.extend_from_slice(if success { b",true" } else { b",false" });
+        out.extend_from_slice(if created { b",true," } else { b",false," });
+        push_cell(out, &error);
+        out.extend_from_slice(rec.term);
+        Ok(())
+    }
+
+    /// Moves to the next batch holding records and fetches its results.
+    fn next_batch_results(&mut self, record: u64, results: Results<'_>) -> Result<(), String> {
+        loop {
+            let Some(&n) = self.batch_records.get(self.next_batch) else {
+                let total: usize = self.batch_records.iter().sum();
+                return Err(format!(
+                    "record {record} is in no batch: expected {total} records (the batches' \
+                     total), found more in the input"
+                ));
+            };
+            let batch = self.next_batch;
+            self.next_batch += 1;
+            if n == 0 {
+                continue;
+            }
+            self.left = n;
+            self.current = match results(batch) {
+                Ok(rows) if rows.len() != n => {
+                    return Err(format!(
+                        "batch {batch}: expected {n} results (one per record), found {}",
+                        rows.len()
+                    ));
+                }
+                Ok(rows) => Ok(rows.into_iter()),
+                Err(text) => Err(text),
+            };
+            return Ok(());
+        }
+    }
+}
+
+/// `STATUS_CODE:message` per error, joined with `; ` (the message alone without a code).
+fn error_text(r: &RecordResult) -> String {
+    let mut text = String::new();
+    for (i, e) in r.errors.iter().enumerate() {
+        if i > 0 {
+            text.push_str("; ");
+        }
+        if !e.status_code.is_empty() {
+            text.push_str(&e.status_code);
+            text.push(':');
+        }
+        text.push_str(&e.message);
+    }
+    text
+}
+
+/// A CSV value, quoted only when it holds a comma, quote, CR or LF.
+fn push_cell(out: &mut Vec<u8>, cell: &str) {
+    if cell.contains([',', '"', '\r', '\n']) {
+        out.push(b'"');
+        out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(cell.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RecordError;
+    use crate::split::tests::parse;
+
+    fn ok(id: &str, created: bool) -> RecordResult {
+        RecordResult {
+            id: Some(id.into()),
+            success: true,
+            created,
+            errors: vec![],
+        }
+    }
+
+    fn failed(errors: &[(&str, &str)]) -> RecordResult {
+        RecordResult {
+            id: None,
+            success: false,
+            created: false,
+            errors: errors
+                .iter()
+                .map(|(code, message)| RecordError {
+                    status_code: code.to_string(),
+                    message: message.to_string(),
+                    fields: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    /// Batches of 2, 3 and 2 records: batch 0 with one failed record, batch 1 failed as a
+    /// whole, batch 2 all saved.
+    fn results(batch: usize) -> Result<Vec<RecordResult>, String> {
+        match batch {
+            0 => Ok(vec![
+                ok("001A", true),
+                failed(&[
+                    (
+                        "REQUIRED_FIELD_MISSING",
+                        "Required fields are missing: [LastName]",
+                    ),
+                    ("INVALID_FIELD", "bad, \"quoted\" value"),
+                ]),
+            ]),
+            1 => Err("InvalidBatch : Field name not found : Foo".into()),
+            2 => Ok(vec![ok("001B", false), ok("001C", true)]),
+            _ => panic!("no batch {batch}"),
+        }
+    }
+
+    const INPUT: &[u8] =
+        b"\xEF\xBB\xBFName,Note\r\nA,\"x,y\"\r\n\r\nB,\"multi\nline\"\r\nC,\"q\"\"\"\nD,d\n\nE,e\nF,f\nG,g";
+
+    const EXPECTED: &str = "Name,Note,sf__Id,sf__Success,sf__Created,sf__Error\r\n\
+        A,\"x,y\",001A,true,true,\r\n\
+        B,\"multi\nline\",,false,false,\"REQUIRED_FIELD_MISSING:Required fields are missing: \
+        [LastName]; INVALID_FIELD:bad, \"\"quoted\"\" value\"\r\n\
+        C,\"q\"\"\",,false,false,InvalidBatch : Field name not found : Foo\n\
+        D,d,,false,false,InvalidBatch : Field name not found : Foo\n\
+        E,e,,false,false,InvalidBatch : Field name not found : Foo\n\
+        F,f,001B,true,false,\n\
+        G,g,001C,true,true,\n";
+
+    fn join_chunked(
+        input: &[u8],
+        batches: Vec<usize>,
+        chunk: usize,
+        results: &mut dyn FnMut(usize) -> Result<Vec<RecordResult>, String>,
+    ) -> Result<(Vec<u8>, (u64, u64, u64)), String> {
+        let mut j = ResultJoiner::new(batches);
+        let mut out = Vec::new();
+        for part in input.chunks(chunk.max(1)) {
+            out.extend(j.push(part, results)?);
+        }
+        out.extend(j.finish(results)?);
+        Ok((out, j.counts()))
+    }
+
+    #[test]
+    fn joins_three_batches_with_failed_records_and_a_failed_batch() {
+        let mut calls = Vec::new();
+        let (out, counts) = join_chunked(INPUT, vec![2, 3, 2], INPUT.len(), &mut |i| {
+            calls.push(i);
+            results(i)
+        })
+        .unwrap();
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), EXPECTED);
+        assert_eq!(calls, [0, 1, 2], "results fetched once per batch, in order");
+        assert_eq!(counts, (7, 3, 4));
+        // Every input record is one output row: its fields, then the four result columns.
+        let input_rows = parse(INPUT);
+        let output_rows = parse(&out);
+        assert_eq!(input_rows.len(), output_rows.len());
+        for (i, o) in input_rows.iter().zip(&output_rows) {
+            assert_eq!(&o[..i.len()], &i[..]);
+            assert_eq!(o.len(), i.len() + 4);
+        }
+    }
+
+    #[test]
+    fn chunking_does_not_change_the_output() {
+        for chunk in [1, 2, 3, 7, 4096] {
+            let (out, counts) = join_chunked(INPUT, vec![2, 3, 2], chunk, &mut results).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), EXPECTED, "chunk {chunk}");
+            assert_eq!(counts, (7, 3, 4));
+        }
+    }
+
+    #[test]
+    fn results_are_fetched_when_the_batch_is_reached() {
+        let mut j = ResultJoiner::new(vec![1, 1]);
+        let calls = std::cell::RefCell::new(Vec::new());
+        let mut fetch = |i: usize| {
+            calls.borrow_mut().push(i);
+            Ok(vec![ok(&format!("id{i}"), true)])
+        };
+        assert_eq!(
+            j.push(b"h\na\n", &mut fetch).unwrap(),
+            b"h,sf__Id,sf__Success,sf__Created,sf__Error\na,id0,true,true,\n"
+        );
+        assert_eq!(*calls.borrow(), [0]);
+        assert_eq!(j.push(b"b", &mut fetch).unwrap(), b"");
+        assert_eq!(j.finish(&mut fetch).unwrap(), b"b,id1,true,true,\n");
+        assert_eq!(*calls.borrow(), [0, 1]);
+    }
+
+    #[test]
+    fn a_results_list_of_the_wrong_length_is_an_error() {
+        let err = join_chunked(INPUT, vec![2, 3, 2], 5, &mut |i| match i {
+            2 => Ok(vec![ok("001B", false)]),
+            _ => results(i),
+        })
+        .unwrap_err();
+        assert_eq!(err, "batch 2: expected 2 results (one per record), found 1");
+        let err = join_chunked(INPUT, vec![2, 3, 2], 5, &mut |i| match i {
+            0 => Ok(vec![ok("1", true), ok("2", true), ok("3", true)]),
+            _ => results(i),
+        })
+        .unwrap_err();
+        assert_eq!(err, "batch 0: expected 2 results (one per record), found 3");
+    }
+
+    #[test]
+    fn input_and_batches_must_hold_the_same_records() {
+        assert_eq!(
+            join_chunked(INPUT, vec![2, 3, 1], 4096, &mut |i| match i {
+                2 => Ok(vec![ok("x", true)]),
+                _ => results(i),
+            })
+            .unwrap_err(),
+            "record 7 is in no batch: expected 6 records (the batches' total), found more in \
+             the input"
+        );
+        assert_eq!(
+            join_chunked(INPUT, vec![2, 3, 2, 0, 4], 4096, &mut results).unwrap_err(),
+            "expected 11 records (the batches' total), found 7 in the input"
+        );
+        assert_eq!(
+            join_chunked(b"h\n1\n", vec![], 1, &mut results).unwrap_err(),
+            "record 1 is in no batch: expected 0 records (the batches' total), found more in \
+             the input"
+        );
+        // Empty input, no batches: nothing to write.
+        assert_eq!(join_chunked(b"", vec![], 1, &mut results).unwrap().0, b"");
+        // A malformed record is refused as by the splitter.
+        assert_eq!(
+            join_chunked(b"a,b\n1\n", vec![1], 1, &mut |_| Ok(vec![ok("x", true)])).unwrap_err(),
+            "record 1 has 1 fields, the header has 2"
+        );
+    }
+}

@@ -1,0 +1,861 @@
+//! Streaming CSV batch splitter: cuts one CSV input into Bulk API 1.0 batches.
+//!
+//! Bytes go in through [`CsvSplitter::push`] in chunks of any size; full batches come out.
+//! Each batch is the header line plus whole records, copied byte for byte from the input
+//! (record terminators included), so no value is ever re-quoted. Record boundaries come from
+//! `csv-core`: quoted values may hold commas, `""`, CR, LF and CRLF.
+//!
+//! Input rules, shared with [`crate::join`] through [`Records`]:
+//! - a UTF-8 BOM at the very start is dropped; the input must be UTF-8;
+//! - blank lines between records are skipped;
+//! - the first record is the header; data records are numbered from 1 in errors
+//!   ("record 17"), the header is not counted;
+//! - every record has as many fields as the header;
+//! - a final record without a line terminator gets `\n`;
+//! - a quoted value still open at the end of the input is an error.
+//!
+//! Memory: the current batch plus the record being read. A record that cannot fit in a batch
+//! is refused as soon as it is known to be too large, so an unterminated quote cannot make
+//! the splitter hold the rest of the input.
+
+use std::mem;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The size limits of one batch (Bulk API 1.0 values by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SplitLimits {
+    /// Records per batch (10,000).
+    pub max_records: usize,
+    /// Bytes per batch, header included (10,000,000).
+    pub max_bytes: usize,
+    /// UTF-8 characters per batch, header included (10,000,000).
+    pub max_chars: usize,
+}
+
+impl Default for SplitLimits {
+    fn default() -> Self {
+        SplitLimits {
+            max_records: 10_000,
+            max_bytes: 10_000_000,
+            max_chars: 10_000_000,
+        }
+    }
+}
+
+/// One batch, ready to POST as `text/csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// The header line, then the records, each ending with a line terminator.
+    pub data: Vec<u8>,
+    /// How many records it holds (the header not counted).
+    pub records: usize,
+    /// 0-based index of its first record in the input (the header not counted).
+    pub first_record: u64,
+}
+
+/// Splits a CSV input into batches within [`SplitLimits`]; see the module docs.
+#[derive(Debug)]
+pub struct CsvSplitter {
+    reader: Records,
+    builder: Builder,
+}
+
+#[derive(Debug)]
+struct Builder {
+    max_records: usize,
+    max_bytes: usize,
+    max_chars: usize,
+    header: Option<Vec<u8>>,
+    /// Header content + terminator, and its characters.
+    header_line: Vec<u8>,
+    header_chars: usize,
+    batch: Vec<u8>,
+    batch_records: usize,
+    batch_chars: usize,
+    batch_first: u64,
+    seen: u64,
+}
+
+impl Builder {
+    fn add(&mut self, rec: Rec<'_>, out: &mut Vec<Batch>) {
+        let size = rec.content.len() + rec.term.len();
+        let chars = rec.chars + rec.term.len();
+        if rec.index == 0 {
+            self.header = Some(rec.content.to_vec());
+            self.header_line = [rec.content, rec.term].concat();
+            self.header_chars = chars;
+            return;
+        }
+        // `Records` refused any record that does not fit in a batch of its own.
+        if self.batch_records > 0
+            && (self.batch.len() + size > self.max_bytes
+                || self.batch_chars + chars > self.max_chars)
+        {
+            out.extend(self.take());
+        }
+        if self.batch_records == 0 {
+            self.batch.extend_from_slice(&self.header_line);
+            self.batch_chars = self.header_chars;
+            self.batch_first = rec.index - 1;
+        }
+        self.batch.extend_from_slice(rec.content);
+        self.batch.extend_from_slice(rec.term);
+        self.batch_chars += chars;
+        self.batch_records += 1;
+        self.seen += 1;
+        if self.batch_records >= self.max_records {
+            out.extend(self.take());
+        }
+    }
+
+    /// Closes the open batch when the record being read cannot join it, however it ends: its
+    /// terminator is at least one byte. Then `finish`, whose record (one at most) ends with
+    /// one byte, never has to close two batches.
+    fn close_if_full(&mut self, (bytes, chars): (usize, usize), out: &mut Vec<Batch>) {
+        if bytes > 0
+            && self.batch_records > 0
+            && (self.batch.len() + bytes + 1 > self.max_bytes
+                || self.batch_chars + chars + 1 > self.max_chars)
+        {
+            out.extend(self.take());
+        }
+    }
+
+    fn take(&mut self) -> Option<Batch> {
+        if self.batch_records == 0 {
+            return None;
+        }
+        let batch = Batch {
+            data: mem::take(&mut self.batch),
+            records: self.batch_records,
+            first_record: self.batch_first,
+        };
+        self.batch_records = 0;
+        self.batch_chars = 0;
+        Some(batch)
+    }
+}
+
+impl CsvSplitter {
+    /// A splitter cutting batches within `limits` (a `max_records` of 0 counts as 1).
+    pub fn new(limits: SplitLimits) -> Self {
+        CsvSplitter {
+            reader: Records::new(limits.max_bytes, limits.max_chars),
+            builder: Builder {
+                max_records: limits.max_records.max(1),
+                max_bytes: limits.max_bytes,
+                max_chars: limits.max_chars,
+                header: None,
+                header_line: Vec::new(),
+                header_chars: 0,
+                batch: Vec::new(),
+                batch_records: 0,
+                batch_chars: 0,
+                batch_first: 0,
+                seen: 0,
+            },
+        }
+    }
+
+    /// Feeds the next bytes of the input (any chunking gives the same batches). Returns the
+    /// batches that became full.
+    pub fn push(&mut self, data: &[u8]) -> Result<Vec<Batch>, String> {
+        let mut out = Vec::new();
+        let builder = &mut self.builder;
+        self.reader.push(data, &mut |rec| {
+            builder.add(rec, &mut out);
+            Ok(())
+        })?;
+        self.builder.close_if_full(self.reader.partial(), &mut out);
+        Ok(out)
+    }
+
+    /// End of input: the last batch, if records remain.
+    pub fn finish(&mut self) -> Result<Option<Batch>, String> {
+        let mut out = Vec::new();
+        let builder = &mut self.builder;
+        self.reader.finish(&mut |rec| {
+            builder.add(rec, &mut out);
+            Ok(())
+        })?;
+        // One record at most came, and `push` made room for it (`close_if_full`): either it
+        // filled a batch to `max_records` (`out`) or a batch is open.
+        match (out.pop(), self.builder.take()) {
+            (Some(_), Some(_)) => Err("expected one last batch, found two (a bug)".into()),
+            (full, open) => Ok(full.or(open)),
+        }
+    }
+
+    /// The header line once read, without its line terminator (and without a BOM).
+    pub fn header(&self) -> Option<&[u8]> {
+        self.builder.header.as_deref()
+    }
+
+    /// Data records placed in batches so far (the header not counted).
+    pub fn records_seen(&self) -> u64 {
+        self.builder.seen
+    }
+}
+
+/// One complete record as read from the input.
+#[derive(Debug)]
+pub(crate) struct Rec<'a> {
+    /// 0 for the header, then 1, 2, … for data records.
+    pub index: u64,
+    /// The raw bytes of the record, without its line terminator; valid UTF-8.
+    pub content: &'a [u8],
+    /// Its line terminator (`\n`, `\r\n` or `\r`); `\n` for a final record without one.
+    pub term: &'static [u8],
+    /// Characters in `content`.
+    pub chars: usize,
+}
+
+/// The record reader behind [`CsvSplitter`] and [`crate::join::ResultJoiner`]: BOM, blank
+/// lines, terminators, UTF-8, field counts and record sizes, independent of chunking.
+#[derive(Debug)]
+pub(crate) struct Records {
+    csv: csv_core::Reader,
+    /// The first bytes while it is undecided whether they are a BOM.
+    bom: Vec<u8>,
+    bom_done: bool,
+    /// Whether csv-core has been given a byte (see `feed`).
+    fed: bool,
+    /// Raw bytes of the record being read, leading terminators (blank lines) dropped.
+    cur: Vec<u8>,
+    cur_chars: usize,
+    /// Fields of `cur` ended so far.
+    fields: usize,
+    /// `cur` is a whole record ended by `\r`; the next byte tells whether it was `\r\n`.
+    pending_cr: bool,
+    index: u64,
+    header_fields: usize,
+    header_bytes: usize,
+    header_chars: usize,
+    max_bytes: usize,
+    max_chars: usize,
+    failed: Option<String>,
+    finished: bool,
+}
+
+impl Records {
+    /// A reader refusing records that do not fit with the header into `max_bytes` bytes and
+    /// `max_chars` characters (`usize::MAX` for no limit).
+    pub(crate) fn new(max_bytes: usize, max_chars: usize) -> Self {
+        Records {
+            csv: csv_core::Reader::new(),
+            bom: Vec::new(),
+            bom_done: false,
+            fed: false,
+            cur: Vec::new(),
+            cur_chars: 0,
+            fields: 0,
+            pending_cr: false,
+            index: 0,
+            header_fields: 0,
+            header_bytes: 0,
+            header_chars: 0,
+            max_bytes,
+            max_chars,
+            failed: None,
+            finished: false,
+        }
+    }
+
+    /// Reads `data`, handing every record completed by it to `sink`. After an error every
+    /// call returns that error.
+    pub(crate) fn push(
+        &mut self,
+        data: &[u8],
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.guard(|me| {
+            if me.finished {
+                return Err("expected no more input after the end of the input".into());
+            }
+            match me.skip_bom(data) {
+                Some(data) => me.feed(data, sink),
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// End of input: hands the last record, if any, to `sink`.
+    pub(crate) fn finish(
+        &mut self,
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.guard(|me| {
+            if me.finished {
+                return Ok(());
+            }
+            me.finished = true;
+            if !me.bom_done {
+                // A proper prefix of a BOM and nothing else: data (invalid UTF-8).
+                me.bom_done = true;
+                me.feed(&[], sink)?;
+            }
+            if me.pending_cr {
+                me.deliver(b"\r", sink)?;
+            }
+            let (mut out, mut ends) = ([0u8; 256], [0usize; 16]);
+            loop {
+                let (res, _, _, nend) = me.csv.read_record(&[], &mut out, &mut ends);
+                me.fields += nend;
+                match res {
+                    csv_core::ReadRecordResult::Record => me.deliver_last(sink)?,
+                    csv_core::ReadRecordResult::End => return Ok(()),
+                    _ => {}
+                }
+            }
+        })
+    }
+
+    fn guard(&mut self, f: impl FnOnce(&mut Self) -> Result<(), String>) -> Result<(), String> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let result = f(self);
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    /// Drops a BOM at the very start, however the first three bytes are chunked: `None`
+    /// while undecided; bytes that started like a BOM but were not one are kept in `bom`
+    /// and read first by `feed`.
+    fn skip_bom<'d>(&mut self, mut data: &'d [u8]) -> Option<&'d [u8]> {
+        if self.bom_done {
+            return Some(data);
+        }
+        while self.bom.len() < BOM.len() && BOM.starts_with(&self.bom) {
+            let (&b, rest) = data.split_first()?;
+            self.bom.push(b);
+            data = rest;
+        }
+        self.bom_done = true;
+        if self.bom == BOM {
+            self.bom.clear();
+        }
+        Some(data)
+    }
+
+    fn feed(
+        &mut self,
+        mut data: &[u8],
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if !self.bom.is_empty() {
+            // Bytes that looked like the start of a BOM but were not one.
+            let head = mem::take(&mut self.bom);
+            self.feed(&head, sink)?;
+        }
+        let (mut out, mut ends) = ([0u8; 256], [0usize; 16]);
+        while let Some(&first) = data.first() {
+            if self.pending_cr {
+                let term: &'static [u8] = if first == b'\n' { b"\r\n" } else { b"\r" };
+                self.deliver(term, sink)?;
+            }
+            // csv-core drops a BOM itself when its first input holds three or more bytes;
+            // the BOM is handled above, so its first input is one byte (no chunk dependence).
+            let input = if self.fed { data } else { &data[..1] };
+            self.fed = true;
+            let (res, nin, _, nend) = self.csv.read_record(input, &mut out, &mut ends);
+            self.fields += nend;
+            for &b in &data[..nin] {
+                if self.cur.is_empty() && (b == b'\r' || b == b'\n') {
+                    continue; // blank line, or the LF of a CRLF
+                }
+                self.cur.push(b);
+                self.cur_chars += usize::from(b & 0xC0 != 0x80);
+            }
+            data = &data[nin..];
+            if res == csv_core::ReadRecordResult::Record {
+                // The last byte read ended the record: a line terminator.
+                let term = self.cur.pop();
+                self.cur_chars -= 1;
+                if term == Some(b'\r') {
+                    self.pending_cr = true;
+                } else {
+                    self.deliver(b"\n", sink)?;
+                }
+            } else {
+                self.check_size(0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> String {
+        match self.index {
+            0 => "the header".into(),
+            n => format!("record {n}"),
+        }
+    }
+
+    /// Refuses `cur` (plus `extra` terminator bytes) when it cannot fit in a batch.
+    fn check_size(&self, extra: usize) -> Result<(), String> {
+        let bytes = self.header_bytes + self.cur.len() + extra;
+        let chars = self.header_chars + self.cur_chars + extra;
+        if bytes <= self.max_bytes && chars <= self.max_chars {
+            return Ok(());
+        }
+        let with = if self.index == 0 {
+            ""
+        } else {
+            " with the header"
+        };
+        Err(format!(
+            "{} does not fit in a batch: expected at most {} bytes and {} characters{with}, \
+             found more",
+            self.name(),
+            self.max_bytes,
+            self.max_chars
+        ))
+    }
+
+    /// At the end of the input, a quoted value must have been closed.
+    fn check_closed_quotes(&self) -> Result<(), String> {
+        #[derive(PartialEq)]
+        enum S {
+            Start,
+            Plain,
+            Quoted,
+            QuoteInQuoted,
+        }
+        let mut s = S::Start;
+        for &b in &self.cur {
+            s = match (s, b) {
+                (S::Start, b'"') | (S::QuoteInQuoted, b'"') => S::Quoted,
+                (S::Quoted, b'"') => S::QuoteInQuoted,
+                (S::Quoted, _) => S::Quoted,
+                (_, b',') => S::Start,
+                _ => S::Plain,
+            };
+        }
+        if s == S::Quoted {
+            return Err(format!(
+                "{}: expected a closing quote, found the end of the input",
+                self.name()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The record at the end of the input, which had no line terminator: it gets `\n`.
+    fn deliver_last(
+        &mut self,
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.check_size(1)?;
+        self.check_closed_quotes()?;
+        self.deliver(b"\n", sink)
+    }
+
+    /// Bytes and characters of the record being read (or of a record ended by `\r` that
+    /// waits for a possible `\n`), without its terminator; `(0, 0)` between records.
+    pub(crate) fn partial(&self) -> (usize, usize) {
+        (self.cur.len(), self.cur_chars)
+    }
+
+    /// Checks the complete record in `cur`, hands it to `sink` and starts the next one.
+    fn deliver(
+        &mut self,
+        term: &'static [u8],
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.pending_cr = false;
+        self.check_size(term.len())?;
+        if let Err(e) = std::str::from_utf8(&self.cur) {
+            let at = e.valid_up_to();
+            let found = match e.error_len() {
+                Some(_) => format!("byte 0x{:02x} at offset {at} of the record", self.cur[at]),
+                None => "a truncated character at its end".into(),
+            };
+            return Err(format!(
+                "{}: expected utf-8 text, found {found}",
+                self.name()
+            ));
+        }
+        if self.index == 0 {
+            self.header_fields = self.fields;
+            self.header_bytes = self.cur.len() + term.len();
+            self.header_chars = self.cur_chars + term.len();
+        } else if self.fields != self.header_fields {
+            return Err(format!(
+                "{} has {} fields, the header has {}",
+                self.name(),
+                self.fields,
+                self.header_fields
+            ));
+        }
+        sink(Rec {
+            index: self.index,
+            content: &self.cur,
+            term,
+            chars: self.cur_chars,
+        })?;
+        self.cur.clear();
+        self.cur_chars = 0;
+        self.fields = 0;
+        self.index += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Parses CSV (BOM dropped, blank lines skipped) into records of fields with the `csv`
+    /// crate, an implementation independent of the splitter's byte handling.
+    pub(crate) fn parse(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
+        reader
+            .byte_records()
+            .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    fn split_chunked(
+        input: &[u8],
+        limits: SplitLimits,
+        chunk: usize,
+    ) -> Result<Vec<Batch>, String> {
+        let mut s = CsvSplitter::new(limits);
+        let mut batches = Vec::new();
+        for part in input.chunks(chunk.max(1)) {
+            batches.extend(s.push(part)?);
+        }
+        batches.extend(s.finish()?);
+        assert_eq!(
+            s.records_seen(),
+            batches.iter().map(|b| b.records as u64).sum::<u64>()
+        );
+        Ok(batches)
+    }
+
+    fn split(input: &[u8], limits: SplitLimits) -> Result<Vec<Batch>, String> {
+        split_chunked(input, limits, input.len())
+    }
+
+    fn limits(max_records: usize, max_bytes: usize, max_chars: usize) -> SplitLimits {
+        SplitLimits {
+            max_records,
+            max_bytes,
+            max_chars,
+        }
+    }
+
+    /// Checks the batches against the input: same header, same records, limits kept.
+    fn check_batches(input: &[u8], batches: &[Batch], l: SplitLimits) {
+        let mut expected = parse(input).into_iter();
+        let header = expected.next().unwrap();
+        let mut records = Vec::new();
+        let mut next_first = 0;
+        for b in batches {
+            assert!(b.records <= l.max_records && b.records > 0);
+            assert!(b.data.len() <= l.max_bytes, "{} bytes", b.data.len());
+            let chars = std::str::from_utf8(&b.data).unwrap().chars().count();
+            assert!(chars <= l.max_chars, "{chars} chars");
+            assert!(b.data.ends_with(b"\n") || b.data.ends_with(b"\r"));
+            assert_eq!(b.first_record, next_first);
+            next_first += b.records as u64;
+            let mut rows = parse(&b.data).into_iter();
+            assert_eq!(rows.next().unwrap(), header);
+            let rows: Vec<_> = rows.collect();
+            assert_eq!(rows.len(), b.records);
+            records.extend(rows);
+        }
+        assert_eq!(records, expected.collect::<Vec<_>>());
+    }
+
+    /// `n` records with commas, quotes, CR/LF/CRLF inside quotes and non-ASCII text, mixed
+    /// LF and CRLF terminators and a few blank lines.
+    fn tricky_input(n: usize) -> Vec<u8> {
+        let mut s = String::from("Name,Description__c,Amount\r\n");
+        for i in 0..n {
+            let name = match i % 5 {
+                0 => format!("\"Acme, Inc. {i}\""),
+                1 => format!("\"say \"\"hi\"\" {i}\""),
+                2 => format!("\"line1\nline2\r\nline3\r{i}\""),
+                3 => format!("Zürich 東京 {i}"),
+                _ => format!("plain{i}"),
+            };
+            let term = if i % 2 == 0 { "\n" } else { "\r\n" };
+            s.push_str(&format!("{name},\"d,{i}\",{i}.5{term}"));
+            if i % 997 == 0 {
+                s.push_str("\n\r\n");
+            }
+        }
+        s.into_bytes()
+    }
+
+    #[test]
+    fn splits_25000_records_into_three_batches_at_any_chunking() {
+        let input = tricky_input(25_000);
+        let l = SplitLimits::default();
+        let whole = split(&input, l).unwrap();
+        assert_eq!(
+            whole.iter().map(|b| b.records).collect::<Vec<_>>(),
+            [10_000, 10_000, 5_000]
+        );
+        assert_eq!(
+            whole.iter().map(|b| b.first_record).collect::<Vec<_>>(),
+            [0, 10_000, 20_000]
+        );
+        check_batches(&input, &whole, l);
+        for chunk in [1, 7, 4096] {
+            assert_eq!(
+                split_chunked(&input, l, chunk).unwrap(),
+                whole,
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn records_are_copied_byte_for_byte() {
+        let input = b"a,b\r\n\"x\"\"y\",\"1\r\n2\"\n\n plain , \"q\"\rlast,\"\"";
+        let batches = split(input, SplitLimits::default()).unwrap();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(
+            batches[0].data,
+            b"a,b\r\n\"x\"\"y\",\"1\r\n2\"\n plain , \"q\"\rlast,\"\"\n"
+        );
+        assert_eq!(batches[0].records, 3);
+    }
+
+    #[test]
+    fn byte_and_char_limits_cut_before_the_record_limit() {
+        // Header "h1,h2\n" = 6 bytes; each record "é,12345\n" = 9 bytes, 8 chars.
+        let mut input = b"h1,h2\n".to_vec();
+        for _ in 0..10 {
+            input.extend_from_slice("é,12345\n".as_bytes());
+        }
+        // Bytes: 6 + 3 * 9 = 33 ≤ 40 < 42.
+        let by_bytes = split(&input, limits(100, 40, 1000)).unwrap();
+        assert_eq!(
+            by_bytes.iter().map(|b| b.records).collect::<Vec<_>>(),
+            [3, 3, 3, 1]
+        );
+        check_batches(&input, &by_bytes, limits(100, 40, 1000));
+        // Chars: 6 + 4 * 8 = 38 ≤ 40 < 46 (bytes would allow 4 too: 42 ≤ 1000).
+        let by_chars = split(&input, limits(100, 1000, 40)).unwrap();
+        assert_eq!(
+            by_chars.iter().map(|b| b.records).collect::<Vec<_>>(),
+            [4, 4, 2]
+        );
+        check_batches(&input, &by_chars, limits(100, 1000, 40));
+        // Exactly at the limit still fits.
+        let exact = split(&input, limits(100, 6 + 2 * 9, 1000)).unwrap();
+        assert_eq!(exact[0].records, 2);
+        assert_eq!(exact[0].data.len(), 24);
+    }
+
+    #[test]
+    fn bom_is_stripped_however_chunked() {
+        let input = b"\xEF\xBB\xBFName\nA\n";
+        for chunk in 1..=input.len() {
+            let mut s = CsvSplitter::new(SplitLimits::default());
+            let mut batches = Vec::new();
+            for part in input.chunks(chunk) {
+                batches.extend(s.push(part).unwrap());
+            }
+            batches.extend(s.finish().unwrap());
+            assert_eq!(s.header(), Some(&b"Name"[..]));
+            assert_eq!(batches[0].data, b"Name\nA\n", "chunk {chunk}");
+        }
+        // Only one BOM is a BOM; a BOM later on is data.
+        let twice = split(b"\xEF\xBB\xBF\xEF\xBB\xBFName\nA\n", SplitLimits::default()).unwrap();
+        assert_eq!(twice[0].data, b"\xEF\xBB\xBFName\nA\n");
+        // A BOM prefix that is not a BOM is data, here invalid UTF-8.
+        assert_eq!(
+            split(b"\xEF\xBB", SplitLimits::default()).unwrap_err(),
+            "the header: expected utf-8 text, found a truncated character at its end"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_found_across_chunks() {
+        // "é" split across two pushes is fine.
+        let ok = "Name\nCafé\n".as_bytes();
+        let (a, b) = ok.split_at(9);
+        let mut s = CsvSplitter::new(SplitLimits::default());
+        assert!(s.push(a).unwrap().is_empty());
+        assert!(s.push(b).unwrap().is_empty());
+        assert_eq!(s.finish().unwrap().unwrap().data, ok);
+        // A lead byte followed, in the next push, by a byte that does not continue it.
+        let mut s = CsvSplitter::new(SplitLimits::default());
+        s.push(b"Name\nok\nCaf\xC3").unwrap();
+        let err = s.push(b"(\n").unwrap_err();
+        assert_eq!(
+            err,
+            "record 2: expected utf-8 text, found byte 0xc3 at offset 3 of the record"
+        );
+        assert_eq!(s.finish().unwrap_err(), err, "errors stick");
+        for chunk in [1, 2, 3] {
+            assert_eq!(
+                split_chunked(b"Name\nok\nCaf\xC3(\n", SplitLimits::default(), chunk).unwrap_err(),
+                err
+            );
+        }
+        assert_eq!(
+            split(b"Name\nok\nCaf\xC3", SplitLimits::default()).unwrap_err(),
+            "record 2: expected utf-8 text, found a truncated character at its end"
+        );
+    }
+
+    #[test]
+    fn a_record_too_large_for_any_batch_is_an_error() {
+        let input = b"h\nshort\nthis one is far too long\nx\n";
+        let err = split(input, limits(10, 12, 1000)).unwrap_err();
+        assert_eq!(
+            err,
+            "record 2 does not fit in a batch: expected at most 12 bytes and 1000 characters \
+             with the header, found more"
+        );
+        for chunk in [1, 5] {
+            assert_eq!(
+                split_chunked(input, limits(10, 12, 1000), chunk).unwrap_err(),
+                err
+            );
+        }
+        // An unterminated quote is refused once it outgrows a batch, not at the end.
+        let mut s = CsvSplitter::new(limits(10, 50, 50));
+        s.push(b"h\n\"open").unwrap();
+        let err = s.push(&[b'x'; 100]).unwrap_err();
+        assert!(err.starts_with("record 1 does not fit in a batch"), "{err}");
+        assert!(s.reader.cur.len() <= 100 + 6);
+        // The header alone.
+        assert_eq!(
+            split(b"a_long_header\nx\n", limits(10, 5, 100)).unwrap_err(),
+            "the header does not fit in a batch: expected at most 5 bytes and 100 characters, \
+             found more"
+        );
+    }
+
+    #[test]
+    fn field_count_must_match_the_header() {
+        let input = b"a,b,c,d\n1,2,3,4\n\"x,y\",2,3,4\n1,2,3\n";
+        assert_eq!(
+            split(input, SplitLimits::default()).unwrap_err(),
+            "record 3 has 3 fields, the header has 4"
+        );
+        assert_eq!(
+            split(b"a\n1,2\n", SplitLimits::default()).unwrap_err(),
+            "record 1 has 2 fields, the header has 1"
+        );
+    }
+
+    #[test]
+    fn unterminated_quote_at_the_end_is_an_error() {
+        assert_eq!(
+            split(b"a,b\n1,\"two\n", SplitLimits::default()).unwrap_err(),
+            "record 1: expected a closing quote, found the end of the input"
+        );
+        // A closed quote with an escaped quote is fine.
+        let ok = split(b"a,b\n1,\"t\"\"\"", SplitLimits::default()).unwrap();
+        assert_eq!(ok[0].data, b"a,b\n1,\"t\"\"\"\n");
+    }
+
+    #[test]
+    fn empty_and_header_only_inputs_give_no_batch() {
+        for input in [
+            &b""[..],
+            b"\xEF\xBB\xBF",
+            b"\n\r\n",
+            b"Name,Id",
+            b"Name,Id\n",
+            b"Name,Id\r\n\r\n\n",
+        ] {
+            let mut s = CsvSplitter::new(SplitLimits::default());
+            assert!(s.push(input).unwrap().is_empty());
+            assert_eq!(s.finish().unwrap(), None, "{input:?}");
+            assert_eq!(s.records_seen(), 0);
+        }
+        let mut s = CsvSplitter::new(SplitLimits::default());
+        s.push(b"Name,Id\r\n").unwrap();
+        s.finish().unwrap();
+        assert_eq!(s.header(), Some(&b"Name,Id"[..]));
+    }
+
+    #[test]
+    fn final_record_gets_a_newline_and_full_batches_come_early() {
+        let mut s = CsvSplitter::new(limits(2, 1000, 1000));
+        assert!(s.push(b"h\r\n1\r\n").unwrap().is_empty());
+        let full = s.push(b"2\r\n3").unwrap();
+        assert_eq!(full.len(), 1);
+        assert_eq!(full[0].data, b"h\r\n1\r\n2\r\n");
+        let last = s.finish().unwrap().unwrap();
+        assert_eq!(last.data, b"h\r\n3\n");
+        assert_eq!(last.first_record, 2);
+        assert_eq!(s.records_seen(), 3);
+    }
+
+    #[test]
+    fn a_batch_the_last_record_cannot_join_is_closed_before_finish() {
+        // Batch 1 = "h\n1\n" (4 bytes) has room for one more record of 2 bytes only; the
+        // unterminated last record "22" needs 3. `push` closes batch 1, `finish` gives
+        // batch 2 (a `finish` that had to close both could return only one).
+        for (input, last) in [
+            (&b"h\n1\n22"[..], &b"h\n22\n"[..]),
+            (b"h\n1\n22\r", b"h\n22\r"),
+        ] {
+            for chunk in [1, 2, input.len()] {
+                let mut s = CsvSplitter::new(limits(3, 6, 100));
+                let mut pushed = Vec::new();
+                for part in input.chunks(chunk) {
+                    pushed.extend(s.push(part).unwrap());
+                }
+                assert_eq!(pushed.len(), 1, "{input:?} in chunks of {chunk}");
+                assert_eq!(pushed[0].data, b"h\n1\n");
+                assert_eq!(s.finish().unwrap().unwrap().data, last);
+            }
+        }
+        // Chars count like bytes here: "é" is 2 bytes, 1 char.
+        let mut s = CsvSplitter::new(limits(3, 100, 6));
+        assert_eq!(s.push("h\n1\néé".as_bytes()).unwrap().len(), 1);
+        assert_eq!(s.finish().unwrap().unwrap().data, "h\néé\n".as_bytes());
+    }
+
+    /// Replays the fuzz regressions that failed in the splitter. Their first bytes set the
+    /// limits and the chunking as in `fuzz/src/lib.rs` (4 for `split`, 5 for `join`).
+    #[test]
+    fn fuzz_regressions() {
+        let inputs: [(&[u8], usize); 2] = [
+            (
+                include_bytes!("../fuzz/regressions/split/finish-two-batches"),
+                4,
+            ),
+            (
+                include_bytes!("../fuzz/regressions/join/finish-two-batches"),
+                5,
+            ),
+        ];
+        for (data, params) in inputs {
+            let (p, input) = data.split_at(params);
+            let l = limits(
+                1 + usize::from(p[0]) % 16,
+                4 + usize::from(p[1]) * 4,
+                4 + usize::from(p[2]) * 4,
+            );
+            let whole = split(input, l).unwrap();
+            check_batches(input, &whole, l);
+            for chunk in 1..=8 {
+                assert_eq!(split_chunked(input, l, chunk).unwrap(), whole);
+            }
+        }
+    }
+
+    #[test]
+    fn lone_cr_terminators_are_kept() {
+        let batches = split_chunked(b"h\r1\r\r2\n", limits(10, 100, 100), 1).unwrap();
+        assert_eq!(batches[0].data, b"h\r1\r2\n");
+        assert_eq!(batches[0].records, 2);
+    }
+}
