@@ -128,15 +128,19 @@ pub struct Instance {
 }
 
 /// An open query result file inside an [`Instance`].
+#[derive(Debug)]
 pub struct ResultReader(ResourceAny);
 
 /// A CSV load inside an [`Instance`].
+#[derive(Debug)]
 pub struct CsvLoad(ResourceAny);
 
 /// A result join inside an [`Instance`].
+#[derive(Debug)]
 pub struct ResultJoin(ResourceAny);
 
 /// A query stream inside an [`Instance`].
+#[derive(Debug)]
 pub struct QueryStream(ResourceAny);
 
 impl Instance {

@@ -1,0 +1,208 @@
+//! Whole jobs through the component: split loads, results joined to the input, every
+//! result file of every (chunk) batch, waits that end at their deadline.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use host_test::jobs::{self, LoadArgs, Progress, QueryArgs};
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sfbulk-whole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// 25,000 contacts; rows 1,000, 7,777, 12,345, 20,001 and 24,999 (1-based) lack LastName.
+fn nasty_csv() -> (String, Vec<usize>) {
+    let bad = vec![1000, 7777, 12345, 20001, 24999];
+    let mut s = String::from("\u{feff}FirstName,LastName,Description\r\n");
+    for i in 1..=25_000usize {
+        let last = if bad.contains(&i) { String::new() } else { format!("Nguyễn {i}") };
+        let desc = match i % 4 {
+            0 => format!("\"comma, and \"\"quote\"\" {i}\""),
+            1 => format!("\"line\nbreak {i}\""),
+            2 => format!("\"crlf\r\nbreak {i}\""),
+            _ => format!("plain {i} ✓"),
+        };
+        s.push_str(&format!("Zoë {i},{last},{desc}\r\n"));
+    }
+    (s, bad)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn load_25000_rows_three_batches_results_in_input_order() {
+    let mock = mock();
+    let cfg = cfg(&mock);
+    let mut inst = instance().await;
+    let (text, bad) = nasty_csv();
+    let input = tmp("contacts.csv");
+    std::fs::write(&input, &text).unwrap();
+    let results = tmp("contacts.results.csv");
+    let args = LoadArgs {
+        request: job_request(Operation::Insert, "Contact", Some(ContentType::Csv)),
+        input: &input,
+        batch_size: None,
+        results: results.clone(),
+        wait: jobs::default_wait(Some(Duration::from_secs(60))),
+    };
+    let summary = jobs::load(&mut inst, &cfg, args, &Progress::quiet()).await.unwrap();
+    assert_eq!(summary.batches.len(), 3, "10,000 + 10,000 + 5,000");
+    assert_eq!(summary.records, 25_000);
+    assert_eq!(summary.succeeded, 24_995);
+    assert_eq!(summary.failed, 5);
+    assert_eq!(mock.record_count("Contact"), 24_995);
+    let sizes: Vec<u64> = {
+        let mut v = Vec::new();
+        for id in &summary.batches {
+            v.push(ok(inst.get_batch_status(&cfg, &summary.job_id, id).await).number_records_processed);
+        }
+        v
+    };
+    assert_eq!(sizes, vec![10_000, 10_000, 5_000]);
+
+    // The results file: the input columns + sf__ columns, one row per input row, in order.
+    let mut input_rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut out_rdr = csv::Reader::from_path(&results).unwrap();
+    assert_eq!(
+        out_rdr.headers().unwrap(),
+        vec!["FirstName", "LastName", "Description", "sf__Id", "sf__Success", "sf__Created", "sf__Error"]
+    );
+    let mut n = 0;
+    for (i, (inp, out)) in input_rdr.records().zip(out_rdr.records()).enumerate() {
+        let (inp, out) = (inp.unwrap(), out.unwrap());
+        assert_eq!(&out.iter().take(3).collect::<Vec<_>>(), &inp.iter().collect::<Vec<_>>(), "row {}", i + 1);
+        let failed = bad.contains(&(i + 1));
+        assert_eq!(out.get(4), Some(if failed { "false" } else { "true" }), "row {}", i + 1);
+        if failed {
+            assert!(out.get(6).unwrap().starts_with("REQUIRED_FIELD_MISSING"), "{:?}", out.get(6));
+            assert_eq!(out.get(3), Some(""));
+        } else {
+            assert!(out.get(3).unwrap().starts_with("003"));
+        }
+        n += 1;
+    }
+    assert_eq!(n, 25_000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_over_several_result_files_has_one_header() {
+    let mock = mock();
+    mock.set_result_file_rows(250);
+    mock.insert_records(
+        "Account",
+        (0..1000).map(|i| vec![("Name".to_string(), format!("Name, \"{i:04}\""))]).collect(),
+    );
+    let cfg = cfg(&mock);
+    let mut inst = instance().await;
+    let output = tmp("accounts.csv");
+    let args = QueryArgs {
+        request: jobs::query_request("Account", false),
+        soql: "SELECT Id, Name FROM Account ORDER BY Name",
+        output: &output,
+        wait: jobs::default_wait(Some(Duration::from_secs(30))),
+    };
+    let summary = jobs::query(&mut inst, &cfg, args, &Progress::quiet()).await.unwrap();
+    assert_eq!(summary.records, 1000);
+    let job_batches = ok(inst.list_batches(&cfg, &summary.job_id).await);
+    let BatchResults::Query(ids) = ok(inst.get_batch_results(&cfg, &summary.job_id, &job_batches[0].id).await) else {
+        panic!("query batch");
+    };
+    assert!(ids.len() >= 3, "{} result files", ids.len());
+    let mut rdr = csv::Reader::from_path(&output).unwrap();
+    assert_eq!(rdr.headers().unwrap(), vec!["Id", "Name"]);
+    let names: Vec<String> = rdr.records().map(|r| r.unwrap()[1].to_string()).collect();
+    let expected: Vec<String> = (0..1000).map(|i| format!("Name, \"{i:04}\"")).collect();
+    assert_eq!(names, expected, "every row once, in order, no header as data");
+    assert_eq!(ok(inst.get_job(&cfg, &summary.job_id).await).state, JobState::Closed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pk_chunked_query_with_empty_chunks() {
+    let mock = mock();
+    mock.insert_records(
+        "Account",
+        (0..600)
+            .map(|i| vec![("Name".to_string(), format!("A{i:03}")), ("Rating".to_string(), if i < 100 || i >= 500 { "Hot" } else { "Cold" }.to_string())])
+            .collect(),
+    );
+    let cfg = cfg(&mock);
+    let mut inst = instance().await;
+    let output = tmp("pk.csv");
+    let mut request = jobs::query_request("Account", false);
+    request.pk_chunking = Some(PkChunking { chunk_size: Some(100), start_row: None, parent: None });
+    let args = QueryArgs {
+        request,
+        soql: "SELECT Id, Name FROM Account WHERE Rating = 'Hot'",
+        output: &output,
+        wait: jobs::default_wait(Some(Duration::from_secs(30))),
+    };
+    let summary = jobs::query(&mut inst, &cfg, args, &Progress::quiet()).await.unwrap();
+    assert_eq!(summary.records, 200);
+    let batches = ok(inst.list_batches(&cfg, &summary.job_id).await);
+    assert_eq!(batches.len(), 7, "the parent and 6 chunks");
+    assert_eq!(batches[0].state, BatchState::NotProcessed);
+    assert_eq!(summary.batches, 6);
+    let mut rdr = csv::Reader::from_path(&output).unwrap();
+    assert_eq!(rdr.headers().unwrap(), vec!["Id", "Name"]);
+    let mut names: Vec<String> = rdr.records().map(|r| r.unwrap()[1].to_string()).collect();
+    names.sort();
+    let mut expected: Vec<String> = (0..100).chain(500..600).map(|i| format!("A{i:03}")).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wait_at_its_deadline_reports_still_running_and_touches_nothing() {
+    let mock = mock();
+    mock.set_processing_delay(Duration::from_secs(30));
+    let cfg = cfg(&mock);
+    let mut inst = instance().await;
+    let job = ok(inst
+        .create_job(&cfg, &job_request(Operation::Insert, "Account", Some(ContentType::Csv)))
+        .await);
+    let b1 = ok(inst.add_batch(&cfg, &job.id, &csv("Name\nA\n")).await);
+    let b2 = ok(inst.add_batch(&cfg, &job.id, &csv("Name\nB\n")).await);
+    mock.clear_requests();
+    let options = WaitOptions { first_interval_ms: Some(20), max_interval_ms: Some(50), timeout_ms: Some(300) };
+    let e = err(inst.wait_for_batches(&cfg, &job.id, &[], Some(&options)).await);
+    match e {
+        Error::StillRunning(r) => {
+            assert_eq!(r.job_id, job.id);
+            let mut pending = r.pending_batch_ids.clone();
+            pending.sort();
+            let mut both = vec![b1.id.clone(), b2.id.clone()];
+            both.sort();
+            assert_eq!(pending, both);
+        }
+        other => panic!("expected still-running, got {other:?}"),
+    }
+    assert!(mock.requests().iter().all(|r| r.method == "GET"), "the wait only reads");
+    assert_eq!(ok(inst.get_job(&cfg, &job.id).await).state, JobState::Open, "not closed, not aborted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_load_refuses_bad_input_before_sending_it() {
+    let mock = mock();
+    let cfg = cfg(&mock);
+    let mut inst = instance().await;
+    let load = ok(inst
+        .start_csv_load(&cfg, &job_request(Operation::Insert, "Account", None), None)
+        .await);
+    let before = mock.request_count();
+    let e = err(inst.load_write(&load, b"Name,Phone\nA,1\nB\n").await);
+    assert!(matches!(&e, Error::InvalidInput(m) if m.contains("field")), "{e:?}");
+    let e = err(inst
+        .start_csv_load(&cfg, &job_request(Operation::Insert, "Account", Some(ContentType::Json)), None)
+        .await);
+    assert!(matches!(e, Error::InvalidInput(_)));
+    assert_eq!(mock.request_count(), before, "nothing sent");
+    let load2 = ok(inst
+        .start_csv_load(&cfg, &job_request(Operation::Insert, "Account", None), None)
+        .await);
+    let before = mock.request_count();
+    let e = err(inst.load_write(&load2, b"Name\n\xff\xfe\n").await);
+    assert!(matches!(&e, Error::InvalidInput(m) if m.contains("utf-8") || m.contains("UTF-8")), "{e:?}");
+    assert_eq!(mock.request_count(), before);
+}
