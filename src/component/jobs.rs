@@ -285,6 +285,9 @@ impl wit::GuestResultJoin for ResultJoin {
     }
 }
 
+/// How often one result file is opened again after its connection broke.
+const MAX_REOPEN: u32 = 3;
+
 /// The body the real service sends for a query result with no rows.
 const NO_RECORDS: &[u8] = b"Records not found for this query";
 
@@ -311,6 +314,12 @@ struct StreamState {
 
 struct FileState {
     body: BodyReader,
+    batch: String,
+    result: String,
+    /// Decoded bytes read from this file so far (to resume after a broken connection).
+    consumed: u64,
+    /// Times the file was reopened after a broken connection.
+    reopened: u32,
     /// Bytes of the file's first line while it is not complete yet.
     head: Option<Vec<u8>>,
     last_byte: Option<u8>,
@@ -433,6 +442,10 @@ impl QueryStream {
                         .open_query_result(&self.job_id, &batch, &result)?;
                     st.file = Some(FileState {
                         body: open.into_reader(),
+                        batch,
+                        result,
+                        consumed: 0,
+                        reopened: 0,
                         head: Some(Vec::new()),
                         last_byte: None,
                     });
@@ -455,7 +468,35 @@ impl QueryStream {
         let Some(file) = st.file.as_mut() else {
             return Ok(Vec::new());
         };
-        let chunk = file.body.read_chunk(max)?;
+        let chunk = match file.body.read_chunk(max) {
+            Ok(chunk) => chunk,
+            // The connection broke mid-file (reset, cut short, timeout): open the file
+            // again and skip what was already read, a few times at most.
+            Err(e @ (Error::Transport(_) | Error::Timeout(_))) if file.reopened < MAX_REOPEN => {
+                let _ = e;
+                file.reopened += 1;
+                let open =
+                    self.client
+                        .open_query_result(&self.job_id, &file.batch, &file.result)?;
+                file.body = open.into_reader();
+                let mut skip = file.consumed;
+                while skip > 0 {
+                    let part = file.body.read_chunk(skip.min(1 << 20) as usize)?;
+                    if part.is_empty() {
+                        return Err(Error::unexpected(
+                            200,
+                            Some("text/csv"),
+                            format!("result {} is shorter when read again", file.result),
+                            &[],
+                        ));
+                    }
+                    skip -= part.len() as u64;
+                }
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e),
+        };
+        file.consumed += chunk.len() as u64;
         if chunk.is_empty() {
             // End of file: a file that never completed its first line is a header only,
             // or the no-records text.

@@ -130,6 +130,8 @@ struct Faults {
     fail: Option<FailFault>,
     delay: Option<(usize, Duration)>,
     reset: usize,
+    reset_after: usize,
+    truncate: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -144,6 +146,8 @@ struct FailFault {
 struct Fault {
     delay: Option<Duration>,
     reset: bool,
+    reset_after: bool,
+    truncate: bool,
     fail: Option<(u16, Option<u32>)>,
 }
 
@@ -173,6 +177,16 @@ impl Shared {
         if faults.reset > 0 {
             faults.reset -= 1;
             fault.reset = true;
+            return fault;
+        }
+        if faults.reset_after > 0 {
+            faults.reset_after -= 1;
+            fault.reset_after = true;
+            return fault;
+        }
+        if faults.truncate > 0 {
+            faults.truncate -= 1;
+            fault.truncate = true;
             return fault;
         }
         if let Some(fail) = faults.fail.as_mut() {
@@ -320,6 +334,18 @@ impl MockServer {
     /// The next `n` requests get their connection closed without any response.
     pub fn reset_next(&self, n: usize) {
         lock(&self.shared.faults).reset = n;
+    }
+
+    /// The next `n` requests are processed (state changes happen), then their connection
+    /// is closed without the reply: the client cannot know what happened.
+    pub fn reset_after_processing_next(&self, n: usize) {
+        lock(&self.shared.faults).reset_after = n;
+    }
+
+    /// The next `n` replies announce their full length but send only half of the body,
+    /// then close the connection.
+    pub fn truncate_next(&self, n: usize) {
+        lock(&self.shared.faults).truncate = n;
     }
 
     /// The next `n` query batches (not PK-chunking parents or chunks) fail with

@@ -115,6 +115,12 @@ async fn handle(
             .map_err(io::Error::other)?
     };
 
+    if fault.reset_after {
+        return Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "injected connection reset after processing",
+        ));
+    }
     let mut body = reply.body;
     let mut response = Response::builder().status(reply.status);
     if let Some(headers) = response.headers_mut() {
@@ -135,6 +141,13 @@ async fn handle(
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         }
+    }
+    if fault.truncate && body.len() > 1 {
+        // Announce the whole body, send half: the connection ends early.
+        if let Some(headers) = response.headers_mut() {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        }
+        body.truncate(body.len() / 2);
     }
     response
         .body(Full::new(Bytes::from(body)))
