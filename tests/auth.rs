@@ -35,7 +35,10 @@ async fn expired_session_one_token_request_then_one_replay_with_the_same_body() 
     let cfg = refreshing(&mock);
     let mut inst = instance().await;
     let job = ok(inst
-        .create_job(&cfg, &job_request(Operation::Insert, "Contact", Some(ContentType::Csv)))
+        .create_job(
+            &cfg,
+            &job_request(Operation::Insert, "Contact", Some(ContentType::Csv)),
+        )
         .await);
     mock.expire_access_token(&token());
     mock.clear_requests();
@@ -49,11 +52,18 @@ async fn expired_session_one_token_request_then_one_replay_with_the_same_body() 
     assert!(seen[0].starts_with("POST ") && seen[0].ends_with("/batch"));
     assert_eq!(seen[1], "POST /services/oauth2/token");
     assert!(seen[2].starts_with("POST ") && seen[2].ends_with("/batch"));
-    assert_eq!(log[0].body, log[2].body, "the replay carries the same bytes");
+    assert_eq!(
+        log[0].body, log[2].body,
+        "the replay carries the same bytes"
+    );
     assert_eq!(log[0].header("x-sfdc-session"), Some(token().as_str()));
     let fresh = mock.issued_access_tokens()[0].clone();
     assert_eq!(log[2].header("x-sfdc-session"), Some(fresh.as_str()));
-    assert_eq!(ok(inst.list_batches(&cfg, &job.id).await).len(), 1, "no duplicate batch");
+    assert_eq!(
+        ok(inst.list_batches(&cfg, &job.id).await).len(),
+        1,
+        "no duplicate batch"
+    );
     assert_eq!(batch.job_id, job.id);
 
     // The renewed session is kept: the next call uses it directly.
@@ -112,10 +122,17 @@ async fn refresh_failure_is_a_typed_auth_error_and_nothing_else_is_sent() {
         other => panic!("expected an auth error, got {other:?}"),
     }
     let seen = paths(&mock);
-    assert_eq!(seen.len(), 2, "the refused call and the token request only: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        2,
+        "the refused call and the token request only: {seen:?}"
+    );
     assert_eq!(seen[1], "POST /services/oauth2/token");
     let text = format!("{e:?}");
-    assert!(!text.contains("revoked-refresh-token") && !text.contains(SECRET), "{text}");
+    assert!(
+        !text.contains("revoked-refresh-token") && !text.contains(SECRET),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -141,7 +158,10 @@ async fn sessions_are_shared_by_registry_path_and_can_be_seeded() {
     assert_eq!(mock.token_requests(), 1);
     // Another call with the same key shares the renewed token.
     let same_key = a.clone();
-    let _ = inst.list_batches(&same_key, "750000000000000AAA").await.unwrap();
+    let _ = inst
+        .list_batches(&same_key, "750000000000000AAA")
+        .await
+        .unwrap();
     assert_eq!(mock.token_requests(), 1);
 
     // A new instance seeded with the session uses it without a token request.
@@ -152,7 +172,10 @@ async fn sessions_are_shared_by_registry_path_and_can_be_seeded() {
     let e = err(other.get_job(&a, "750000000000000AAA").await);
     assert_eq!(api_code(&e), "InvalidJob", "the seeded token is accepted");
     assert_eq!(mock.token_requests(), 1);
-    assert_eq!(mock.requests()[before].header("x-sfdc-session"), Some(session.access_token.as_str()));
+    assert_eq!(
+        mock.requests()[before].header("x-sfdc-session"),
+        Some(session.access_token.as_str())
+    );
 }
 
 struct Run {
@@ -180,9 +203,22 @@ fn cli_runs_share_a_renewed_token_through_the_cache_and_print_no_secret() {
     let _ = std::fs::remove_dir_all(&cache);
     let base = |refresh: &str, registry: &str| -> Vec<String> {
         [
-            "--api-url", &mock.url(), "--access-token", &token(), "--refresh-token", refresh,
-            "--client-id", CLIENT_ID, "--client-secret", SECRET, "--token-endpoint", &mock.url(),
-            "--registry-path", registry, "--cache-dir", cache.to_str().unwrap(),
+            "--api-url",
+            &mock.url(),
+            "--access-token",
+            &token(),
+            "--refresh-token",
+            refresh,
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret",
+            SECRET,
+            "--token-endpoint",
+            &mock.url(),
+            "--registry-path",
+            registry,
+            "--cache-dir",
+            cache.to_str().unwrap(),
         ]
         .iter()
         .map(|s| s.to_string())
@@ -194,12 +230,25 @@ fn cli_runs_share_a_renewed_token_through_the_cache_and_print_no_secret() {
     };
     let mut outputs = Vec::new();
 
-    let job = sfbulk(&with(base(REFRESH, "reg/a"), &["create-job", "--operation", "insert", "--object", "Contact", "--content-type", "CSV"]));
+    let job = sfbulk(&with(
+        base(REFRESH, "reg/a"),
+        &[
+            "create-job",
+            "--operation",
+            "insert",
+            "--object",
+            "Contact",
+            "--content-type",
+            "CSV",
+        ],
+    ));
     assert_eq!(job.code, 0, "{}", job.out);
-    let job_id = serde_json::from_str::<serde_json::Value>(job.out.split("\n---stderr---").next().unwrap()).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let job_id =
+        serde_json::from_str::<serde_json::Value>(job.out.split("\n---stderr---").next().unwrap())
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
     outputs.push(job.out);
 
     // Run 1: the token is expired, the CLI renews it and caches the new one.
@@ -219,7 +268,11 @@ fn cli_runs_share_a_renewed_token_through_the_cache_and_print_no_secret() {
     // Run 2, same registry path: reuses the cached token, no token request.
     let run2 = sfbulk(&with(base(REFRESH, "reg/a"), &["get-job", &job_id]));
     assert_eq!(run2.code, 0, "{}", run2.out);
-    assert_eq!(mock.token_requests(), 1, "the second run reused the cached token");
+    assert_eq!(
+        mock.token_requests(),
+        1,
+        "the second run reused the cached token"
+    );
     outputs.push(run2.out);
 
     // Failure paths: a revoked refresh token under another key, a Salesforce error.
@@ -227,7 +280,10 @@ fn cli_runs_share_a_renewed_token_through_the_cache_and_print_no_secret() {
     assert_eq!(bad.code, 1, "{}", bad.out);
     assert!(bad.out.contains("invalid_grant"), "{}", bad.out);
     outputs.push(bad.out);
-    let invalid = sfbulk(&with(base(REFRESH, "reg/a"), &["get-job", "750000000000000AAA"]));
+    let invalid = sfbulk(&with(
+        base(REFRESH, "reg/a"),
+        &["get-job", "750000000000000AAA"],
+    ));
     assert_eq!(invalid.code, 1);
     outputs.push(invalid.out);
     let usage = sfbulk(&with(base(REFRESH, "reg/a"), &["get-job", "../x"]));

@@ -19,7 +19,11 @@ fn nasty_csv() -> (String, Vec<usize>) {
     let bad = vec![1000, 7777, 12345, 20001, 24999];
     let mut s = String::from("\u{feff}FirstName,LastName,Description\r\n");
     for i in 1..=25_000usize {
-        let last = if bad.contains(&i) { String::new() } else { format!("Nguyễn {i}") };
+        let last = if bad.contains(&i) {
+            String::new()
+        } else {
+            format!("Nguyễn {i}")
+        };
         let desc = match i % 4 {
             0 => format!("\"comma, and \"\"quote\"\" {i}\""),
             1 => format!("\"line\nbreak {i}\""),
@@ -47,7 +51,9 @@ async fn load_25000_rows_three_batches_results_in_input_order() {
         results: results.clone(),
         wait: jobs::default_wait(Some(Duration::from_secs(60))),
     };
-    let summary = jobs::load(&mut inst, &cfg, args, &Progress::quiet()).await.unwrap();
+    let summary = jobs::load(&mut inst, &cfg, args, &Progress::quiet())
+        .await
+        .unwrap();
     assert_eq!(summary.batches.len(), 3, "10,000 + 10,000 + 5,000");
     assert_eq!(summary.records, 25_000);
     assert_eq!(summary.succeeded, 24_995);
@@ -56,7 +62,9 @@ async fn load_25000_rows_three_batches_results_in_input_order() {
     let sizes: Vec<u64> = {
         let mut v = Vec::new();
         for id in &summary.batches {
-            v.push(ok(inst.get_batch_status(&cfg, &summary.job_id, id).await).number_records_processed);
+            v.push(
+                ok(inst.get_batch_status(&cfg, &summary.job_id, id).await).number_records_processed,
+            );
         }
         v
     };
@@ -67,16 +75,38 @@ async fn load_25000_rows_three_batches_results_in_input_order() {
     let mut out_rdr = csv::Reader::from_path(&results).unwrap();
     assert_eq!(
         out_rdr.headers().unwrap(),
-        vec!["FirstName", "LastName", "Description", "sf__Id", "sf__Success", "sf__Created", "sf__Error"]
+        vec![
+            "FirstName",
+            "LastName",
+            "Description",
+            "sf__Id",
+            "sf__Success",
+            "sf__Created",
+            "sf__Error"
+        ]
     );
     let mut n = 0;
     for (i, (inp, out)) in input_rdr.records().zip(out_rdr.records()).enumerate() {
         let (inp, out) = (inp.unwrap(), out.unwrap());
-        assert_eq!(&out.iter().take(3).collect::<Vec<_>>(), &inp.iter().collect::<Vec<_>>(), "row {}", i + 1);
+        assert_eq!(
+            &out.iter().take(3).collect::<Vec<_>>(),
+            &inp.iter().collect::<Vec<_>>(),
+            "row {}",
+            i + 1
+        );
         let failed = bad.contains(&(i + 1));
-        assert_eq!(out.get(4), Some(if failed { "false" } else { "true" }), "row {}", i + 1);
+        assert_eq!(
+            out.get(4),
+            Some(if failed { "false" } else { "true" }),
+            "row {}",
+            i + 1
+        );
         if failed {
-            assert!(out.get(6).unwrap().starts_with("REQUIRED_FIELD_MISSING"), "{:?}", out.get(6));
+            assert!(
+                out.get(6).unwrap().starts_with("REQUIRED_FIELD_MISSING"),
+                "{:?}",
+                out.get(6)
+            );
             assert_eq!(out.get(3), Some(""));
         } else {
             assert!(out.get(3).unwrap().starts_with("003"));
@@ -92,7 +122,9 @@ async fn query_over_several_result_files_has_one_header() {
     mock.set_result_file_rows(250);
     mock.insert_records(
         "Account",
-        (0..1000).map(|i| vec![("Name".to_string(), format!("Name, \"{i:04}\""))]).collect(),
+        (0..1000)
+            .map(|i| vec![("Name".to_string(), format!("Name, \"{i:04}\""))])
+            .collect(),
     );
     let cfg = cfg(&mock);
     let mut inst = instance().await;
@@ -103,10 +135,15 @@ async fn query_over_several_result_files_has_one_header() {
         output: &output,
         wait: jobs::default_wait(Some(Duration::from_secs(30))),
     };
-    let summary = jobs::query(&mut inst, &cfg, args, &Progress::quiet()).await.unwrap();
+    let summary = jobs::query(&mut inst, &cfg, args, &Progress::quiet())
+        .await
+        .unwrap();
     assert_eq!(summary.records, 1000);
     let job_batches = ok(inst.list_batches(&cfg, &summary.job_id).await);
-    let BatchResults::Query(ids) = ok(inst.get_batch_results(&cfg, &summary.job_id, &job_batches[0].id).await) else {
+    let BatchResults::Query(ids) = ok(inst
+        .get_batch_results(&cfg, &summary.job_id, &job_batches[0].id)
+        .await)
+    else {
         panic!("query batch");
     };
     assert!(ids.len() >= 3, "{} result files", ids.len());
@@ -114,8 +151,14 @@ async fn query_over_several_result_files_has_one_header() {
     assert_eq!(rdr.headers().unwrap(), vec!["Id", "Name"]);
     let names: Vec<String> = rdr.records().map(|r| r.unwrap()[1].to_string()).collect();
     let expected: Vec<String> = (0..1000).map(|i| format!("Name, \"{i:04}\"")).collect();
-    assert_eq!(names, expected, "every row once, in order, no header as data");
-    assert_eq!(ok(inst.get_job(&cfg, &summary.job_id).await).state, JobState::Closed);
+    assert_eq!(
+        names, expected,
+        "every row once, in order, no header as data"
+    );
+    assert_eq!(
+        ok(inst.get_job(&cfg, &summary.job_id).await).state,
+        JobState::Closed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -124,21 +167,35 @@ async fn pk_chunked_query_with_empty_chunks() {
     mock.insert_records(
         "Account",
         (0..600)
-            .map(|i| vec![("Name".to_string(), format!("A{i:03}")), ("Rating".to_string(), if i < 100 || i >= 500 { "Hot" } else { "Cold" }.to_string())])
+            .map(|i| {
+                vec![
+                    ("Name".to_string(), format!("A{i:03}")),
+                    (
+                        "Rating".to_string(),
+                        if i < 100 || i >= 500 { "Hot" } else { "Cold" }.to_string(),
+                    ),
+                ]
+            })
             .collect(),
     );
     let cfg = cfg(&mock);
     let mut inst = instance().await;
     let output = tmp("pk.csv");
     let mut request = jobs::query_request("Account", false);
-    request.pk_chunking = Some(PkChunking { chunk_size: Some(100), start_row: None, parent: None });
+    request.pk_chunking = Some(PkChunking {
+        chunk_size: Some(100),
+        start_row: None,
+        parent: None,
+    });
     let args = QueryArgs {
         request,
         soql: "SELECT Id, Name FROM Account WHERE Rating = 'Hot'",
         output: &output,
         wait: jobs::default_wait(Some(Duration::from_secs(30))),
     };
-    let summary = jobs::query(&mut inst, &cfg, args, &Progress::quiet()).await.unwrap();
+    let summary = jobs::query(&mut inst, &cfg, args, &Progress::quiet())
+        .await
+        .unwrap();
     assert_eq!(summary.records, 200);
     let batches = ok(inst.list_batches(&cfg, &summary.job_id).await);
     assert_eq!(batches.len(), 7, "the parent and 6 chunks");
@@ -148,7 +205,10 @@ async fn pk_chunked_query_with_empty_chunks() {
     assert_eq!(rdr.headers().unwrap(), vec!["Id", "Name"]);
     let mut names: Vec<String> = rdr.records().map(|r| r.unwrap()[1].to_string()).collect();
     names.sort();
-    let mut expected: Vec<String> = (0..100).chain(500..600).map(|i| format!("A{i:03}")).collect();
+    let mut expected: Vec<String> = (0..100)
+        .chain(500..600)
+        .map(|i| format!("A{i:03}"))
+        .collect();
     expected.sort();
     assert_eq!(names, expected);
 }
@@ -160,13 +220,22 @@ async fn a_wait_at_its_deadline_reports_still_running_and_touches_nothing() {
     let cfg = cfg(&mock);
     let mut inst = instance().await;
     let job = ok(inst
-        .create_job(&cfg, &job_request(Operation::Insert, "Account", Some(ContentType::Csv)))
+        .create_job(
+            &cfg,
+            &job_request(Operation::Insert, "Account", Some(ContentType::Csv)),
+        )
         .await);
     let b1 = ok(inst.add_batch(&cfg, &job.id, &csv("Name\nA\n")).await);
     let b2 = ok(inst.add_batch(&cfg, &job.id, &csv("Name\nB\n")).await);
     mock.clear_requests();
-    let options = WaitOptions { first_interval_ms: Some(20), max_interval_ms: Some(50), timeout_ms: Some(300) };
-    let e = err(inst.wait_for_batches(&cfg, &job.id, &[], Some(&options)).await);
+    let options = WaitOptions {
+        first_interval_ms: Some(20),
+        max_interval_ms: Some(50),
+        timeout_ms: Some(300),
+    };
+    let e = err(inst
+        .wait_for_batches(&cfg, &job.id, &[], Some(&options))
+        .await);
     match e {
         Error::StillRunning(r) => {
             assert_eq!(r.job_id, job.id);
@@ -178,8 +247,15 @@ async fn a_wait_at_its_deadline_reports_still_running_and_touches_nothing() {
         }
         other => panic!("expected still-running, got {other:?}"),
     }
-    assert!(mock.requests().iter().all(|r| r.method == "GET"), "the wait only reads");
-    assert_eq!(ok(inst.get_job(&cfg, &job.id).await).state, JobState::Open, "not closed, not aborted");
+    assert!(
+        mock.requests().iter().all(|r| r.method == "GET"),
+        "the wait only reads"
+    );
+    assert_eq!(
+        ok(inst.get_job(&cfg, &job.id).await).state,
+        JobState::Open,
+        "not closed, not aborted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -192,9 +268,16 @@ async fn csv_load_refuses_bad_input_before_sending_it() {
         .await);
     let before = mock.request_count();
     let e = err(inst.load_write(&load, b"Name,Phone\nA,1\nB\n").await);
-    assert!(matches!(&e, Error::InvalidInput(m) if m.contains("field")), "{e:?}");
+    assert!(
+        matches!(&e, Error::InvalidInput(m) if m.contains("field")),
+        "{e:?}"
+    );
     let e = err(inst
-        .start_csv_load(&cfg, &job_request(Operation::Insert, "Account", Some(ContentType::Json)), None)
+        .start_csv_load(
+            &cfg,
+            &job_request(Operation::Insert, "Account", Some(ContentType::Json)),
+            None,
+        )
         .await);
     assert!(matches!(e, Error::InvalidInput(_)));
     assert_eq!(mock.request_count(), before, "nothing sent");
@@ -203,6 +286,9 @@ async fn csv_load_refuses_bad_input_before_sending_it() {
         .await);
     let before = mock.request_count();
     let e = err(inst.load_write(&load2, b"Name\n\xff\xfe\n").await);
-    assert!(matches!(&e, Error::InvalidInput(m) if m.contains("utf-8") || m.contains("UTF-8")), "{e:?}");
+    assert!(
+        matches!(&e, Error::InvalidInput(m) if m.contains("utf-8") || m.contains("UTF-8")),
+        "{e:?}"
+    );
     assert_eq!(mock.request_count(), before);
 }

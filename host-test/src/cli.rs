@@ -177,6 +177,12 @@ enum Command {
     MockServer {
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Account rows present at start
+        #[arg(long, default_value_t = 1000)]
+        seed_accounts: usize,
+        /// Rows per query result file (more rows make several files)
+        #[arg(long)]
+        result_file_rows: Option<usize>,
     },
     /// A short load and query against the embedded mock Salesforce
     Demo,
@@ -502,8 +508,16 @@ macro_rules! call {
 
 async fn execute(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<(), Failure> {
     match cli.command {
-        Command::MockServer { port } => {
-            let cfg = MockConfig::standalone();
+        Command::MockServer {
+            port,
+            seed_accounts,
+            result_file_rows,
+        } => {
+            let mut cfg = MockConfig::standalone();
+            cfg.seed_accounts = seed_accounts;
+            if let Some(n) = result_file_rows {
+                cfg.result_file_rows = n.max(1);
+            }
             return tokio::task::spawn_blocking(move || crate::mock::serve_forever(cfg, port))
                 .await
                 .map_err(|e| Failure {
