@@ -292,3 +292,33 @@ async fn csv_load_refuses_bad_input_before_sending_it() {
     );
     assert_eq!(mock.request_count(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_query_batch_is_an_api_error_with_its_state_message() {
+    let mock = mock();
+    let cfg = cfg(&mock);
+    let mut inst = instance().await;
+    let job = ok(inst
+        .create_job(&cfg, &jobs::query_request("Account", false))
+        .await);
+    ok(inst
+        .add_batch(
+            &cfg,
+            &job.id,
+            &BatchContent::Query("SELECT BogusField FROM Account".into()),
+        )
+        .await);
+    let stream = ok(inst.open_query_stream(&cfg, &job.id, &[], None).await);
+    let e = err(inst.stream_read(&stream, 1 << 16).await);
+    match e {
+        Error::Api(a) => {
+            assert_eq!(a.exception_code, "InvalidBatch");
+            assert!(
+                a.exception_message.contains(&job.id),
+                "{}",
+                a.exception_message
+            );
+        }
+        other => panic!("expected an api error, got {other:?}"),
+    }
+}

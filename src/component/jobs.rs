@@ -385,14 +385,13 @@ impl QueryStream {
                     // The parent of a PK-chunked query, or a batch of an aborted job.
                     Some(BatchState::NotProcessed) => st.done.push(b.id.clone()),
                     Some(BatchState::Failed) => {
+                        let message = b.state_message.as_deref().unwrap_or("no state message");
                         return Err(Error::Api {
                             status: 200,
-                            code: "BatchFailed".into(),
+                            code: failed_batch_code(message),
                             message: format!(
-                                "batch {} of job {} failed: {}",
-                                b.id,
-                                self.job_id,
-                                b.state_message.as_deref().unwrap_or("no state message")
+                                "batch {} of job {} failed: {message}",
+                                b.id, self.job_id
                             ),
                         });
                     }
@@ -554,6 +553,19 @@ impl QueryStream {
             line.push(b'\n');
         }
         line
+    }
+}
+
+/// The exception code a batch's state message starts with (`InvalidBatch : …`), else
+/// `BatchFailed`.
+fn failed_batch_code(message: &str) -> String {
+    match message.split_once(" : ") {
+        Some((code, _))
+            if !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            code.to_string()
+        }
+        _ => "BatchFailed".to_string(),
     }
 }
 

@@ -42,18 +42,35 @@ fn sibling(name: &str) -> PathBuf {
 
 fn main() {
     let rows: Vec<usize> = {
-        let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-        if args.is_empty() { vec![100_000, 1_000_000] } else { args }
+        let args: Vec<usize> = std::env::args()
+            .skip(1)
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        if args.is_empty() {
+            vec![100_000, 1_000_000]
+        } else {
+            args
+        }
     };
     let sfbulk = sibling("sfbulk");
     let token = host_test::mock::PEER_SESSION_TOKEN;
     let dir = std::env::temp_dir().join(format!("sfbulk-qbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    println!("| rows | sfbulk query wall (s) | rows/s | peak RSS (MB) | curl plain (s) | curl --compressed (s) | sfbulk / curl --compressed | output bytes |");
+    println!(
+        "| rows | sfbulk query wall (s) | rows/s | peak RSS (MB) | curl plain (s) | curl --compressed (s) | sfbulk / curl --compressed | output bytes |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in rows {
         let mut server = Command::new(&sfbulk)
-            .args(["mock-server", "--port", "0", "--seed-accounts", &n.to_string(), "--result-file-rows", "100000"])
+            .args([
+                "mock-server",
+                "--port",
+                "0",
+                "--seed-accounts",
+                &n.to_string(),
+                "--result-file-rows",
+                "100000",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the mock");
@@ -65,7 +82,16 @@ fn main() {
         let output = dir.join(format!("accounts-{n}.csv"));
         let start = Instant::now();
         let child = Command::new(&sfbulk)
-            .args(["--api-url", &url, "--access-token", token, "query", "--soql", "SELECT Id, Name FROM Account", "--output"])
+            .args([
+                "--api-url",
+                &url,
+                "--access-token",
+                token,
+                "query",
+                "--soql",
+                "SELECT Id, Name FROM Account",
+                "--output",
+            ])
             .arg(&output)
             .stdout(Stdio::piped())
             .spawn()
@@ -103,25 +129,45 @@ fn result_urls(url: &str, token: &str, rows: usize) -> Vec<String> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let cfg = host_test::config(url, token);
-        let mut inst = host_test::Runtime::shared().instantiate().await.expect("instance");
+        let mut inst = host_test::Runtime::shared()
+            .instantiate()
+            .await
+            .expect("instance");
         let job = inst
             .create_job(&cfg, &host_test::jobs::query_request("Account", false))
             .await
             .expect("trap")
             .expect("create-job");
         let batch = inst
-            .add_batch(&cfg, &job.id, &host_test::BatchContent::Query("SELECT Id, Name FROM Account".into()))
+            .add_batch(
+                &cfg,
+                &job.id,
+                &host_test::BatchContent::Query("SELECT Id, Name FROM Account".into()),
+            )
             .await
             .expect("trap")
             .expect("add-batch");
-        inst.wait_for_batches(&cfg, &job.id, &[], None).await.expect("trap").expect("wait");
-        let ids = match inst.get_batch_results(&cfg, &job.id, &batch.id).await.expect("trap").expect("results") {
+        inst.wait_for_batches(&cfg, &job.id, &[], None)
+            .await
+            .expect("trap")
+            .expect("wait");
+        let ids = match inst
+            .get_batch_results(&cfg, &job.id, &batch.id)
+            .await
+            .expect("trap")
+            .expect("results")
+        {
             host_test::BatchResults::Query(ids) => ids,
             host_test::BatchResults::Ingest(_) => Vec::new(),
         };
         assert_eq!(ids.len(), rows.div_ceil(100_000));
         ids.iter()
-            .map(|r| format!("{url}/services/async/59.0/job/{}/batch/{}/result/{r}", job.id, batch.id))
+            .map(|r| {
+                format!(
+                    "{url}/services/async/59.0/job/{}/batch/{}/result/{r}",
+                    job.id, batch.id
+                )
+            })
             .collect()
     })
 }
@@ -132,7 +178,9 @@ fn curl_all(urls: &[String], token: &str, compressed: bool, dir: &Path) -> f64 {
     for (i, u) in urls.iter().enumerate() {
         let out = dir.join(format!("curl-{i}"));
         let mut cmd = Command::new("curl");
-        cmd.args(["-sS", "--fail", "-o"]).arg(&out).args(["-H", &format!("X-SFDC-Session: {token}")]);
+        cmd.args(["-sS", "--fail", "-o"])
+            .arg(&out)
+            .args(["-H", &format!("X-SFDC-Session: {token}")]);
         if compressed {
             cmd.arg("--compressed");
         }
