@@ -147,7 +147,7 @@ pub async fn load(
         refs.len()
     ));
     let ids: Vec<String> = refs.iter().map(|r| r.batch_id.clone()).collect();
-    op!(inst.wait_for_batches(cfg, &job_id, &ids, Some(&args.wait)));
+    wait_with_progress(inst, cfg, &job_id, &ids, &args.wait, progress).await?;
     progress.show(&format!(
         "job {job_id}: {} batches done, joining results",
         refs.len()
@@ -184,6 +184,38 @@ pub async fn load(
         failed: counts.failed,
         results: args.results,
     })
+}
+
+/// Waits for the batches in one-second rounds, so that progress can be shown between
+/// them; the overall deadline is `wait.timeout_ms`.
+async fn wait_with_progress(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_id: &str,
+    ids: &[String],
+    wait: &WaitOptions,
+    progress: &Progress,
+) -> Result<(), JobFailure> {
+    let start = Instant::now();
+    let deadline = wait.timeout_ms.map(Duration::from_millis);
+    loop {
+        let left = deadline.map(|d| d.saturating_sub(start.elapsed()));
+        let round = WaitOptions {
+            timeout_ms: Some(left.map_or(1_000, |l| l.as_millis().min(1_000) as u64)),
+            ..*wait
+        };
+        match inst.wait_for_batches(cfg, job_id, ids, Some(&round)).await? {
+            Ok(_) => return Ok(()),
+            Err(Error::StillRunning(r)) if left.is_none_or(|l| l > Duration::from_millis(1_000)) => {
+                progress.show(&format!(
+                    "job {job_id}: {}/{} batches done",
+                    ids.len() - r.pending_batch_ids.len(),
+                    ids.len()
+                ));
+            }
+            Err(e) => return Err(JobFailure::Op(e)),
+        }
+    }
 }
 
 /// What `query` reports.
