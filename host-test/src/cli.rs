@@ -963,7 +963,8 @@ async fn demo(stdout: &mut dyn Write, _stderr: &mut dyn Write) -> Result<(), Fai
 
 /// Entry point of the `sfbulk` binary.
 pub fn main() -> i32 {
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Unlocked handles: the mock server (mock-server) prints its banner from its own thread.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     run(std::env::args_os().collect(), &mut out, &mut err)
 }
