@@ -258,12 +258,15 @@ mod tests {
         F,f,001B,true,false,\n\
         G,g,001C,true,true,\n";
 
+    /// The output and the counts.
+    type Joined = (Vec<u8>, (u64, u64, u64));
+
     fn join_chunked(
         input: &[u8],
         batches: Vec<usize>,
         chunk: usize,
         results: &mut dyn FnMut(usize) -> Result<Vec<RecordResult>, String>,
-    ) -> Result<(Vec<u8>, (u64, u64, u64)), String> {
+    ) -> Result<Joined, String> {
         let mut j = ResultJoiner::new(batches);
         let mut out = Vec::new();
         for part in input.chunks(chunk.max(1)) {

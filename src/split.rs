@@ -6,7 +6,9 @@
 //! `csv-core`: quoted values may hold commas, `""`, CR, LF and CRLF.
 //!
 //! Input rules, shared with [`crate::join`] through [`Records`]:
-//! - a UTF-8 BOM at the very start is dropped; the input must be UTF-8;
+//! - a UTF-8 BOM at the very start is dropped; the input must be UTF-8; a header that
+//!   still starts with a BOM (a second one, or one after blank lines) is an error, as it
+//!   would open every batch and be taken for the batch's BOM;
 //! - blank lines between records are skipped;
 //! - the first record is the header; data records are numbered from 1 in errors
 //!   ("record 17"), the header is not counted;
@@ -479,6 +481,14 @@ impl Records {
             ));
         }
         if self.index == 0 {
+            if self.cur.starts_with(BOM) {
+                // It would open every batch, where Salesforce takes it for the input's BOM.
+                return Err(
+                    "the header: expected a field name, found a byte order mark \
+                     (U+FEFF); only one, at the very start of the input, is dropped"
+                        .into(),
+                );
+            }
             self.header_fields = self.fields;
             self.header_bytes = self.cur.len() + term.len();
             self.header_chars = self.cur_chars + term.len();
@@ -670,9 +680,25 @@ pub(crate) mod tests {
             assert_eq!(s.header(), Some(&b"Name"[..]));
             assert_eq!(batches[0].data, b"Name\nA\n", "chunk {chunk}");
         }
-        // Only one BOM is a BOM; a BOM later on is data.
-        let twice = split(b"\xEF\xBB\xBF\xEF\xBB\xBFName\nA\n", SplitLimits::default()).unwrap();
-        assert_eq!(twice[0].data, b"\xEF\xBB\xBFName\nA\n");
+        // Only one BOM is dropped; one left at the start of the header would start every
+        // batch and be dropped by the reader there (blank line + BOM: the next record would
+        // become the header).
+        let second = "the header: expected a field name, found a byte order mark (U+FEFF); \
+                      only one, at the very start of the input, is dropped";
+        for input in [
+            &b"\xEF\xBB\xBF\xEF\xBB\xBFName\nA\n"[..],
+            b"\r\n\xEF\xBB\xBFName\nA\n",
+            &include_bytes!("../fuzz/regressions/split/header-bom-after-blank-line")[4..],
+        ] {
+            assert_eq!(split(input, SplitLimits::default()).unwrap_err(), second);
+        }
+        // Inside the header, or in a record, it is data.
+        let inside = split(
+            "Na\u{FEFF}me\n\u{FEFF}A\n".as_bytes(),
+            SplitLimits::default(),
+        );
+        assert_eq!(inside.unwrap()[0].records, 1);
+
         // A BOM prefix that is not a BOM is data, here invalid UTF-8.
         assert_eq!(
             split(b"\xEF\xBB", SplitLimits::default()).unwrap_err(),
