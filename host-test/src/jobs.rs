@@ -204,9 +204,14 @@ async fn wait_with_progress(
             timeout_ms: Some(left.map_or(1_000, |l| l.as_millis().min(1_000) as u64)),
             ..*wait
         };
-        match inst.wait_for_batches(cfg, job_id, ids, Some(&round)).await? {
+        match inst
+            .wait_for_batches(cfg, job_id, ids, Some(&round))
+            .await?
+        {
             Ok(_) => return Ok(()),
-            Err(Error::StillRunning(r)) if left.is_none_or(|l| l > Duration::from_millis(1_000)) => {
+            Err(Error::StillRunning(r))
+                if left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
+            {
                 progress.show(&format!(
                     "job {job_id}: {}/{} batches done",
                     ids.len() - r.pending_batch_ids.len(),
