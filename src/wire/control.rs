@@ -1,111 +1,230 @@
-//! Control documents as wire structs, shared by XML and JSON.
+//! Control documents and results as one format-neutral [`Value`] tree, converted once into
+//! the domain types for XML and JSON alike.
 //!
-//! Read side: every value is kept as text (XML element text, or a JSON string, number or
-//! boolean turned into text by [`Scalar`]) and converted once into the domain types: trimmed,
-//! empty = absent, counters parsed (a missing counter is 0), unknown enum values kept in
-//! `Unknown(..)`. Unknown elements and keys are ignored by serde; element order is free.
+//! Read side: the XML and JSON readers build a [`Value`]; the converters here pick the fields
+//! they know by name (unknown ones are ignored, order is free, a repeated single-valued field
+//! is refused), take every value as text (trimmed, empty = absent), parse counters (a missing
+//! counter is 0) and keep unknown enum values in `Unknown(..)`. A list field takes one value or
+//! many: repeated XML elements, a JSON array or a single JSON value.
 //!
-//! Write side: the create-job and state-change bodies, fields declared in schema order
-//! because serde writes them in declaration order.
-
-use std::fmt;
-
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
+//! Write side: the create-job and state-change bodies as `(element, text)` pairs in schema
+//! order, written by the XML and JSON writers.
 
 use crate::model::{
-    BatchInfo, BatchState, ConcurrencyMode, ContentType, JobInfo, JobRequest, JobState,
-    JobStateChange, Operation, RecordError, RecordResult,
+    BatchInfo, BatchResults, BatchState, ConcurrencyMode, ContentType, JobInfo, JobRequest,
+    JobState, Operation, RecordError, RecordResult,
 };
 
-use super::NS;
+/// A parsed document: XML elements or JSON values in one shape.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Value {
+    /// JSON `null`, or an XML element with `xsi:nil="true"`.
+    Null,
+    /// An XML element without child elements and without text other than whitespace.
+    Empty,
+    /// XML element text or a JSON string.
+    Str(String),
+    /// A JSON number, as text.
+    Num(String),
+    /// A JSON boolean.
+    Bool(bool),
+    /// A JSON array.
+    List(Vec<Value>),
+    /// A JSON object or an XML element with child elements (by local name, repeats kept, in
+    /// document order).
+    Map(Vec<(String, Value)>),
+}
 
-/// A JSON scalar (string, number, boolean) kept as text; JSON `null` reads as an absent
-/// `Option<Scalar>`. Objects and arrays are refused.
-#[derive(Debug)]
-pub(crate) struct Scalar(pub(crate) String);
+impl Value {
+    /// The value as text, when it is a scalar.
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Empty => Some(""),
+            Value::Str(s) | Value::Num(s) => Some(s),
+            Value::Bool(b) => Some(if *b { "true" } else { "false" }),
+            Value::Null | Value::List(_) | Value::Map(_) => None,
+        }
+    }
 
-impl AsRef<str> for Scalar {
-    fn as_ref(&self) -> &str {
-        &self.0
+    /// The fields of an object; an empty XML element has none.
+    fn fields(&self) -> Option<&[(String, Value)]> {
+        match self {
+            Value::Map(fields) => Some(fields),
+            Value::Empty => Some(&[]),
+            _ => None,
+        }
+    }
+
+    /// What the value is, for error messages.
+    fn describe(&self, xml: bool) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Empty => "an empty element",
+            Value::Str(_) if xml => "text",
+            Value::Str(_) => "a string",
+            Value::Num(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            Value::List(_) => "an array",
+            Value::Map(_) if xml => "child elements",
+            Value::Map(_) => "an object",
+        }
+    }
+
+    /// One value or many: the items of an array, nothing for null, else the value itself.
+    fn items(&self) -> &[Value] {
+        match self {
+            Value::List(items) => items,
+            Value::Null => &[],
+            one => std::slice::from_ref(one),
+        }
     }
 }
 
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ScalarVisitor;
+/// The document being converted: its name and format, for error messages.
+#[derive(Clone, Copy)]
+struct Doc {
+    /// The element or JSON object name, e.g. `jobInfo`.
+    name: &'static str,
+    /// XML (else JSON).
+    xml: bool,
+}
 
-        impl Visitor<'_> for ScalarVisitor {
-            type Value = Scalar;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string, number or boolean")
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
-            }
-
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
-                Ok(Scalar(v))
-            }
-
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
-            }
-
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
-            }
-
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
-            }
-
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-                // Debug keeps the `.0` of integral values: `36.0` stays `36.0`.
-                Ok(Scalar(format!("{v:?}")))
-            }
+impl Doc {
+    /// A shape error: `malformed <jobInfo>: …` / `malformed jobInfo json: …`.
+    fn malformed(self, detail: &str) -> String {
+        if self.xml {
+            format!("malformed <{}>: {detail}", self.name)
+        } else {
+            format!("malformed {} json: {detail}", self.name)
         }
-
-        d.deserialize_any(ScalarVisitor)
     }
+
+    /// The fields of `value`, which must be an object.
+    fn fields(self, value: &Value) -> Result<&[(String, Value)], String> {
+        value.fields().ok_or_else(|| {
+            let what = if self.xml {
+                "child elements"
+            } else {
+                "an object"
+            };
+            self.malformed(&format!(
+                "expected {what}, found {}",
+                value.describe(self.xml)
+            ))
+        })
+    }
+
+    /// The values of the single-valued fields `names` (absent → `None`); a field given
+    /// twice is refused.
+    fn pick<'a, const N: usize>(
+        self,
+        fields: &'a [(String, Value)],
+        names: [&'static str; N],
+    ) -> Result<[Option<&'a Value>; N], String> {
+        let mut out = [None; N];
+        pick_into(fields, &names, &mut out)
+            .map_err(|name| self.malformed(&format!("duplicate field `{name}`")))?;
+        Ok(out)
+    }
+
+    /// Like [`Doc::pick`], every value a scalar (null reads as absent).
+    fn scalars<'a, const N: usize>(
+        self,
+        value: &'a Value,
+        names: [&'static str; N],
+    ) -> Result<[Option<&'a str>; N], String> {
+        let picked = self.pick(self.fields(value)?, names)?;
+        let mut out = [None; N];
+        for ((slot, value), name) in out.iter_mut().zip(picked).zip(names) {
+            *slot = self.scalar(name, value)?;
+        }
+        Ok(out)
+    }
+
+    /// A scalar as text; absent or null → `None`; an array or object is refused.
+    fn scalar<'a>(self, name: &str, value: Option<&'a Value>) -> Result<Option<&'a str>, String> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_text().map(Some).ok_or_else(|| {
+                let what = if self.xml {
+                    "text"
+                } else {
+                    "a string, number or boolean"
+                };
+                self.malformed(&format!(
+                    "expected {what} in `{name}`, found {}",
+                    v.describe(self.xml)
+                ))
+            }),
+        }
+    }
+}
+
+/// The fields `names` of an object (absent → `None`); `None` when `value` is not an object
+/// or a field is given twice.
+pub(crate) fn pick<'a, const N: usize>(
+    value: &'a Value,
+    names: [&'static str; N],
+) -> Option<[Option<&'a Value>; N]> {
+    let mut out = [None; N];
+    pick_into(value.fields()?, &names, &mut out).ok()?;
+    Some(out)
+}
+
+/// Fills `out[i]` with the value of the field named `names[i]`; `Err(name)` on a repeat.
+fn pick_into<'a>(
+    fields: &'a [(String, Value)],
+    names: &[&'static str],
+    out: &mut [Option<&'a Value>],
+) -> Result<(), &'static str> {
+    for (key, value) in fields {
+        let slot = names
+            .iter()
+            .zip(out.iter_mut())
+            .find(|(name, _)| *name == key);
+        if let Some((name, slot)) = slot
+            && slot.replace(value).is_some()
+        {
+            return Err(name);
+        }
+    }
+    Ok(())
+}
+
+/// Every value of a list field: repeated entries, each one value or an array of values.
+fn all<'a>(fields: &'a [(String, Value)], name: &'a str) -> impl Iterator<Item = &'a Value> {
+    fields
+        .iter()
+        .filter(move |(key, _)| key == name)
+        .flat_map(|(_, value)| value.items())
 }
 
 /// The trimmed text of a value; empty or absent → `None`.
-pub(crate) fn text<T: AsRef<str>>(value: Option<T>) -> Option<String> {
-    let value = value?;
-    let trimmed = value.as_ref().trim();
+fn text(value: Option<&str>) -> Option<String> {
+    let trimmed = value?.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_string())
 }
 
-/// A non-negative whole number; absent or empty → 0. Integral JSON floats (`3.0`) are accepted.
-pub(crate) fn count<T: AsRef<str>>(name: &str, value: &Option<T>) -> Result<u64, String> {
-    let Some(s) = value
-        .as_ref()
-        .map(|v| v.as_ref().trim())
-        .filter(|s| !s.is_empty())
-    else {
+/// A non-negative whole number; absent or empty → 0. An integral decimal (`3.0`) is accepted;
+/// the exponent form (`1e3`) is not (integers are parsed as integers, never through `f64`).
+fn count(name: &str, value: Option<&str>) -> Result<u64, String> {
+    let Some(s) = value.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(0);
     };
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(n);
-    }
-    match s.parse::<f64>() {
-        Ok(f) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64 => {
-            Ok(f as u64)
-        }
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    match whole.parse::<u64>() {
+        Ok(n) if fraction.bytes().all(|b| b == b'0') => Ok(n),
         _ => Err(format!("expected a whole number in `{name}`, found {s:?}")),
     }
 }
 
-fn count32<T: AsRef<str>>(name: &str, value: &Option<T>) -> Result<u32, String> {
+fn count32(name: &str, value: Option<&str>) -> Result<u32, String> {
     let n = count(name, value)?;
     u32::try_from(n).map_err(|_| format!("expected `{name}` to fit in 32 bits, found {n}"))
 }
 
 /// `34` (WSO2 samples, JSON integer) reads as `34.0`, like the JSON number `34.0`.
-fn api_version<T: AsRef<str>>(value: Option<T>) -> Option<String> {
+fn api_version(value: Option<&str>) -> Option<String> {
     let v = text(value)?;
     Some(if v.bytes().all(|b| b.is_ascii_digit()) {
         v + ".0"
@@ -114,159 +233,173 @@ fn api_version<T: AsRef<str>>(value: Option<T>) -> Option<String> {
     })
 }
 
-/// `jobInfo` as sent, every value as text. `T` is `String` for XML and [`Scalar`] for JSON.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct JobInfoWire<T> {
-    id: Option<T>,
-    operation: Option<T>,
-    object: Option<T>,
-    created_by_id: Option<T>,
-    created_date: Option<T>,
-    system_modstamp: Option<T>,
-    state: Option<T>,
-    external_id_field_name: Option<T>,
-    concurrency_mode: Option<T>,
-    content_type: Option<T>,
-    number_batches_queued: Option<T>,
-    number_batches_in_progress: Option<T>,
-    number_batches_completed: Option<T>,
-    number_batches_failed: Option<T>,
-    number_batches_total: Option<T>,
-    number_records_processed: Option<T>,
-    number_retries: Option<T>,
-    api_version: Option<T>,
-    assignment_rule_id: Option<T>,
-    number_records_failed: Option<T>,
-    total_processing_time: Option<T>,
-    api_active_processing_time: Option<T>,
-    apex_processing_time: Option<T>,
+/// `jobInfo`: every known field, in schema order.
+pub(crate) fn job_info(value: &Value, xml: bool) -> Result<JobInfo, String> {
+    let doc = Doc {
+        name: "jobInfo",
+        xml,
+    };
+    let [
+        id,
+        operation,
+        object,
+        created_by_id,
+        created_date,
+        system_modstamp,
+        state,
+        external_id_field_name,
+        concurrency_mode,
+        content_type,
+        batches_queued,
+        batches_in_progress,
+        batches_completed,
+        batches_failed,
+        batches_total,
+        records_processed,
+        retries,
+        version,
+        assignment_rule_id,
+        records_failed,
+        total_time,
+        api_time,
+        apex_time,
+    ] = doc.scalars(
+        value,
+        [
+            "id",
+            "operation",
+            "object",
+            "createdById",
+            "createdDate",
+            "systemModstamp",
+            "state",
+            "externalIdFieldName",
+            "concurrencyMode",
+            "contentType",
+            "numberBatchesQueued",
+            "numberBatchesInProgress",
+            "numberBatchesCompleted",
+            "numberBatchesFailed",
+            "numberBatchesTotal",
+            "numberRecordsProcessed",
+            "numberRetries",
+            "apiVersion",
+            "assignmentRuleId",
+            "numberRecordsFailed",
+            "totalProcessingTime",
+            "apiActiveProcessingTime",
+            "apexProcessingTime",
+        ],
+    )?;
+    Ok(JobInfo {
+        number_batches_queued: count32("numberBatchesQueued", batches_queued)?,
+        number_batches_in_progress: count32("numberBatchesInProgress", batches_in_progress)?,
+        number_batches_completed: count32("numberBatchesCompleted", batches_completed)?,
+        number_batches_failed: count32("numberBatchesFailed", batches_failed)?,
+        number_batches_total: count32("numberBatchesTotal", batches_total)?,
+        number_records_processed: count("numberRecordsProcessed", records_processed)?,
+        number_retries: count32("numberRetries", retries)?,
+        number_records_failed: count("numberRecordsFailed", records_failed)?,
+        total_processing_time: count("totalProcessingTime", total_time)?,
+        api_active_processing_time: count("apiActiveProcessingTime", api_time)?,
+        apex_processing_time: count("apexProcessingTime", apex_time)?,
+        id: text(id).ok_or("expected a jobInfo with an `id`, found none")?,
+        operation: text(operation).map(|s| Operation::from_wire(&s)),
+        object: text(object).unwrap_or_default(),
+        created_by_id: text(created_by_id),
+        created_date: text(created_date),
+        system_modstamp: text(system_modstamp),
+        state: text(state).map(|s| JobState::from_wire(&s)),
+        external_id_field_name: text(external_id_field_name),
+        concurrency_mode: text(concurrency_mode).map(|s| ConcurrencyMode::from_wire(&s)),
+        content_type: text(content_type).map(|s| ContentType::from_wire(&s)),
+        api_version: api_version(version),
+        assignment_rule_id: text(assignment_rule_id),
+    })
 }
 
-impl<T: AsRef<str>> JobInfoWire<T> {
-    pub(crate) fn into_model(self) -> Result<JobInfo, String> {
-        Ok(JobInfo {
-            number_batches_queued: count32("numberBatchesQueued", &self.number_batches_queued)?,
-            number_batches_in_progress: count32(
-                "numberBatchesInProgress",
-                &self.number_batches_in_progress,
-            )?,
-            number_batches_completed: count32(
-                "numberBatchesCompleted",
-                &self.number_batches_completed,
-            )?,
-            number_batches_failed: count32("numberBatchesFailed", &self.number_batches_failed)?,
-            number_batches_total: count32("numberBatchesTotal", &self.number_batches_total)?,
-            number_records_processed: count(
-                "numberRecordsProcessed",
-                &self.number_records_processed,
-            )?,
-            number_retries: count32("numberRetries", &self.number_retries)?,
-            number_records_failed: count("numberRecordsFailed", &self.number_records_failed)?,
-            total_processing_time: count("totalProcessingTime", &self.total_processing_time)?,
-            api_active_processing_time: count(
-                "apiActiveProcessingTime",
-                &self.api_active_processing_time,
-            )?,
-            apex_processing_time: count("apexProcessingTime", &self.apex_processing_time)?,
-            id: text(self.id).ok_or("expected a jobInfo with an `id`, found none")?,
-            operation: text(self.operation).map(|s| Operation::from_wire(&s)),
-            object: text(self.object).unwrap_or_default(),
-            created_by_id: text(self.created_by_id),
-            created_date: text(self.created_date),
-            system_modstamp: text(self.system_modstamp),
-            state: text(self.state).map(|s| JobState::from_wire(&s)),
-            external_id_field_name: text(self.external_id_field_name),
-            concurrency_mode: text(self.concurrency_mode).map(|s| ConcurrencyMode::from_wire(&s)),
-            content_type: text(self.content_type).map(|s| ContentType::from_wire(&s)),
-            api_version: api_version(self.api_version),
-            assignment_rule_id: text(self.assignment_rule_id),
-        })
-    }
-}
-
-/// `batchInfo` as sent, every value as text.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct BatchInfoWire<T> {
-    id: Option<T>,
-    job_id: Option<T>,
-    state: Option<T>,
-    state_message: Option<T>,
-    created_date: Option<T>,
-    system_modstamp: Option<T>,
-    number_records_processed: Option<T>,
-    number_records_failed: Option<T>,
-    total_processing_time: Option<T>,
-    api_active_processing_time: Option<T>,
-    apex_processing_time: Option<T>,
-}
-
-impl<T: AsRef<str>> BatchInfoWire<T> {
-    pub(crate) fn into_model(self) -> Result<BatchInfo, String> {
-        Ok(BatchInfo {
-            number_records_processed: count(
-                "numberRecordsProcessed",
-                &self.number_records_processed,
-            )?,
-            number_records_failed: count("numberRecordsFailed", &self.number_records_failed)?,
-            total_processing_time: count("totalProcessingTime", &self.total_processing_time)?,
-            api_active_processing_time: count(
-                "apiActiveProcessingTime",
-                &self.api_active_processing_time,
-            )?,
-            apex_processing_time: count("apexProcessingTime", &self.apex_processing_time)?,
-            id: text(self.id).ok_or("expected a batchInfo with an `id`, found none")?,
-            job_id: text(self.job_id).unwrap_or_default(),
-            state: text(self.state).map(|s| BatchState::from_wire(&s)),
-            state_message: text(self.state_message),
-            created_date: text(self.created_date),
-            system_modstamp: text(self.system_modstamp),
-        })
-    }
+/// `batchInfo`: every known field, in schema order.
+pub(crate) fn batch_info(value: &Value, xml: bool) -> Result<BatchInfo, String> {
+    let doc = Doc {
+        name: "batchInfo",
+        xml,
+    };
+    let [
+        id,
+        job_id,
+        state,
+        state_message,
+        created_date,
+        system_modstamp,
+        records_processed,
+        records_failed,
+        total_time,
+        api_time,
+        apex_time,
+    ] = doc.scalars(
+        value,
+        [
+            "id",
+            "jobId",
+            "state",
+            "stateMessage",
+            "createdDate",
+            "systemModstamp",
+            "numberRecordsProcessed",
+            "numberRecordsFailed",
+            "totalProcessingTime",
+            "apiActiveProcessingTime",
+            "apexProcessingTime",
+        ],
+    )?;
+    Ok(BatchInfo {
+        number_records_processed: count("numberRecordsProcessed", records_processed)?,
+        number_records_failed: count("numberRecordsFailed", records_failed)?,
+        total_processing_time: count("totalProcessingTime", total_time)?,
+        api_active_processing_time: count("apiActiveProcessingTime", api_time)?,
+        apex_processing_time: count("apexProcessingTime", apex_time)?,
+        id: text(id).ok_or("expected a batchInfo with an `id`, found none")?,
+        job_id: text(job_id).unwrap_or_default(),
+        state: text(state).map(|s| BatchState::from_wire(&s)),
+        state_message: text(state_message),
+        created_date: text(created_date),
+        system_modstamp: text(system_modstamp),
+    })
 }
 
 /// Converts a list of batches, naming the position of a bad one (counted from 1).
-pub(crate) fn batch_list<T: AsRef<str>>(
-    items: Vec<BatchInfoWire<T>>,
+pub(crate) fn batch_list<'a>(
+    items: impl IntoIterator<Item = &'a Value>,
+    xml: bool,
 ) -> Result<Vec<BatchInfo>, String> {
     items
         .into_iter()
         .enumerate()
-        .map(|(i, b)| {
-            b.into_model()
-                .map_err(|e| format!("batchInfo {}: {e}", i + 1))
-        })
+        .map(|(i, b)| batch_info(b, xml).map_err(|e| format!("batchInfo {}: {e}", i + 1)))
         .collect()
 }
 
-/// `error` as sent.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ErrorWire<T> {
-    exception_code: Option<T>,
-    exception_message: Option<T>,
+/// `<batchInfoList>` / `{"batchInfo": …}`: the batches, one or many; none when absent.
+pub(crate) fn batch_info_list(value: &Value, xml: bool) -> Result<Vec<BatchInfo>, String> {
+    let doc = Doc {
+        name: "batchInfoList",
+        xml,
+    };
+    batch_list(all(doc.fields(value)?, "batchInfo"), xml)
 }
 
-impl<T: AsRef<str>> ErrorWire<T> {
-    /// `(code, message)` when there is a code.
-    pub(crate) fn into_pair(self) -> Option<(String, String)> {
-        let code = text(self.exception_code)?;
-        let message = self
-            .exception_message
-            .map(|m| m.as_ref().trim().to_string())
-            .unwrap_or_default();
-        Some((code, message))
-    }
+/// `error` → `(code, message)` when there is a code.
+pub(crate) fn error_pair(value: &Value, xml: bool) -> Option<(String, String)> {
+    let doc = Doc { name: "error", xml };
+    let [code, message] = doc
+        .scalars(value, ["exceptionCode", "exceptionMessage"])
+        .ok()?;
+    Some((text(code)?, message.unwrap_or_default().trim().to_string()))
 }
 
 /// A boolean result flag: `true`/`false` (any case) or `1`/`0`; absent or empty → false.
-pub(crate) fn flag<T: AsRef<str>>(name: &str, value: &Option<T>) -> Result<bool, String> {
-    let Some(s) = value
-        .as_ref()
-        .map(|v| v.as_ref().trim())
-        .filter(|s| !s.is_empty())
-    else {
+fn flag(name: &str, value: Option<&str>) -> Result<bool, String> {
+    let Some(s) = value.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(false);
     };
     if s.eq_ignore_ascii_case("true") || s == "1" {
@@ -279,10 +412,10 @@ pub(crate) fn flag<T: AsRef<str>>(name: &str, value: &Option<T>) -> Result<bool,
 }
 
 /// One ingest result from its parts as text; an empty id reads as none.
-pub(crate) fn record_result<T: AsRef<str>>(
-    id: Option<T>,
-    success: &Option<T>,
-    created: &Option<T>,
+pub(crate) fn record_result(
+    id: Option<&str>,
+    success: Option<&str>,
+    created: Option<&str>,
     errors: Vec<RecordError>,
 ) -> Result<RecordResult, String> {
     Ok(RecordResult {
@@ -294,10 +427,10 @@ pub(crate) fn record_result<T: AsRef<str>>(
 }
 
 /// One record error from its parts as text; empty field names are dropped.
-pub(crate) fn record_error<T: AsRef<str>>(
-    status_code: Option<T>,
-    message: Option<T>,
-    fields: impl IntoIterator<Item = T>,
+pub(crate) fn record_error<'a>(
+    status_code: Option<&str>,
+    message: Option<&str>,
+    fields: impl IntoIterator<Item = &'a str>,
 ) -> RecordError {
     RecordError {
         status_code: text(status_code).unwrap_or_default(),
@@ -306,99 +439,165 @@ pub(crate) fn record_error<T: AsRef<str>>(
     }
 }
 
-/// The create-job body: only the writable fields, in schema order.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct JobRequestWire<'a> {
-    #[serde(rename = "@xmlns", skip_serializing_if = "Option::is_none")]
-    xmlns: Option<&'static str>,
-    operation: &'a Operation,
-    object: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    external_id_field_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    concurrency_mode: Option<&'a ConcurrencyMode>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_type: Option<&'a ContentType>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    assignment_rule_id: Option<&'a str>,
+/// One ingest result object: `id`, `success`, `created` and `errors` (one or many, each with
+/// `statusCode`, `message` and `fields`, one or many).
+fn ingest_result(value: &Value, xml: bool) -> Result<RecordResult, String> {
+    let doc = Doc {
+        name: "result",
+        xml,
+    };
+    let fields = doc.fields(value)?;
+    let [id, success, created] = doc.pick(fields, ["id", "success", "created"])?;
+    let errors = all(fields, "errors")
+        .map(|error| {
+            let doc = Doc {
+                name: "errors",
+                xml,
+            };
+            let fields = doc.fields(error)?;
+            let [code, message] = doc.pick(fields, ["statusCode", "message"])?;
+            let names = all(fields, "fields")
+                .map(|f| doc.scalar("fields", Some(f)).map(Option::unwrap_or_default))
+                .collect::<Result<Vec<&str>, String>>()?;
+            Ok(record_error(
+                doc.scalar("statusCode", code)?,
+                doc.scalar("message", message)?,
+                names,
+            ))
+        })
+        .collect::<Result<Vec<RecordError>, String>>()?;
+    record_result(
+        doc.scalar("id", id)?,
+        doc.scalar("success", success)?,
+        doc.scalar("created", created)?,
+        errors,
+    )
 }
 
-impl<'a> JobRequestWire<'a> {
-    /// Checks `req` and picks the fields to send; `xml` adds the namespace attribute.
-    pub(crate) fn new(req: &'a JobRequest, xml: bool) -> Result<Self, String> {
-        if req.operation.as_str().trim().is_empty() {
-            return Err("expected an operation, found an empty one".into());
-        }
-        if !super::records::is_api_name(&req.object) {
+/// `<results>` (ingest) or `<result-list>` (query result ids), by the root's name.
+pub(crate) fn xml_results(root: &str, value: &Value) -> Result<BatchResults, String> {
+    let (name, query) = match root {
+        "results" => ("results", false),
+        "result-list" => ("result-list", true),
+        other => {
             return Err(format!(
-                "expected an sObject API name (a letter, then letters, digits or underscores), found {:?}",
-                req.object
+                "expected <results> or <result-list>, found <{other}>"
             ));
         }
-        let external_id = non_empty(&req.external_id_field_name);
-        match (req.operation == Operation::Upsert, external_id) {
-            (true, None) => {
-                return Err("expected an externalIdFieldName for an upsert job, found none".into());
-            }
-            (false, Some(field)) => {
-                return Err(format!(
-                    "expected no externalIdFieldName for operation {}, found {field:?}",
-                    req.operation
-                ));
-            }
-            (true, Some(field)) if !super::records::is_api_name(field) => {
-                return Err(format!(
-                    "expected an externalIdFieldName that is a field API name, found {field:?}"
-                ));
-            }
-            _ => {}
-        }
-        if req
-            .content_type
-            .as_ref()
-            .is_some_and(|c| c.as_str().trim().is_empty())
-        {
-            return Err("expected a content type, found an empty one".into());
-        }
-        if req
-            .concurrency_mode
-            .as_ref()
-            .is_some_and(|c| c.as_str().trim().is_empty())
-        {
-            return Err("expected a concurrency mode, found an empty one".into());
-        }
-        Ok(JobRequestWire {
-            xmlns: xml.then_some(NS),
-            operation: &req.operation,
-            object: &req.object,
-            external_id_field_name: external_id,
-            concurrency_mode: req.concurrency_mode.as_ref(),
-            content_type: req.content_type.as_ref(),
-            assignment_rule_id: non_empty(&req.assignment_rule_id),
-        })
+    };
+    let doc = Doc { name, xml: true };
+    let items = all(doc.fields(value)?, "result");
+    if query {
+        items
+            .filter_map(|id| doc.scalar("result", Some(id)).map(text).transpose())
+            .collect::<Result<_, _>>()
+            .map(BatchResults::Query)
+    } else {
+        items
+            .enumerate()
+            .map(|(i, r)| ingest_result(r, true).map_err(|e| format!("result {}: {e}", i + 1)))
+            .collect::<Result<_, _>>()
+            .map(BatchResults::Ingest)
     }
+}
+
+/// A JSON results array: result id strings (query) or result objects (ingest), as the
+/// first item says. An empty array is `Ingest(vec![])`.
+pub(crate) fn json_results(items: &[Value]) -> Result<BatchResults, String> {
+    if matches!(items.first(), Some(Value::Str(_))) {
+        let mut ids = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Value::Str(id) => ids.extend(text(Some(id))),
+                other => {
+                    return Err(item_error(
+                        i,
+                        "a result id string like the first item",
+                        other,
+                    ));
+                }
+            }
+        }
+        return Ok(BatchResults::Query(ids));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::Map(_) => {
+                ingest_result(item, false).map_err(|e| format!("result {}: {e}", i + 1))
+            }
+            other => Err(item_error(i, "a result object like the first item", other)),
+        })
+        .collect::<Result<_, _>>()
+        .map(BatchResults::Ingest)
+}
+
+fn item_error(i: usize, expected: &str, found: &Value) -> String {
+    let expected = match found {
+        Value::Map(_) | Value::Str(_) => expected,
+        _ => "a result object or a result id string",
+    };
+    format!(
+        "result {}: expected {expected}, found {}",
+        i + 1,
+        found.describe(false)
+    )
+}
+
+/// The create-job body: only the writable fields, in schema order, absent ones left out.
+pub(crate) fn job_request(req: &JobRequest) -> Result<Vec<(&'static str, &str)>, String> {
+    let operation = req.operation.as_str();
+    if operation.trim().is_empty() {
+        return Err("expected an operation, found an empty one".into());
+    }
+    if !super::records::is_api_name(&req.object) {
+        return Err(format!(
+            "expected an sObject API name (a letter, then letters, digits or underscores), found {:?}",
+            req.object
+        ));
+    }
+    let external_id = non_empty(&req.external_id_field_name);
+    match (req.operation == Operation::Upsert, external_id) {
+        (true, None) => {
+            return Err("expected an externalIdFieldName for an upsert job, found none".into());
+        }
+        (false, Some(field)) => {
+            return Err(format!(
+                "expected no externalIdFieldName for operation {operation}, found {field:?}"
+            ));
+        }
+        (true, Some(field)) if !super::records::is_api_name(field) => {
+            return Err(format!(
+                "expected an externalIdFieldName that is a field API name, found {field:?}"
+            ));
+        }
+        _ => {}
+    }
+    let concurrency_mode = req.concurrency_mode.as_ref().map(ConcurrencyMode::as_str);
+    let content_type = req.content_type.as_ref().map(ContentType::as_str);
+    if content_type.is_some_and(|c| c.trim().is_empty()) {
+        return Err("expected a content type, found an empty one".into());
+    }
+    if concurrency_mode.is_some_and(|c| c.trim().is_empty()) {
+        return Err("expected a concurrency mode, found an empty one".into());
+    }
+    let fields = [
+        ("operation", Some(operation)),
+        ("object", Some(req.object.as_str())),
+        ("externalIdFieldName", external_id),
+        ("concurrencyMode", concurrency_mode),
+        ("contentType", content_type),
+        ("assignmentRuleId", non_empty(&req.assignment_rule_id)),
+    ];
+    Ok(fields
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect())
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// The close/abort body: the state only.
-#[derive(Serialize)]
-pub(crate) struct StateChangeWire {
-    #[serde(rename = "@xmlns", skip_serializing_if = "Option::is_none")]
-    xmlns: Option<&'static str>,
-    state: &'static str,
-}
-
-impl StateChangeWire {
-    pub(crate) fn new(state: JobStateChange, xml: bool) -> Self {
-        StateChangeWire {
-            xmlns: xml.then_some(NS),
-            state: state.as_str(),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -407,25 +606,33 @@ mod tests {
 
     #[test]
     fn counters_accept_whole_numbers_only() {
-        let some = |s: &str| Some(s.to_string());
-        assert_eq!(count("n", &some(" 42 ")), Ok(42));
-        assert_eq!(count("n", &some("3.0")), Ok(3));
-        assert_eq!(count::<String>("n", &None), Ok(0));
-        assert_eq!(count("n", &some("")), Ok(0));
+        assert_eq!(count("n", Some(" 42 ")), Ok(42));
+        assert_eq!(count("n", Some("3.0")), Ok(3));
+        assert_eq!(count("n", Some("7.")), Ok(7));
+        assert_eq!(count("n", None), Ok(0));
+        assert_eq!(count("n", Some("")), Ok(0));
         assert_eq!(
-            count("n", &some("-1")),
-            Err("expected a whole number in `n`, found \"-1\"".into())
+            count("n", Some("18446744073709551615")),
+            Ok(18_446_744_073_709_551_615)
         );
+        assert_eq!(count("n", Some("+5")), Ok(5));
+        for bad in [
+            "-1",
+            "1.5",
+            "NaN",
+            ".0",
+            "1e3",
+            "1.0.0",
+            "18446744073709551616",
+        ] {
+            assert_eq!(
+                count("n", Some(bad)),
+                Err(format!("expected a whole number in `n`, found {bad:?}")),
+                "{bad}"
+            );
+        }
         assert_eq!(
-            count("n", &some("1.5")),
-            Err("expected a whole number in `n`, found \"1.5\"".into())
-        );
-        assert_eq!(
-            count("n", &some("NaN")),
-            Err("expected a whole number in `n`, found \"NaN\"".into())
-        );
-        assert_eq!(
-            count32("numberRetries", &some("4294967296")),
+            count32("numberRetries", Some("4294967296")),
             Err("expected `numberRetries` to fit in 32 bits, found 4294967296".into())
         );
     }
@@ -435,5 +642,67 @@ mod tests {
         assert_eq!(api_version(Some("34")), Some("34.0".into()));
         assert_eq!(api_version(Some(" 36.0 ")), Some("36.0".into()));
         assert_eq!(api_version(Some("")), None);
+    }
+
+    #[test]
+    fn fields_are_picked_by_name_once() {
+        let entry = |k: &str, v: Value| (k.to_string(), v);
+        let doc = Doc {
+            name: "x",
+            xml: false,
+        };
+        let v = Value::Map(vec![
+            entry("b", Value::Num("2".into())),
+            entry("other", Value::List(vec![])),
+            entry("a", Value::Str("1".into())),
+            entry("d", Value::Null),
+            entry("e", Value::Bool(true)),
+        ]);
+        assert_eq!(
+            doc.scalars(&v, ["a", "b", "c", "d", "e"]),
+            Ok([Some("1"), Some("2"), None, None, Some("true")])
+        );
+        let twice = Value::Map(vec![
+            entry("a", Value::Str("1".into())),
+            entry("a", Value::Null),
+        ]);
+        assert_eq!(
+            doc.scalars(&twice, ["a"]),
+            Err("malformed x json: duplicate field `a`".into())
+        );
+        let nested = Value::Map(vec![entry("a", Value::List(vec![]))]);
+        assert_eq!(
+            doc.scalars(&nested, ["a"]),
+            Err(
+                "malformed x json: expected a string, number or boolean in `a`, found an array"
+                    .into()
+            )
+        );
+        let xml = Doc { xml: true, ..doc };
+        assert_eq!(
+            xml.scalars(&Value::Str("t".into()), ["a"]),
+            Err("malformed <x>: expected child elements, found text".into())
+        );
+        assert_eq!(
+            xml.scalars(&Value::Map(vec![entry("a", Value::Map(vec![]))]), ["a"]),
+            Err("malformed <x>: expected text in `a`, found child elements".into())
+        );
+        assert_eq!(doc.scalars(&Value::Empty, ["a"]), Ok([None]));
+    }
+
+    #[test]
+    fn lists_take_one_or_many() {
+        let entry = |k: &str, v: Value| (k.to_string(), v);
+        let fields = vec![
+            entry("x", Value::Str("1".into())),
+            entry("y", Value::Str("skip".into())),
+            entry(
+                "x",
+                Value::List(vec![Value::Str("2".into()), Value::Str("3".into())]),
+            ),
+            entry("x", Value::Null),
+        ];
+        let texts: Vec<_> = all(&fields, "x").filter_map(Value::as_text).collect();
+        assert_eq!(texts, ["1", "2", "3"]);
     }
 }

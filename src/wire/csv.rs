@@ -1,7 +1,7 @@
-//! CSV: ingest results read with the `csv` crate, record batches written by hand (quoting
-//! rules of the Bulk API data loader), record counting.
+//! CSV: ingest results read with csv-core (RFC 4180 quoting, blank lines skipped), record
+//! batches written by hand (quoting rules of the Bulk API data loader), record counting.
 
-use ::csv::{ByteRecord, ErrorKind, ReaderBuilder};
+use csv_core::{ReadRecordResult, Reader};
 
 use crate::model::{FieldValue, RecordError, RecordResult};
 
@@ -11,26 +11,90 @@ use super::records;
 /// What Salesforce reads as null in a CSV batch.
 const NULL: &str = "#N/A";
 
+/// The records of a CSV text, one at a time.
+struct Records<'a> {
+    reader: Reader,
+    input: &'a [u8],
+    /// The unquoted fields of the current record, back to back.
+    fields: Vec<u8>,
+    /// Where each field of the current record ends in `fields`.
+    ends: Vec<usize>,
+    /// How many fields the current record has.
+    len: usize,
+}
+
+impl<'a> Records<'a> {
+    fn new(text: &'a str) -> Self {
+        Records {
+            reader: Reader::new(),
+            input: text.as_bytes(),
+            fields: vec![0; 1024],
+            ends: vec![0; 16],
+            len: 0,
+        }
+    }
+
+    /// Reads the next record; `false` at the end of the input.
+    fn advance(&mut self) -> bool {
+        let (mut written, mut ended) = (0, 0);
+        loop {
+            let (result, read, wrote, ends) = self.reader.read_record(
+                self.input,
+                &mut self.fields[written..],
+                &mut self.ends[ended..],
+            );
+            self.input = &self.input[read..];
+            written += wrote;
+            ended += ends;
+            match result {
+                // All of the input was given at once: the next call (with no input) ends it.
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => self.fields.resize(self.fields.len() * 2, 0),
+                ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                ReadRecordResult::Record => {
+                    self.len = ended;
+                    return true;
+                }
+                ReadRecordResult::End => {
+                    self.len = 0;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// The number of fields of the current record.
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// A field of the current record. csv-core only drops ASCII quotes from UTF-8 input, so
+    /// a field is UTF-8 too.
+    fn get(&self, i: usize) -> Option<&str> {
+        if i >= self.len {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        std::str::from_utf8(self.fields.get(start..self.ends[i])?).ok()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len).map(|i| self.get(i).unwrap_or_default())
+    }
+}
+
 /// Ingest results: `"Id","Success","Created","Error"`, columns found by name (any order and
 /// case; `Created` and `Error` optional). An empty body is no results.
 pub(crate) fn parse_results(text: &str) -> Result<Vec<RecordResult>, String> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let mut reader = ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|e| format!("expected a csv result header, found {}", describe(&e)))?
-        .clone();
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
+    let mut records = Records::new(text);
+    records.advance();
+    let header: Vec<String> = records.iter().map(|h| h.trim().to_string()).collect();
+    let column = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(id), Some(success)) = (column("Id"), column("Success")) else {
-        let found: String = header
+        let found: String = records
             .iter()
             .collect::<Vec<_>>()
             .join(",")
@@ -42,23 +106,16 @@ pub(crate) fn parse_results(text: &str) -> Result<Vec<RecordResult>, String> {
         ));
     };
     let (created, error) = (column("Created"), column("Error"));
-    reader
-        .records()
-        .enumerate()
-        .map(|(i, record)| {
-            let record = record.map_err(|e| {
-                format!(
-                    "result {}: expected a csv row, found {}",
-                    i + 1,
-                    describe(&e)
-                )
-            })?;
-            let cell = |c: Option<usize>| c.and_then(|c| record.get(c));
-            let errors = cell(error).map(parse_error_text).unwrap_or_default();
-            control::record_result(cell(Some(id)), &cell(Some(success)), &cell(created), errors)
-                .map_err(|e| format!("result {}: {e}", i + 1))
-        })
-        .collect()
+    let mut results = Vec::new();
+    while records.advance() {
+        let cell = |c: Option<usize>| c.and_then(|c| records.get(c));
+        let errors = cell(error).map(parse_error_text).unwrap_or_default();
+        let result =
+            control::record_result(cell(Some(id)), cell(Some(success)), cell(created), errors)
+                .map_err(|e| format!("result {}: {e}", results.len() + 1))?;
+        results.push(result);
+    }
+    Ok(results)
 }
 
 /// Reads the `Error` cell: `STATUS_CODE:message:field1,field2 --`, possibly several in a row.
@@ -169,37 +226,23 @@ fn push_cell(out: &mut String, cell: &str, single: bool) {
 pub(crate) fn count_records(body: &[u8]) -> Result<usize, String> {
     let text = std::str::from_utf8(super::strip_bom(body))
         .map_err(|e| format!("expected a utf-8 csv batch, found {e}"))?;
-    let mut reader = ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let mut record = ByteRecord::new();
+    let mut records = Records::new(text);
+    if !records.advance() {
+        return Ok(0);
+    }
+    let expected = records.len();
     let mut count = 0usize;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => count += 1,
-            Ok(false) => return Ok(count),
-            Err(e) => {
-                return Err(format!(
-                    "record {}: expected a csv row, found {}",
-                    count + 1,
-                    describe(&e)
-                ));
-            }
+    while records.advance() {
+        if records.len() != expected {
+            return Err(format!(
+                "record {}: expected a csv row, found {} values where the header has {expected}",
+                count + 1,
+                records.len()
+            ));
         }
+        count += 1;
     }
-}
-
-/// A csv error in the house style.
-fn describe(e: &::csv::Error) -> String {
-    match e.kind() {
-        ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            format!("{len} values where the header has {expected_len}")
-        }
-        ErrorKind::Utf8 { err, .. } => format!("invalid utf-8 ({err})"),
-        _ => e.to_string().to_lowercase(),
-    }
+    Ok(count)
 }
 
 #[cfg(test)]
@@ -281,6 +324,37 @@ mod tests {
         assert_eq!(cell("", false), "");
         assert_eq!(cell("", true), "\"\"");
         assert_eq!(cell("in ner", false), "in ner");
+    }
+
+    /// All records of `text` as owned fields.
+    fn read_all(text: &str) -> Vec<Vec<String>> {
+        let mut records = Records::new(text);
+        let mut all = Vec::new();
+        while records.advance() {
+            all.push(records.iter().map(String::from).collect());
+        }
+        all
+    }
+
+    #[test]
+    fn records_are_read_with_quotes_and_blank_lines() {
+        assert_eq!(read_all(""), Vec::<Vec<String>>::new());
+        assert_eq!(
+            read_all("a,\"b,\"\"c\"\"\"\r\n\r\n\n\"multi\nline\",\n,x\n\"\""),
+            vec![
+                vec!["a".to_string(), "b,\"c\"".into()],
+                vec!["multi\nline".into(), "".into()],
+                vec!["".into(), "x".into()],
+                vec!["".into()],
+            ]
+        );
+        // Long fields and many fields grow the buffers.
+        let wide: Vec<String> = (0..100).map(|i| "é".repeat(i * 7)).collect();
+        let line = wide.join(",");
+        assert_eq!(
+            read_all(&format!("{line}\n{line}")),
+            vec![wide.clone(), wide]
+        );
     }
 
     #[test]

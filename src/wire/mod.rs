@@ -1,10 +1,12 @@
 //! The wire formats of the Bulk API 1.0: parsers for what Salesforce sends and writers for
 //! what the client sends.
 //!
-//! - `control`: control documents (`jobInfo`, `batchInfo`, `error`, the job request) as
-//!   private wire structs that keep every value as text; one conversion (trim, empty = absent,
-//!   counters parsed, `Unknown(..)` for new enum values) serves XML and JSON alike.
-//! - `xml`, `json` and `csv` hold the format-specific parsing and writing.
+//! - `control`: one format-neutral value tree that the XML and JSON readers build, and one
+//!   conversion from it into the domain types (trim, empty = absent, counters parsed,
+//!   `Unknown(..)` for new enum values) that serves XML and JSON alike; the fields of the
+//!   job request.
+//! - `xml`, `json` and `csv` hold the format-specific parsing and writing (quick-xml's event
+//!   reader and a small JSON reader build the tree; csv-core reads CSV).
 //! - `records` validates a [`RecordSet`] and groups dotted relationship fields.
 //! - `zip` checks the layout of a binary-attachment batch.
 //!
@@ -193,22 +195,20 @@ pub fn parse_batch_results(
 /// operation, an object that is not an API name, `upsert` without `externalIdFieldName` and
 /// `externalIdFieldName` with another operation.
 pub fn write_job_request(req: &JobRequest, fmt: DocFormat) -> Result<Vec<u8>, String> {
-    let wire = control::JobRequestWire::new(req, fmt == DocFormat::Xml)?;
+    let fields = control::job_request(req)?;
     match fmt {
-        DocFormat::Xml => xml::write_document("jobInfo", &wire),
-        DocFormat::Json => {
-            serde_json::to_vec(&wire).map_err(|e| format!("cannot write job json: {e}"))
-        }
+        DocFormat::Xml => xml::write_job_info(&fields),
+        DocFormat::Json => Ok(json::write_object(&fields)),
     }
 }
 
 /// `<jobInfo xmlns=NS><state>Closed</state></jobInfo>` (with declaration) / `{"state":"Closed"}`.
 pub fn write_state_change(state: JobStateChange, fmt: DocFormat) -> Vec<u8> {
-    let wire = control::StateChangeWire::new(state, fmt == DocFormat::Xml);
-    // A fixed struct of two strings: serialising it cannot fail.
+    let fields = [("state", state.as_str())];
     match fmt {
-        DocFormat::Xml => xml::write_document("jobInfo", &wire).unwrap_or_default(),
-        DocFormat::Json => serde_json::to_vec(&wire).unwrap_or_default(),
+        // A fixed ASCII value: writing it cannot fail.
+        DocFormat::Xml => xml::write_job_info(&fields).unwrap_or_default(),
+        DocFormat::Json => json::write_object(&fields),
     }
 }
 
@@ -244,6 +244,19 @@ pub fn count_csv_records(body: &[u8]) -> Result<usize, String> {
 /// `request.txt` at the root. Returns the number of entries (directories included).
 pub fn check_attachment_zip(zip: &[u8]) -> Result<usize, String> {
     zip::check_attachment_zip(zip)
+}
+
+/// The string fields `names` of a JSON object, e.g. an OAuth token reply, read through the
+/// same JSON tree as the control documents (no per-struct serde code): a field that is absent
+/// or `null` is `None`. Like a serde struct of `Option<String>` fields, the whole reply is
+/// `None` when the body is not a JSON object (or larger than [`MAX_DOC_BYTES`]) or when one of
+/// the named fields is given twice or is not a string; other fields are ignored.
+pub fn json_string_fields<const N: usize>(
+    body: &[u8],
+    names: [&'static str; N],
+) -> Option<[Option<String>; N]> {
+    let text = body_text(body, MAX_DOC_BYTES, "json document").ok()?;
+    json::string_fields(text, names)
 }
 
 #[cfg(test)]
@@ -305,5 +318,36 @@ mod tests {
             err.starts_with("expected a utf-8 batchInfo document, found invalid utf-8"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn json_string_fields_like_a_struct_of_optional_strings() {
+        const NAMES: [&str; 3] = ["access_token", "instance_url", "issued_at"];
+        assert_eq!(
+            json_string_fields(
+                br#"{"access_token":"00D!x","instance_url":"https://x.my.salesforce.com","id":7,"signature":{"a":[1]}}"#,
+                NAMES
+            ),
+            Some([
+                Some("00D!x".into()),
+                Some("https://x.my.salesforce.com".into()),
+                None
+            ])
+        );
+        assert_eq!(
+            json_string_fields(br#" {"issued_at":null} "#, NAMES),
+            Some([None, None, None])
+        );
+        for refused in [
+            &br#"{"issued_at":1700000000000}"#[..],
+            br#"{"access_token":"a","access_token":"b"}"#,
+            br#"{"access_token":"a""#,
+            b"[]",
+            br#""x""#,
+            b"<error/>",
+            b"",
+        ] {
+            assert_eq!(json_string_fields(refused, NAMES), None);
+        }
     }
 }

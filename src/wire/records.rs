@@ -2,7 +2,6 @@
 //! and the text form of a value. The format writers live in `csv`, `xml` and `json`.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use crate::model::{FieldValue, RecordFormat, RecordSet};
 
@@ -30,7 +29,10 @@ pub(crate) fn write(set: &RecordSet, fmt: RecordFormat) -> Result<Vec<u8>, Strin
         RecordFormat::Xml => {
             super::xml::write_records(&set.fields, &tree(&set.fields, &paths)?, &set.rows)
         }
-        RecordFormat::Json => super::json::write_records(&tree(&set.fields, &paths)?, &set.rows),
+        RecordFormat::Json => Ok(super::json::write_records(
+            &tree(&set.fields, &paths)?,
+            &set.rows,
+        )),
     }
 }
 
@@ -39,7 +41,6 @@ fn field_paths(fields: &[String], csv: bool) -> Result<Vec<Vec<&str>>, String> {
     if fields.is_empty() {
         return Err("expected at least one field, found none".into());
     }
-    let mut seen = HashSet::new();
     fields
         .iter()
         .enumerate()
@@ -47,7 +48,8 @@ fn field_paths(fields: &[String], csv: bool) -> Result<Vec<Vec<&str>>, String> {
             if name.is_empty() {
                 return Err(format!("field {}: expected a name, found an empty one", i + 1));
             }
-            if !seen.insert(name.to_ascii_lowercase()) {
+            // A linear scan: a few hundred fields at most, and no hash table to link in.
+            if fields[..i].iter().any(|f| f.eq_ignore_ascii_case(name)) {
                 return Err(format!("expected each field once, found {name:?} twice"));
             }
             let path = match name.split_once(':') {
@@ -92,8 +94,15 @@ fn check_rows(set: &RecordSet) -> Result<(), String> {
             if let FieldValue::Number(n) = value
                 && !n.is_finite()
             {
+                let found = if n.is_nan() {
+                    "NaN"
+                } else if *n > 0.0 {
+                    "inf"
+                } else {
+                    "-inf"
+                };
                 return Err(format!(
-                    "row {}, field `{field}`: expected a finite number, found {n}",
+                    "row {}, field `{field}`: expected a finite number, found {found}",
                     i + 1
                 ));
             }
@@ -156,16 +165,65 @@ pub(crate) fn value_text(value: &FieldValue) -> Option<Cow<'_, str>> {
 }
 
 /// The shortest text that reads back as the same double: integral values without `.0`,
-/// the exponent form below 1e-6 and from 1e21 on (as JavaScript does).
+/// the exponent form below 1e-6 and from 1e21 on (as JavaScript does); `NaN`, `inf`, `-inf`
+/// for the non-finite values.
+///
+/// The shortest digits come from zmij (also serde_json's float formatter); only their layout
+/// is done here, so core's float formatting is not linked in.
 pub(crate) fn format_number(n: f64) -> String {
     if n == 0.0 {
         return "0".into();
     }
-    if (1e-6..1e21).contains(&n.abs()) {
-        format!("{n}")
-    } else {
-        format!("{n:e}")
+    if !n.is_finite() {
+        return (if n.is_nan() {
+            "NaN"
+        } else if n > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        })
+        .into();
     }
+    let mut buffer = zmij::Buffer::new();
+    let shortest = buffer.format_finite(n.abs());
+    // zmij writes `d.ddd` or `d.ddde±x`: split it into the digits and the decimal exponent.
+    let (mantissa, exponent) = shortest.split_once('e').unwrap_or((shortest, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (int, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = [int, fraction].concat();
+    let digits = all.trim_start_matches('0');
+    let leading_zeros = (all.len() - digits.len()) as i32;
+    let digits = digits.trim_end_matches('0');
+    // The value is 0.DIGITS × 10^point.
+    let point = int.len() as i32 + exponent - leading_zeros;
+    let len = digits.len() as i32;
+    let mut out = String::with_capacity(digits.len() + 8);
+    if n < 0.0 {
+        out.push('-');
+    }
+    if len <= point && point <= 21 {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', (point - len) as usize));
+    } else if 0 < point && point <= 21 {
+        let (whole, part) = digits.split_at(point as usize);
+        out.push_str(whole);
+        out.push('.');
+        out.push_str(part);
+    } else if -6 < point && point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out.push_str(digits);
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        out.push('e');
+        out.push_str(&(point - 1).to_string());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -264,10 +322,35 @@ mod tests {
             (0.000001, "0.000001"),
             (f64::MAX, "1.7976931348623157e308"),
             (123456789012345680.0, "123456789012345680"),
+            (1234.5, "1234.5"),
+            (5e-324, "5e-324"),
+            (-1e-7, "-1e-7"),
+            (1e15, "1000000000000000"),
+            (1e16, "10000000000000000"),
+            (0.5, "0.5"),
+            (123.456e-5, "0.00123456"),
+            (9.87654321e-7, "9.87654321e-7"),
+            (1.25e25, "1.25e25"),
+            (-99.0, "-99"),
         ];
         for (n, text) in cases {
             assert_eq!(format_number(n), text);
             assert_eq!(format_number(n).parse::<f64>().unwrap(), n);
+        }
+        assert_eq!(format_number(f64::NAN), "NaN");
+        assert_eq!(format_number(f64::NEG_INFINITY), "-inf");
+        // Same digits as Rust's shortest form (`{}` / `{:e}`) on a sweep of magnitudes.
+        let mut x = 1.0e-12f64;
+        while x < 1e30 {
+            for v in [x, x * 1.000_000_7, -x / 3.0] {
+                let expected = if (1e-6..1e21).contains(&v.abs()) {
+                    format!("{v}")
+                } else {
+                    format!("{v:e}")
+                };
+                assert_eq!(format_number(v), expected);
+            }
+            x *= 7.3;
         }
     }
 
