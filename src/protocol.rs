@@ -807,7 +807,7 @@ pub fn token_request(creds: &RefreshCredentials) -> Result<Request<Vec<u8>>, Err
         .map_err(|e| Error::invalid(format!("cannot build token request: {e}")))
 }
 
-#[derive(serde::Deserialize)]
+/// The fields of a token endpoint reply that matter.
 struct TokenReply {
     access_token: Option<String>,
     instance_url: Option<String>,
@@ -816,12 +816,40 @@ struct TokenReply {
     error_description: Option<String>,
 }
 
+impl TokenReply {
+    fn parse(body: &[u8]) -> Option<Self> {
+        let [
+            access_token,
+            instance_url,
+            issued_at,
+            error,
+            error_description,
+        ] = wire::json_string_fields(
+            body,
+            [
+                "access_token",
+                "instance_url",
+                "issued_at",
+                "error",
+                "error_description",
+            ],
+        )?;
+        Some(TokenReply {
+            access_token,
+            instance_url,
+            issued_at,
+            error,
+            error_description,
+        })
+    }
+}
+
 /// Parses the token endpoint's reply: a grant, or `Error::Auth` with the OAuth error code.
 /// Nothing of the reply body is copied into an error except the OAuth code and description.
 pub fn parse_token_response(resp: &Response<Vec<u8>>) -> Result<TokenGrant, Error> {
     let status = resp.status().as_u16();
     let body = decoded_body(resp)?;
-    let reply: Option<TokenReply> = serde_json::from_slice(&body).ok();
+    let reply = TokenReply::parse(&body);
     match reply {
         Some(TokenReply {
             access_token: Some(token),

@@ -341,7 +341,8 @@ fn assert_all_rows_once(out: &[u8], what: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn query_survives_the_fault_matrix() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&MockServer)>)> = vec![
+    type Fault = Box<dyn FnOnce(&MockServer)>;
+    let cases: Vec<(&str, Fault)> = vec![
         (
             "503 + Retry-After",
             Box::new(|m| m.fail_next(3, 503, Some(1))),

@@ -127,9 +127,9 @@ fn stock_wasmtime_cli_invokes_every_step_against_the_mock() {
         cli.call("init", ""),
         format!("ok(\"{}/services/async/59.0\")", mock.url())
     );
-    let bad = cli.invoke(&format!(
-        "init({{api-version: \"59.0\", access-token: \"t\", api-url: \"http://example.com\"}})"
-    ));
+    let bad = cli.invoke(
+        "init({api-version: \"59.0\", access-token: \"t\", api-url: \"http://example.com\"})",
+    );
     assert!(bad.starts_with("err(invalid-input(\""), "{bad}");
     assert_eq!(mock.request_count(), 0, "init sends nothing");
 

@@ -172,7 +172,12 @@ async fn pk_chunked_query_with_empty_chunks() {
                     ("Name".to_string(), format!("A{i:03}")),
                     (
                         "Rating".to_string(),
-                        if i < 100 || i >= 500 { "Hot" } else { "Cold" }.to_string(),
+                        if (100..500).contains(&i) {
+                            "Cold"
+                        } else {
+                            "Hot"
+                        }
+                        .to_string(),
                     ),
                 ]
             })

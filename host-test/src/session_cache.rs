@@ -66,13 +66,13 @@ fn read_all(dir: &Path) -> BTreeMap<String, Entry> {
 pub fn load(dir: &Path, cfg: &Config) -> Option<Session> {
     let key = cfg.registry_path.as_deref().filter(|p| !p.is_empty())?;
     let entry = read_all(dir).remove(key)?;
-    (entry.api_url == cfg.api_url && entry.config_token_hash == token_hash(&cfg.access_token)).then(
-        || Session {
-            access_token: entry.access_token,
-            instance_url: entry.instance_url,
-            obtained_at_ms: entry.obtained_at_ms,
-        },
-    )
+    let matches =
+        entry.api_url == cfg.api_url && entry.config_token_hash == token_hash(&cfg.access_token);
+    matches.then_some(Session {
+        access_token: entry.access_token,
+        instance_url: entry.instance_url,
+        obtained_at_ms: entry.obtained_at_ms,
+    })
 }
 
 /// Stores `session` for `cfg`'s registry path (no-op without one). The file is written
