@@ -371,3 +371,29 @@ async fn query_survives_the_fault_matrix() {
         assert_all_rows_once(&out, what);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_slower_than_the_first_byte_timeout_is_the_timeout_error() {
+    let mock = mock();
+    let mut cfg = fast_cfg(&mock);
+    cfg.timeouts = Some(Timeouts {
+        connect_ms: None,
+        first_byte_ms: Some(300),
+        between_bytes_ms: None,
+    });
+    cfg.retry = Some(RetryPolicy {
+        max_attempts: Some(1),
+        first_delay_ms: None,
+        max_delay_ms: None,
+        max_total_ms: None,
+    });
+    let mut inst = instance().await;
+    mock.delay_next(1, Duration::from_millis(2_000));
+    let started = std::time::Instant::now();
+    let e = err(inst.get_job(&cfg, "750000000000000AAA").await);
+    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1_900),
+        "gave up at the timeout, not at the reply"
+    );
+}
