@@ -68,15 +68,6 @@ impl Endpoint {
         })
     }
 
-    /// The same endpoint with another token.
-    pub fn with_token(&self, token: &str) -> Result<Self, Error> {
-        validate_token(token)?;
-        Ok(Endpoint {
-            token: token.to_string(),
-            ..self.clone()
-        })
-    }
-
     /// The Bulk API base URL, e.g. `https://host/services/async/59.0` (no secret).
     pub fn base_url(&self) -> String {
         let scheme = if self.https { "https" } else { "http" };
