@@ -8,7 +8,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Read as _;
 
-use http::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
+use http::header::{
+    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue,
+};
 use http::{Method, Request, Response};
 
 use crate::error::Error;
@@ -25,7 +27,13 @@ pub const MAX_BATCH_BYTES: usize = 10_000_000;
 /// Largest PK chunk size Salesforce accepts.
 pub const MAX_PK_CHUNK_SIZE: u32 = 250_000;
 /// The header that carries the session.
-pub const SESSION_HEADER: &str = "x-sfdc-session";
+pub const SESSION_HEADER: HeaderName = HeaderName::from_static("x-sfdc-session");
+// Header names are constants: naming them by string would pull http's run-time name parser
+// into the component (~12 KB).
+const CALL_OPTIONS_HEADER: HeaderName = HeaderName::from_static("sforce-call-options");
+const PK_CHUNKING_HEADER: HeaderName = HeaderName::from_static("sforce-enable-pkchunking");
+const BATCH_RETRY_HEADER: HeaderName = HeaderName::from_static("sforce-disable-batch-retry");
+const LINE_ENDING_HEADER: HeaderName = HeaderName::from_static("sforce-line-ending");
 /// Largest reply body read for control documents and error bodies (8 MiB).
 pub const MAX_CONTROL_BYTES: usize = 8 << 20;
 /// Identifies this client in Salesforce's logs (`Sforce-Call-Options`).
@@ -101,8 +109,8 @@ impl Endpoint {
             .method(method)
             .uri(uri)
             .header(SESSION_HEADER, session)
-            .header("sforce-call-options", CALL_OPTIONS)
-            .header("accept-encoding", "gzip");
+            .header(CALL_OPTIONS_HEADER, HeaderValue::from_static(CALL_OPTIONS))
+            .header(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
         if let Some(ct) = content_type {
             builder = builder.header(CONTENT_TYPE, ct);
         }
@@ -283,18 +291,15 @@ pub fn create_job(ep: &Endpoint, req: &JobRequest) -> Result<Request<Vec<u8>>, E
     let headers = http_req.headers_mut();
     if let Some(v) = pk_header {
         headers.insert(
-            "sforce-enable-pkchunking",
+            PK_CHUNKING_HEADER,
             HeaderValue::from_str(&v).map_err(|_| Error::invalid("bad pk chunking option"))?,
         );
     }
     if req.disable_batch_retry {
-        headers.insert(
-            "sforce-disable-batch-retry",
-            HeaderValue::from_static("TRUE"),
-        );
+        headers.insert(BATCH_RETRY_HEADER, HeaderValue::from_static("TRUE"));
     }
     if let Some(le) = req.line_ending {
-        headers.insert("sforce-line-ending", HeaderValue::from_static(le.as_str()));
+        headers.insert(LINE_ENDING_HEADER, HeaderValue::from_static(le.as_str()));
     }
     Ok(http_req)
 }
@@ -793,7 +798,7 @@ pub fn token_request(creds: &RefreshCredentials) -> Result<Request<Vec<u8>>, Err
             "{scheme}://{authority}{prefix}/services/oauth2/token"
         ))
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
         .body(body)
         .map_err(|e| Error::invalid(format!("cannot build token request: {e}")))
 }

@@ -268,8 +268,20 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
         }
     };
     let mut head = http::Response::builder().status(response.status());
+    // Only the reply headers the protocol reads (parsing every name would cost ~12 KB of
+    // code in the component and time per reply).
     for (name, value) in response.headers().entries() {
-        head = head.header(name, value);
+        let known = [
+            http::header::CONTENT_TYPE,
+            http::header::CONTENT_ENCODING,
+            http::header::RETRY_AFTER,
+        ];
+        if let Some(h) = known
+            .into_iter()
+            .find(|h| name.eq_ignore_ascii_case(h.as_str()))
+        {
+            head = head.header(h, value);
+        }
     }
     let head = head.body(()).map_err(|e| {
         SendFailure::maybe_sent(Error::Transport(format!(
