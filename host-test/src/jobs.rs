@@ -112,6 +112,34 @@ pub struct LoadArgs<'a> {
     pub wait: WaitOptions,
 }
 
+/// A file read in pieces of [`CHUNK`] bytes.
+struct Chunks<'a> {
+    path: &'a Path,
+    file: File,
+    buf: Vec<u8>,
+}
+
+impl<'a> Chunks<'a> {
+    fn open(path: &'a Path) -> Result<Self, JobFailure> {
+        let file = File::open(path)
+            .map_err(|e| JobFailure::Io(format!("cannot read {}: {e}", path.display())))?;
+        Ok(Chunks {
+            path,
+            file,
+            buf: vec![0u8; CHUNK],
+        })
+    }
+
+    /// The next piece, or `None` at the end of the file.
+    fn next_chunk(&mut self) -> Result<Option<&[u8]>, JobFailure> {
+        let n = self
+            .file
+            .read(&mut self.buf)
+            .map_err(|e| JobFailure::Io(format!("cannot read {}: {e}", self.path.display())))?;
+        Ok((n > 0).then(|| &self.buf[..n]))
+    }
+}
+
 /// Loads a CSV file: split into batches, added, closed, waited for, results joined.
 pub async fn load(
     inst: &mut Instance,
@@ -127,17 +155,9 @@ pub async fn load(
     let job_id = inst.load_job_id(&load).await?;
     let mut refs: Vec<BatchRef> = Vec::new();
     // The file is read twice (here and for the join) instead of being held in memory.
-    let mut file = File::open(args.input)
-        .map_err(|e| JobFailure::Io(format!("cannot read {}: {e}", args.input.display())))?;
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| JobFailure::Io(format!("cannot read {}: {e}", args.input.display())))?;
-        if n == 0 {
-            break;
-        }
-        refs.extend(op!(inst.load_write(&load, &buf[..n])));
+    let mut input = Chunks::open(args.input)?;
+    while let Some(chunk) = input.next_chunk()? {
+        refs.extend(op!(inst.load_write(&load, chunk)));
         progress.show(&format!("job {job_id}: {} batches sent", refs.len()));
     }
     refs.extend(op!(inst.load_finish(&load)));
@@ -159,16 +179,9 @@ pub async fn load(
     let mut out = BufWriter::new(out);
     let write_err = |e: std::io::Error| JobFailure::Io(format!("cannot write the results: {e}"));
     // Feed the input again, piece by piece.
-    let mut file = File::open(args.input)
-        .map_err(|e| JobFailure::Io(format!("cannot read {}: {e}", args.input.display())))?;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| JobFailure::Io(format!("cannot read {}: {e}", args.input.display())))?;
-        if n == 0 {
-            break;
-        }
-        let joined = op!(inst.join_push(&join, &buf[..n]));
+    let mut input = Chunks::open(args.input)?;
+    while let Some(chunk) = input.next_chunk()? {
+        let joined = op!(inst.join_push(&join, chunk));
         out.write_all(&joined).map_err(write_err)?;
     }
     let joined = op!(inst.join_finish(&join));
