@@ -42,6 +42,12 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// One attempt's result: finished, or a reply to judge (status, session, retry).
+pub(crate) enum Sent<T> {
+    Done(T),
+    Reply(http::Response<Vec<u8>>),
+}
+
 /// Whether a request may be sent again when its outcome is unknown.
 #[derive(Clone, Copy)]
 pub(crate) enum Replay<'a> {
@@ -223,15 +229,34 @@ impl Client {
         limit: usize,
         build: impl Fn(&Endpoint) -> Result<http::Request<Vec<u8>>, Error>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
+        let sent = self.attempts::<std::convert::Infallible>(replay, |ep| {
+            let req = build(ep)?;
+            Ok(transport::send(req, self.timeouts, limit).map(Sent::Reply))
+        })?;
+        match sent {
+            Sent::Reply(resp) => Ok(resp),
+            Sent::Done(never) => match never {},
+        }
+    }
+
+    /// The loop behind every request: `send` makes one attempt for an endpoint and either
+    /// finishes (`Done`) or hands back a reply to judge. An expired session is renewed once
+    /// and the attempt repeated; retryable replies and failures are retried by the policy;
+    /// a non-idempotent request whose outcome is unknown is never repeated.
+    fn attempts<T>(
+        &self,
+        replay: Replay<'_>,
+        send: impl Fn(&Endpoint) -> Result<Result<Sent<T>, transport::SendFailure>, Error>,
+    ) -> Result<Sent<T>, Error> {
         let start = Instant::now();
         let mut ep = self.endpoint()?;
         let mut renewed = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let req = build(&ep)?;
-            let (retry_after, failure) = match transport::send(req, self.timeouts, limit) {
-                Ok(resp) => {
+            let (retry_after, failure) = match send(&ep)? {
+                Ok(Sent::Done(v)) => return Ok(Sent::Done(v)),
+                Ok(Sent::Reply(resp)) => {
                     if protocol::is_session_expired(&resp) {
                         if renewed {
                             return Err(Error::SessionExpired(
@@ -239,7 +264,7 @@ impl Client {
                             ));
                         }
                         if self.credentials().is_none() {
-                            return Ok(resp);
+                            return Ok(Sent::Reply(resp));
                         }
                         // One token request, then the same request once more.
                         ep = self.refresh()?;
@@ -249,7 +274,7 @@ impl Client {
                     }
                     let status = resp.status().as_u16();
                     if !backoff::retryable_status(status) {
-                        return Ok(resp);
+                        return Ok(Sent::Reply(resp));
                     }
                     if let Replay::Never(what) = replay
                         && !backoff::refused_before_processing(status)
@@ -283,7 +308,7 @@ impl Client {
             );
             match (wait, failure) {
                 (Some(d), _) => std::thread::sleep(d),
-                (None, Ok(resp)) => return Ok(resp),
+                (None, Ok(resp)) => return Ok(Sent::Reply(resp)),
                 (None, Err(e)) => return Err(e),
             }
         }
@@ -454,60 +479,29 @@ impl Client {
         protocol::parse_bytes(resp)
     }
 
-    /// Opens a result file for streaming. Retries opening like any GET; a session that
-    /// expired is renewed once.
+    /// Opens a result file for streaming, with the retries and renewal of any GET.
     pub(crate) fn open_query_result(
         &self,
         job_id: &str,
         batch_id: &str,
         result_id: &str,
     ) -> Result<transport::OpenResponse, Error> {
-        let build = |ep: &Endpoint| protocol::get_query_result(ep, job_id, batch_id, result_id);
-        let start = Instant::now();
-        let mut ep = self.endpoint()?;
-        let mut renewed = false;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let outcome = transport::open(build(&ep)?, self.timeouts);
-            let (retry_after, failure) = match outcome {
-                Ok(open) if open.head.status().is_success() => return Ok(open),
-                Ok(open) => {
-                    let resp = open.read_all(MAX_CONTROL_BYTES)?;
-                    if protocol::is_session_expired(&resp)
-                        && !renewed
-                        && self.credentials().is_some()
-                    {
-                        ep = self.refresh()?;
-                        renewed = true;
-                        attempt -= 1;
-                        continue;
-                    }
-                    let status = resp.status().as_u16();
-                    let err = protocol::success_body(&resp)
-                        .err()
-                        .unwrap_or_else(|| Error::Transport("unexpected reply".into()));
-                    if !backoff::retryable_status(status) {
-                        return Err(err);
-                    }
-                    let ra = resp
-                        .headers()
-                        .get(http::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(backoff::parse_retry_after);
-                    (ra, err)
+        let sent = self.attempts(Replay::Idempotent, |ep| {
+            let req = protocol::get_query_result(ep, job_id, batch_id, result_id)?;
+            Ok(transport::open(req, self.timeouts).and_then(|open| {
+                if open.head.status().is_success() {
+                    Ok(Sent::Done(open))
+                } else {
+                    // Not a file: the (small) error reply is judged like any other.
+                    open.read_all(MAX_CONTROL_BYTES).map(Sent::Reply)
                 }
-                Err(f) => (None, f.error),
-            };
-            match self.retry.next_delay(
-                attempt,
-                start.elapsed(),
-                retry_after,
-                backoff::clock_jitter(),
-            ) {
-                Some(d) => std::thread::sleep(d),
-                None => return Err(failure),
-            }
+            }))
+        })?;
+        match sent {
+            Sent::Done(open) => Ok(open),
+            Sent::Reply(resp) => Err(protocol::success_body(&resp)
+                .err()
+                .unwrap_or_else(|| Error::Transport("unexpected reply".into()))),
         }
     }
 }
