@@ -9,6 +9,7 @@
 
 pub mod backoff;
 pub mod error;
+pub mod gzip;
 pub mod join;
 pub mod model;
 pub mod protocol;

@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Read as _;
 
 use http::header::{
     ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue,
@@ -163,10 +162,20 @@ pub fn is_loopback(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => false,
+    if host == "::1" {
+        return true;
     }
+    // 127.0.0.0/8 as a dotted quad (std's full IP parser costs ~3 KB in the component).
+    let mut parts = host.split('.');
+    let first_is_127 = parts.next() == Some("127");
+    let octets_ok = parts.clone().count() == 3
+        && parts.all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u8>().is_ok()
+        });
+    first_is_127 && octets_ok
 }
 
 fn normalize_version(v: &str) -> Result<String, Error> {
@@ -579,17 +588,14 @@ pub fn decoded_body(resp: &Response<Vec<u8>>) -> Result<Cow<'_, [u8]>, Error> {
     if !gzip {
         return Ok(Cow::Borrowed(resp.body()));
     }
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(resp.body().as_slice())
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            Error::unexpected(
-                resp.status().as_u16(),
-                content_type_of(resp),
-                format!("gzip body cannot be decoded: {e}"),
-                &[],
-            )
-        })?;
+    let out = crate::gzip::gunzip(resp.body()).map_err(|e| {
+        Error::unexpected(
+            resp.status().as_u16(),
+            content_type_of(resp),
+            format!("gzip body cannot be decoded: {e}"),
+            &[],
+        )
+    })?;
     Ok(Cow::Owned(out))
 }
 
@@ -876,5 +882,49 @@ pub fn parse_token_response(resp: &Response<Vec<u8>>) -> Result<TokenGrant, Erro
             error: format!("http_{status}"),
             description: "the token endpoint's reply has no access_token and no error".into(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts_match_std_for_the_forms_urls_carry() {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LocalHost",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "128.0.0.1",
+            "127.0.0",
+            "127.0.0.256",
+            "127.0.0.1.5",
+            "127..0.1",
+            "10.0.0.1",
+            "example.com",
+            "127.0.0.1.example.com",
+            "[::2]",
+            "",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+        // Agrees with std wherever std can parse the host.
+        for host in [
+            "127.0.0.1",
+            "127.255.255.255",
+            "126.0.0.1",
+            "0.0.0.0",
+            "::1",
+        ] {
+            let std = host.parse::<std::net::IpAddr>().unwrap().is_loopback();
+            assert_eq!(is_loopback(host), std, "{host}");
+        }
     }
 }

@@ -114,13 +114,9 @@ impl OpenResponse {
             .get(http::header::CONTENT_ENCODING)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
-        let source = if gzip {
-            Source::Gzip(Box::new(flate2::read::GzDecoder::new(self.stream)))
-        } else {
-            Source::Plain(self.stream)
-        };
         BodyReader {
-            source,
+            gzip: gzip.then(|| Box::new(crate::gzip::Gunzip::new())),
+            stream: self.stream,
             _body: self.body,
             _response: self._response,
         }
@@ -129,29 +125,51 @@ impl OpenResponse {
 
 /// A reply body read in pieces (decoded).
 pub struct BodyReader {
+    gzip: Option<Box<crate::gzip::Gunzip>>,
     // Field order is drop order: the stream is a child of the body.
-    source: Source,
+    stream: InputStream,
     _body: IncomingBody,
     _response: IncomingResponse,
-}
-
-enum Source {
-    Plain(InputStream),
-    Gzip(Box<flate2::read::GzDecoder<InputStream>>),
 }
 
 impl BodyReader {
     /// Up to `max` more bytes; empty at the end of the body.
     pub fn read_chunk(&mut self, max: usize) -> Result<Vec<u8>, Error> {
-        let mut buf = vec![0u8; max.max(1)];
-        let n = match &mut self.source {
-            Source::Plain(s) => std::io::Read::read(s, &mut buf),
-            Source::Gzip(g) => std::io::Read::read(g.as_mut(), &mut buf),
+        let max = max.max(1);
+        let Some(g) = &mut self.gzip else {
+            return read_raw(&self.stream, max as u64).map(Option::unwrap_or_default);
+        };
+        let mut buf = vec![0u8; max];
+        loop {
+            let n = g.read(&mut buf).map_err(|e| gzip_error(&e))?;
+            if n > 0 {
+                buf.truncate(n);
+                return Ok(buf);
+            }
+            match read_raw(&self.stream, 64 * 1024)? {
+                Some(chunk) => g.feed(&chunk),
+                None => {
+                    g.finish().map_err(|e| gzip_error(&e))?;
+                    return Ok(Vec::new());
+                }
+            }
         }
-        .map_err(|e| stream_error(&e.to_string()))?;
-        buf.truncate(n);
-        Ok(buf)
     }
+}
+
+/// The next piece of a body as sent; `None` at its end.
+fn read_raw(stream: &InputStream, max: u64) -> Result<Option<Vec<u8>>, Error> {
+    match stream.blocking_read(max) {
+        Ok(chunk) => Ok(Some(chunk)),
+        Err(StreamError::Closed) => Ok(None),
+        Err(StreamError::LastOperationFailed(e)) => Err(stream_error(&e.to_debug_string())),
+    }
+}
+
+fn gzip_error(e: &crate::gzip::GzipError) -> Error {
+    Error::Transport(format!(
+        "reading the reply body: gzip body cannot be decoded: {e}"
+    ))
 }
 
 /// Sends a request and reads the whole reply (at most `limit` bytes of body).
@@ -174,7 +192,8 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
             .append(name.as_str(), value.as_bytes())
             .map_err(|e| {
                 invalid(Error::invalid(format!(
-                    "header {name} rejected by wasi:http: {e:?}"
+                    "header {name} rejected by wasi:http: {}",
+                    header_error(&e)
                 )))
             })?;
     }
@@ -183,7 +202,8 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
             .append("content-length", body.len().to_string().as_bytes())
             .map_err(|e| {
                 invalid(Error::invalid(format!(
-                    "content-length rejected by wasi:http: {e:?}"
+                    "content-length rejected by wasi:http: {}",
+                    header_error(&e)
                 )))
             })?;
     }
@@ -359,7 +379,66 @@ fn transport_error(stage: &str, e: &ErrorCode) -> Error {
         ErrorCode::ConnectionWriteTimeout => Error::Timeout(format!("{stage}: write timed out")),
         ErrorCode::DnsTimeout => Error::Timeout(format!("{stage}: dns lookup timed out")),
         ErrorCode::HttpResponseTimeout => Error::Timeout(format!("{stage}: no reply in time")),
-        other => Error::Transport(format!("{stage}: {other:?}")),
+        other => Error::Transport(format!("{stage}: {}", describe(other))),
+    }
+}
+
+fn header_error(e: &wasi::http::types::HeaderError) -> &'static str {
+    use wasi::http::types::HeaderError as H;
+    match e {
+        H::InvalidSyntax => "invalid syntax",
+        H::Forbidden => "forbidden",
+        H::Immutable => "immutable",
+    }
+}
+
+/// A short lowercase description of a wasi:http error (its `Debug` form costs ~4 KB).
+fn describe(e: &ErrorCode) -> String {
+    use ErrorCode as E;
+    let (what, detail): (&str, Option<String>) = match e {
+        E::DnsTimeout => ("dns timeout", None),
+        E::DnsError(p) => ("dns error", p.rcode.clone()),
+        E::DestinationNotFound => ("destination not found", None),
+        E::DestinationUnavailable => ("destination unavailable", None),
+        E::DestinationIpProhibited => ("destination ip prohibited", None),
+        E::DestinationIpUnroutable => ("destination ip unroutable", None),
+        E::ConnectionRefused => ("connection refused", None),
+        E::ConnectionTerminated => ("connection terminated", None),
+        E::ConnectionTimeout => ("connection timeout", None),
+        E::ConnectionReadTimeout => ("connection read timeout", None),
+        E::ConnectionWriteTimeout => ("connection write timeout", None),
+        E::ConnectionLimitReached => ("connection limit reached", None),
+        E::TlsProtocolError => ("tls protocol error", None),
+        E::TlsCertificateError => ("tls certificate error", None),
+        E::TlsAlertReceived(p) => ("tls alert received", p.alert_message.clone()),
+        E::HttpRequestDenied => ("http request denied", None),
+        E::HttpRequestLengthRequired => ("http request length required", None),
+        E::HttpRequestBodySize(_) => ("http request body size", None),
+        E::HttpRequestMethodInvalid => ("http request method invalid", None),
+        E::HttpRequestUriInvalid => ("http request uri invalid", None),
+        E::HttpRequestUriTooLong => ("http request uri too long", None),
+        E::HttpRequestHeaderSectionSize(_) => ("http request header section size", None),
+        E::HttpRequestHeaderSize(_) => ("http request header size", None),
+        E::HttpRequestTrailerSectionSize(_) => ("http request trailer section size", None),
+        E::HttpRequestTrailerSize(_) => ("http request trailer size", None),
+        E::HttpResponseIncomplete => ("http response incomplete", None),
+        E::HttpResponseHeaderSectionSize(_) => ("http response header section size", None),
+        E::HttpResponseHeaderSize(_) => ("http response header size", None),
+        E::HttpResponseBodySize(_) => ("http response body size", None),
+        E::HttpResponseTrailerSectionSize(_) => ("http response trailer section size", None),
+        E::HttpResponseTrailerSize(_) => ("http response trailer size", None),
+        E::HttpResponseTransferCoding(d) => ("http response transfer coding", d.clone()),
+        E::HttpResponseContentCoding(d) => ("http response content coding", d.clone()),
+        E::HttpResponseTimeout => ("http response timeout", None),
+        E::HttpUpgradeFailed => ("http upgrade failed", None),
+        E::HttpProtocolError => ("http protocol error", None),
+        E::LoopDetected => ("loop detected", None),
+        E::ConfigurationError => ("configuration error", None),
+        E::InternalError(d) => ("internal error", d.clone()),
+    };
+    match detail {
+        Some(d) => format!("{what} ({d})"),
+        None => what.to_string(),
     }
 }
 

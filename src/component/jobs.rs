@@ -2,7 +2,7 @@
 //! to the input, and every query result of a job as one CSV stream.
 
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::client::Client;
@@ -25,8 +25,8 @@ pub struct CsvLoad {
 
 struct LoadState {
     splitter: CsvSplitter,
-    /// Batches this load has sent (their ids), to reconcile an unknown outcome.
-    sent: HashSet<String>,
+    /// Batches this load has sent (their ids, sorted), to reconcile an unknown outcome.
+    sent: Vec<String>,
     finished: bool,
 }
 
@@ -67,7 +67,7 @@ impl CsvLoad {
             job_id: job.id,
             state: RefCell::new(LoadState {
                 splitter: CsvSplitter::new(limits),
-                sent: HashSet::new(),
+                sent: Vec::new(),
                 finished: false,
             }),
         })
@@ -87,7 +87,9 @@ impl CsvLoad {
             Err(Error::OutcomeUnknown(why)) => self.reconcile(state, &body, why)?,
             Err(e) => return Err(e),
         };
-        state.sent.insert(info.id.clone());
+        if let Err(at) = state.sent.binary_search(&info.id) {
+            state.sent.insert(at, info.id.clone());
+        }
         Ok(wit::BatchRef {
             batch_id: info.id,
             first_record: batch.first_record,
@@ -105,7 +107,10 @@ impl CsvLoad {
         why: String,
     ) -> Result<model::BatchInfo, Error> {
         let batches = self.client.list_batches(&self.job_id)?;
-        for b in batches.iter().filter(|b| !state.sent.contains(&b.id)) {
+        for b in batches
+            .iter()
+            .filter(|b| state.sent.binary_search(&b.id).is_err())
+        {
             if self.client.batch_request(&self.job_id, &b.id)? == body.data {
                 return Ok(b.clone());
             }
