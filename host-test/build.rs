@@ -1,9 +1,14 @@
 //! Builds the connector component (the root crate) for wasm32-wasip2 in its own target
-//! directory (a nested cargo on the outer target dir can deadlock; toolchain.md §4) and
-//! exports its path as `SFBULK_WASM`.
+//! directory (a nested cargo on the outer target dir can deadlock; toolchain.md §4), makes
+//! the shipped component from it (`src/shrink.rs`: `wasm-opt -Oz` on its core module, debug
+//! names dropped) as `target/guest/sfbulk.wasm`, and exports that path as `SFBULK_WASM`.
 
 use std::path::PathBuf;
 use std::process::Command;
+
+#[path = "src/shrink.rs"]
+#[allow(dead_code)]
+mod shrink;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=SFBULK_WASM_OVERRIDE");
@@ -44,8 +49,8 @@ fn main() {
         status.success(),
         "building the sfbulk component for wasm32-wasip2 failed"
     );
-    let wasm = target_dir.join("wasm32-wasip2/component/sfbulk.wasm");
-    let deps = std::fs::read_to_string(wasm.with_extension("d")).expect("guest dep-info");
+    let built = target_dir.join("wasm32-wasip2/component/sfbulk.wasm");
+    let deps = std::fs::read_to_string(built.with_extension("d")).expect("guest dep-info");
     for line in deps.lines() {
         if let Some((_, files)) = line.split_once(": ") {
             for f in files.split_whitespace() {
@@ -58,5 +63,50 @@ fn main() {
         "cargo:rerun-if-changed={}",
         root.join("Cargo.toml").display()
     );
-    println!("cargo:rustc-env=SFBULK_WASM={}", wasm.display());
+    println!("cargo:rerun-if-env-changed=SFBULK_WASM_OPT");
+    println!("cargo:rerun-if-env-changed=PATH");
+    let pinned = root.join("tools/wasm-opt/node_modules/binaryen/package.json");
+    println!("cargo:rerun-if-changed={}", pinned.display());
+    let shipped = target_dir.join("sfbulk.wasm");
+    std::fs::write(
+        &shipped,
+        ship(
+            &root,
+            &std::fs::read(&built).expect("read the built component"),
+        ),
+    )
+    .expect("write target/guest/sfbulk.wasm");
+    println!("cargo:rustc-env=SFBULK_WASM={}", shipped.display());
+    println!(
+        "cargo:rustc-env=SFBULK_GUEST_TARGET={}",
+        target_dir.display()
+    );
+}
+
+/// The shipped component: optimized by wasm-opt when there is one that works (checked by
+/// validating the result), otherwise the built one without its debug names, with a warning.
+fn ship(root: &std::path::Path, built: &[u8]) -> Vec<u8> {
+    let plain = || shrink::rewrite(built, None).expect("the built component is well formed");
+    let Some(wasm_opt) = shrink::find_wasm_opt(root) else {
+        println!(
+            "cargo:warning=wasm-opt not found: the component is not size-optimized \
+             (run `npm ci --prefix tools/wasm-opt`, or set SFBULK_WASM_OPT)"
+        );
+        return plain();
+    };
+    let scratch = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let opt = |m: &[u8]| shrink::wasm_opt(&wasm_opt, m, &scratch);
+    let checked = shrink::rewrite(built, Some(&opt)).and_then(|c| {
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(&c)
+            .map_err(|e| format!("the optimized component does not validate: {e}"))?;
+        Ok(c)
+    });
+    match checked {
+        Ok(c) => c,
+        Err(e) => {
+            println!("cargo:warning=component not size-optimized: {e}");
+            plain()
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod json;
 pub mod mock;
 pub mod session_cache;
+pub mod shrink;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -40,7 +41,8 @@ pub use bindings::exports::sfbulk::connector::bulk::{
     Timeouts, UnexpectedResponse, WaitOptions,
 };
 
-/// Path of the release build of the component, made by this crate's build script.
+/// The shipped component (`target/guest/sfbulk.wasm`), made by this crate's build script:
+/// the release build, `wasm-opt -Oz`'d when a wasm-opt is found (`src/shrink.rs`).
 pub const SFBULK_WASM: &str = env!("SFBULK_WASM");
 
 /// Per-store host state: WASI, wasi:http and the resource table.
@@ -444,3 +446,7 @@ pub fn job_request(
         line_ending: None,
     }
 }
+
+/// The target directory the build script built the component in (`target/guest/`), unless
+/// a prebuilt component was given through `SFBULK_WASM_OVERRIDE`.
+pub const GUEST_TARGET_DIR: Option<&str> = option_env!("SFBULK_GUEST_TARGET");
