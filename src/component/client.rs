@@ -258,7 +258,19 @@ impl Client {
         limit: usize,
         build: impl Fn(&Endpoint) -> Result<http::Request<Vec<u8>>, Error>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
-        let sent = self.attempts::<std::convert::Infallible>(replay, |ep| {
+        self.call_dyn(replay, limit, &build)
+    }
+
+    // One copy of the retry loop for every caller: a generic `call` made one per closure,
+    // ~20 KB of the component.
+    #[inline(never)]
+    fn call_dyn(
+        &self,
+        replay: Replay<'_>,
+        limit: usize,
+        build: &dyn Fn(&Endpoint) -> Result<http::Request<Vec<u8>>, Error>,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
+        let sent = self.attempts::<std::convert::Infallible>(replay, &|ep| {
             let req = build(ep)?;
             Ok(transport::send(req, self.timeouts, limit).map(Sent::Reply))
         })?;
@@ -275,7 +287,7 @@ impl Client {
     fn attempts<T>(
         &self,
         replay: Replay<'_>,
-        send: impl Fn(&Endpoint) -> Result<Result<Sent<T>, transport::SendFailure>, Error>,
+        send: &dyn Fn(&Endpoint) -> Result<Result<Sent<T>, transport::SendFailure>, Error>,
     ) -> Result<Sent<T>, Error> {
         let start = Instant::now();
         let mut ep = self.endpoint()?;
@@ -515,7 +527,7 @@ impl Client {
         batch_id: &str,
         result_id: &str,
     ) -> Result<transport::OpenResponse, Error> {
-        let sent = self.attempts(Replay::Idempotent, |ep| {
+        let sent = self.attempts(Replay::Idempotent, &|ep| {
             let req = protocol::get_query_result(ep, job_id, batch_id, result_id)?;
             Ok(transport::open(req, self.timeouts).and_then(|open| {
                 if open.head.status().is_success() {
