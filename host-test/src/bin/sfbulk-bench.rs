@@ -47,6 +47,24 @@ fn main() -> wasmtime::Result<()> {
         "component size: {size} bytes ({:.1} KB)",
         size as f64 / 1000.0
     );
+    // What the build script started from: cargo's output, before wasm-opt and name stripping.
+    if let Some(dir) = host_test::GUEST_TARGET_DIR {
+        let built = Path::new(dir).join("wasm32-wasip2/component/sfbulk.wasm");
+        if let Ok(m) = std::fs::metadata(&built) {
+            let main = std::fs::read(&built)
+                .ok()
+                .and_then(|b| host_test::shrink::main_module(&b).map(<[u8]>::len).ok());
+            println!(
+                "  as cargo built it (before wasm-opt -Oz and name stripping): {} bytes, core module {} bytes",
+                m.len(),
+                main.unwrap_or(0)
+            );
+            if let Ok(shipped) = std::fs::read(SFBULK_WASM) {
+                let core = host_test::shrink::main_module(&shipped).map(<[u8]>::len);
+                println!("  shipped core module: {} bytes", core.unwrap_or(0));
+            }
+        }
+    }
 
     let t = Instant::now();
     let runtime = Runtime::from_file(Path::new(SFBULK_WASM))?;
