@@ -5,7 +5,7 @@
 //! length). Anything after the member is ignored, as HTTP clients do.
 //!
 //! Why not flate2: its reader adapters and its 16 KB CRC table (slicing-by-16) cost the
-//! component about 20 KB; a byte-wise CRC with a 1 KB table keeps up with inflate.
+//! component about 20 KB; here the CRC tables are built in memory on first use.
 
 use miniz_oxide::inflate::stream::{InflateState, inflate};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
@@ -198,29 +198,48 @@ fn header_len(b: &[u8]) -> Result<Option<usize>, GzipError> {
     Ok((b.len() >= at).then_some(at))
 }
 
-const CRC_TABLE: [u32; 256] = {
-    let mut t = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
+/// CRC-32 (IEEE) tables for slicing-by-8, built on first use: 8 KB of memory instead of
+/// 8 KB (or flate2's 16 KB) of data in the component, and ~4x the speed of a byte-wise loop.
+fn crc_tables() -> &'static [[u32; 256]; 8] {
+    static TABLES: std::sync::OnceLock<Box<[[u32; 256]; 8]>> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut t = Box::new([[0u32; 256]; 8]);
+        for i in 0..256 {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            t[0][i] = c;
         }
-        t[i] = c;
-        i += 1;
-    }
-    t
-};
+        for i in 0..256 {
+            for k in 1..8 {
+                t[k][i] = (t[k - 1][i] >> 8) ^ t[0][(t[k - 1][i] & 0xff) as usize];
+            }
+        }
+        t
+    })
+}
 
 fn crc32_update(mut crc: u32, data: &[u8]) -> u32 {
-    for &b in data {
-        crc = CRC_TABLE[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
+    let t = crc_tables();
+    let mut words = data.chunks_exact(8);
+    for w in &mut words {
+        let a = crc ^ u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+        crc = t[7][(a & 0xff) as usize]
+            ^ t[6][((a >> 8) & 0xff) as usize]
+            ^ t[5][((a >> 16) & 0xff) as usize]
+            ^ t[4][(a >> 24) as usize]
+            ^ t[3][usize::from(w[4])]
+            ^ t[2][usize::from(w[5])]
+            ^ t[1][usize::from(w[6])]
+            ^ t[0][usize::from(w[7])];
+    }
+    for &b in words.remainder() {
+        crc = t[0][((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
     }
     crc
 }
@@ -239,6 +258,16 @@ mod tests {
     #[test]
     fn crc_matches_the_standard_check_value() {
         assert_eq!(!crc32_update(!0, b"123456789"), 0xcbf4_3926);
+        // Every split point of the 8-byte loop and its remainder gives the same value.
+        let data: Vec<u8> = (0..100u8).collect();
+        let whole = crc32_update(!0, &data);
+        for at in 0..data.len() {
+            assert_eq!(
+                crc32_update(crc32_update(!0, &data[..at]), &data[at..]),
+                whole
+            );
+        }
+        assert_eq!(!crc32_update(!0, b""), 0);
     }
 
     #[test]
