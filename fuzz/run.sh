@@ -16,7 +16,8 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(parse_job_info parse_batch_info parse_batch_list parse_error parse_batch_results
-             count_csv_records check_attachment_zip split join)
+             count_csv_records check_attachment_zip split join
+             gunzip)
 fi
 fuzz/seed.sh >/dev/null
 mkdir -p fuzz/logs

@@ -3,14 +3,19 @@
 //!
 //! Wire targets: the first byte picks the format (or the `Content-Type`), the rest is the
 //! body; they must not panic. `split` and `join` also check invariants against a reference
-//! CSV reader.
+//! CSV reader. `gunzip` decodes gzip streaming and whole (same result) and checks what it
+//! decodes against flate2.
 
 use sfbulk::join::ResultJoiner;
 use sfbulk::model::{RecordError, RecordResult};
 use sfbulk::split::{Batch, CsvSplitter, SplitLimits};
 use sfbulk::wire::{self, DocFormat};
 
+use sfbulk::gzip::{self, Gunzip, GzipError};
+
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::io::Read as _;
 use std::mem;
 
 use csv_core::ReadFieldResult;
@@ -361,4 +366,118 @@ pub fn join(data: &[u8]) {
     assert_eq!(output_rows.next(), None);
     assert_eq!(counts, (records, succeeded, records - succeeded));
     assert_eq!(records, sizes.iter().sum::<usize>() as u64);
+}
+
+/// Decoded bytes beyond which `gunzip` skips an input. Deflate inflates up to ~1032x, so
+/// inputs up to 16 KB never reach it; longer ones (a bomb) must not exhaust the fuzzer's
+/// memory (`-rss_limit_mb=2048`).
+const GUNZIP_LIMIT: usize = 16 << 20;
+
+/// Output buffer sizes for the streaming decoder, picked by the selector's two high bits:
+/// 1 byte, odd small, across the 32 KB window, more than `gunzip()`'s 64 KB.
+const GUNZIP_OUT: [usize; 4] = [1, 7, 4093, 100_000];
+
+/// Feeds `chunks` one by one, reading until 0 after each, then finishes. `None` once the
+/// output passes [`GUNZIP_LIMIT`].
+fn gunzip_streaming(chunks: &[&[u8]], out_size: usize) -> Option<Result<Vec<u8>, GzipError>> {
+    let mut g = Gunzip::new();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; out_size];
+    for chunk in chunks {
+        g.feed(chunk);
+        loop {
+            let n = match g.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Some(Err(e)),
+            };
+            out.extend_from_slice(&buf[..n]);
+            if out.len() > GUNZIP_LIMIT {
+                return None;
+            }
+        }
+    }
+    if let Err(e) = g.finish() {
+        return Some(Err(e));
+    }
+    // Bytes after the member are ignored.
+    g.feed(b"\x1f\x8b\x08\x00 trailing junk");
+    assert_eq!(
+        g.read(&mut buf),
+        Ok(0),
+        "output after the end of the member"
+    );
+    assert_eq!(g.finish(), Ok(()));
+    Some(Ok(out))
+}
+
+/// The length of the complete, well-formed gzip header at the start of `z` (RFC 1952), its
+/// FHCRC field excluded, and whether flate2 accepts its name and comment lengths.
+fn gzip_header(z: &[u8]) -> (usize, bool) {
+    let flags = z[3];
+    let mut at = 10;
+    if flags & 0x04 != 0 {
+        at += 2 + usize::from(u16::from_le_bytes([z[10], z[11]]));
+    }
+    let mut flate2_accepts = true;
+    for flag in [0x08, 0x10] {
+        if flags & flag != 0 {
+            let len = z[at..].iter().position(|&c| c == 0).unwrap();
+            flate2_accepts &= len <= 65535; // flate2's MAX_HEADER_BUF
+            at += len + 1;
+        }
+    }
+    (at, flate2_accepts)
+}
+
+/// `z` with a right header CRC when it has one: RFC 1952 lets a decoder skip it (ours does;
+/// flate2 checks it).
+fn with_right_header_crc(z: &[u8]) -> Cow<'_, [u8]> {
+    if z[3] & 0x02 == 0 {
+        return Cow::Borrowed(z);
+    }
+    let (at, _) = gzip_header(z);
+    let mut crc = flate2::Crc::new();
+    crc.update(&z[..at]);
+    let mut fixed = z.to_vec();
+    fixed[at..at + 2].copy_from_slice(&(crc.sum() as u16).to_le_bytes());
+    Cow::Owned(fixed)
+}
+
+/// The first byte picks the feed pieces (low 6 bits: 0 = all at once, else random sizes up to
+/// 1 + n) and the output buffer size (high 2 bits); the rest is the gzip input. Decoding it
+/// streaming and whole gives the same result (both Ok with the same bytes, or both Err);
+/// what decodes is what flate2's `GzDecoder` decodes.
+pub fn gunzip(data: &[u8]) {
+    let Some((&selector, input)) = data.split_first() else {
+        return;
+    };
+    let pieces = chunks(input, selector & 0x3f);
+    let out_size = GUNZIP_OUT[usize::from(selector >> 6)];
+    // Streaming first, as it stops at the limit; the whole decode then has as much to do
+    // unless the two disagree.
+    let Some(streamed) = gunzip_streaming(&pieces, out_size) else {
+        return;
+    };
+    let whole = gzip::gunzip(input);
+    match (&streamed, &whole) {
+        (Ok(a), Ok(b)) => assert!(a == b, "streaming and whole decodes differ"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("streaming: {streamed:?}\nwhole: {whole:?}"),
+    }
+    let Ok(ours) = whole else {
+        return;
+    };
+    if !gzip_header(input).1 {
+        return;
+    }
+    let input = with_right_header_crc(input);
+    let mut theirs = Vec::new();
+    let flate = flate2::read::GzDecoder::new(&input[..])
+        .take(GUNZIP_LIMIT as u64 + 1)
+        .read_to_end(&mut theirs);
+    if let Err(e) = flate {
+        panic!("we decoded {} bytes, flate2 refused: {e}", ours.len());
+    }
+    assert!(ours == theirs, "flate2 decodes other bytes");
 }

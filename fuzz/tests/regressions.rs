@@ -27,7 +27,7 @@ type Target = (&'static str, fn(&[u8]));
 
 #[test]
 fn saved_inputs_do_not_crash() {
-    let targets: [Target; 9] = [
+    let targets: [Target; 10] = [
         ("parse_job_info", sfbulk_fuzz::parse_job_info),
         ("parse_batch_info", sfbulk_fuzz::parse_batch_info),
         ("parse_batch_list", sfbulk_fuzz::parse_batch_list),
@@ -37,6 +37,7 @@ fn saved_inputs_do_not_crash() {
         ("check_attachment_zip", sfbulk_fuzz::check_attachment_zip),
         ("split", sfbulk_fuzz::split),
         ("join", sfbulk_fuzz::join),
+        ("gunzip", sfbulk_fuzz::gunzip),
     ];
     let replayed: usize = targets.iter().map(|&(t, run)| replay(t, run)).sum();
     println!("{replayed} saved inputs replayed");
