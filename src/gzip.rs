@@ -1,8 +1,11 @@
 //! Gzip decoding (RFC 1952) over miniz_oxide's raw inflate, sans-IO: bytes in, bytes out.
 //!
-//! One member, as Salesforce sends (`Content-Encoding: gzip`). The header is parsed here,
-//! the deflate data is inflated by miniz_oxide, and the trailer is checked (CRC-32 and
-//! length). Anything after the member is ignored, as HTTP clients do.
+//! A body is one gzip member, as Salesforce sends (`Content-Encoding: gzip`), or several
+//! concatenated (RFC 1952 §2.2): each header is parsed and checked here (header CRC when
+//! present; a name or comment longer than 65,535 bytes is refused, as flate2 does), the
+//! deflate data is inflated by miniz_oxide, and each trailer is checked (CRC-32 and length).
+//! Bytes after a member that do not start another member are an error, not ignored: nothing
+//! is silently dropped (flate2's `MultiGzDecoder` behaves the same way).
 //!
 //! Why not flate2: its reader adapters and its 16 KB CRC table (slicing-by-16) cost the
 //! component about 20 KB; here the CRC tables are built in memory on first use.
@@ -29,11 +32,13 @@ enum Stage {
     Header,
     Body,
     Trailer,
-    Done,
 }
 
+/// The longest file name or comment accepted in a header (flate2's limit).
+const MAX_HEADER_FIELD: usize = 65_535;
+
 /// A streaming gzip decoder: [`Gunzip::feed`] compressed bytes, [`Gunzip::read`] decoded
-/// ones; [`Gunzip::finish`] says whether the member ended properly.
+/// ones; [`Gunzip::finish`] says whether the body ended at the end of a member.
 pub struct Gunzip {
     stage: Stage,
     /// Compressed bytes received; `pending[start..]` is not consumed yet.
@@ -42,6 +47,8 @@ pub struct Gunzip {
     inflate: Box<InflateState>,
     crc: u32,
     len: u32,
+    /// Members decoded completely so far.
+    members: u32,
 }
 
 impl Default for Gunzip {
@@ -60,16 +67,15 @@ impl Gunzip {
             inflate: InflateState::new_boxed(DataFormat::Raw),
             crc: !0,
             len: 0,
+            members: 0,
         }
     }
 
     /// Adds compressed bytes.
     pub fn feed(&mut self, input: &[u8]) {
-        if !matches!(self.stage, Stage::Done) {
-            self.pending.drain(..self.start);
-            self.start = 0;
-            self.pending.extend_from_slice(input);
-        }
+        self.pending.drain(..self.start);
+        self.start = 0;
+        self.pending.extend_from_slice(input);
     }
 
     /// Decodes into `out` from the bytes fed so far. Returns how many bytes were written;
@@ -78,7 +84,7 @@ impl Gunzip {
         let mut written = 0;
         loop {
             match self.stage {
-                Stage::Header => match header_len(&self.pending[self.start..])? {
+                Stage::Header => match header_len(&self.pending[self.start..], self.members)? {
                     Some(n) => {
                         self.start += n;
                         self.stage = Stage::Body;
@@ -122,19 +128,22 @@ impl Gunzip {
                     if word(4) != self.len {
                         return Err(GzipError("length mismatch in the gzip trailer"));
                     }
-                    self.pending = Vec::new();
-                    self.start = 0;
-                    self.stage = Stage::Done;
+                    // The member is complete; more bytes must be another member.
+                    self.start += 8;
+                    self.members += 1;
+                    self.crc = !0;
+                    self.len = 0;
+                    self.inflate.reset(DataFormat::Raw);
+                    self.stage = Stage::Header;
                 }
-                Stage::Done => return Ok(written),
             }
         }
     }
 
-    /// Ok when the whole member (header, data, trailer) has been decoded.
+    /// Ok when the bytes fed end where a member ends (every member decoded completely).
     pub fn finish(&self) -> Result<(), GzipError> {
         match self.stage {
-            Stage::Done => Ok(()),
+            Stage::Header if self.members > 0 && self.start == self.pending.len() => Ok(()),
             Stage::Header => Err(GzipError("truncated gzip header")),
             Stage::Body => Err(GzipError("truncated gzip data")),
             Stage::Trailer => Err(GzipError("truncated gzip trailer")),
@@ -160,9 +169,14 @@ pub fn gunzip(input: &[u8]) -> Result<Vec<u8>, GzipError> {
 }
 
 /// The length of a complete gzip header at the start of `b`, `None` if more bytes are needed.
-fn header_len(b: &[u8]) -> Result<Option<usize>, GzipError> {
+/// `members` is how many members came before (for the error when junk follows one).
+fn header_len(b: &[u8], members: u32) -> Result<Option<usize>, GzipError> {
     if b.len() >= 2 && (b[0] != 0x1f || b[1] != 0x8b) {
-        return Err(GzipError("not a gzip stream (bad magic bytes)"));
+        return Err(GzipError(if members == 0 {
+            "not a gzip stream (bad magic bytes)"
+        } else {
+            "bytes after the gzip member that do not start another member"
+        }));
     }
     if b.len() < 10 {
         return Ok(None);
@@ -183,16 +197,25 @@ fn header_len(b: &[u8]) -> Result<Option<usize>, GzipError> {
     }
     for flag in [FNAME, FCOMMENT] {
         if flags & flag != 0 {
-            match b
-                .get(at..)
-                .and_then(|rest| rest.iter().position(|&c| c == 0))
-            {
+            // Scans at most the field's limit, so a header that never ends costs linear time.
+            let rest = b.get(at..).unwrap_or_default();
+            let window = &rest[..rest.len().min(MAX_HEADER_FIELD + 1)];
+            match window.iter().position(|&c| c == 0) {
                 Some(nul) => at += nul + 1,
+                None if window.len() > MAX_HEADER_FIELD => {
+                    return Err(GzipError("gzip header name or comment is too long"));
+                }
                 None => return Ok(None),
             }
         }
     }
     if flags & FHCRC != 0 {
+        let Some(x) = b.get(at..at + 2) else {
+            return Ok(None);
+        };
+        if u32::from(u16::from_le_bytes([x[0], x[1]])) != !crc32_update(!0, &b[..at]) & 0xffff {
+            return Err(GzipError("gzip header crc mismatch"));
+        }
         at += 2;
     }
     Ok((b.len() >= at).then_some(at))
@@ -300,10 +323,9 @@ mod tests {
         assert_eq!(out, data);
     }
 
-    #[test]
-    fn header_with_every_optional_field() {
+    /// A member with every optional header field; `hcrc` fixes the header CRC's low byte.
+    fn member_with_every_field(hcrc_ok: bool) -> Vec<u8> {
         let body = gz(b"hello");
-        // Rebuild the header with FEXTRA, FNAME, FCOMMENT and FHCRC.
         let mut z = vec![
             0x1f,
             0x8b,
@@ -318,9 +340,33 @@ mod tests {
         ];
         z.extend_from_slice(&[3, 0, b'a', b'b', b'c']);
         z.extend_from_slice(b"name.csv\0a comment\0");
-        z.extend_from_slice(&[0xaa, 0xbb]);
+        let crc = (!crc32_update(!0, &z) & 0xffff) as u16 ^ u16::from(!hcrc_ok);
+        z.extend_from_slice(&crc.to_le_bytes());
         z.extend_from_slice(&body[10..]);
-        assert_eq!(gunzip(&z).unwrap(), b"hello");
+        z
+    }
+
+    #[test]
+    fn header_with_every_optional_field() {
+        assert_eq!(gunzip(&member_with_every_field(true)).unwrap(), b"hello");
+        assert_eq!(
+            gunzip(&member_with_every_field(false)).unwrap_err(),
+            GzipError("gzip header crc mismatch")
+        );
+    }
+
+    #[test]
+    fn a_name_longer_than_64k_is_refused_without_waiting_for_its_end() {
+        let mut z = vec![0x1f, 0x8b, 8, FNAME, 0, 0, 0, 0, 0, 255];
+        z.extend(std::iter::repeat_n(b'n', MAX_HEADER_FIELD));
+        let mut g = Gunzip::new();
+        g.feed(&z);
+        assert_eq!(g.read(&mut [0u8; 16]), Ok(0), "65,535 bytes: still a name");
+        g.feed(b"n");
+        assert_eq!(
+            g.read(&mut [0u8; 16]),
+            Err(GzipError("gzip header name or comment is too long"))
+        );
     }
 
     #[test]
@@ -346,14 +392,45 @@ mod tests {
     }
 
     #[test]
-    fn trailing_bytes_after_the_member_are_ignored() {
+    fn concatenated_members_are_all_decoded_and_junk_after_them_is_an_error() {
         let mut z = gz(b"abc");
-        z.extend_from_slice(b"junk");
-        assert_eq!(gunzip(&z).unwrap(), b"abc");
+        z.extend(gz(b""));
+        z.extend(member_with_every_field(true));
+        assert_eq!(gunzip(&z).unwrap(), b"abchello");
+        // Streaming, with the second member cut at every point.
+        for cut in 0..z.len() {
+            let mut g = Gunzip::new();
+            let mut out = Vec::new();
+            let mut piece = [0u8; 5];
+            for part in [&z[..cut], &z[cut..]] {
+                g.feed(part);
+                loop {
+                    let n = g.read(&mut piece).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    out.extend_from_slice(&piece[..n]);
+                }
+            }
+            g.finish().unwrap();
+            assert_eq!(out, b"abchello", "cut at {cut}");
+        }
+        let mut junk = gz(b"abc");
+        junk.extend_from_slice(b"junk");
+        assert_eq!(
+            gunzip(&junk).unwrap_err(),
+            GzipError("bytes after the gzip member that do not start another member")
+        );
+        let mut one_byte = gz(b"abc");
+        one_byte.push(0x1f);
+        assert_eq!(
+            gunzip(&one_byte).unwrap_err(),
+            GzipError("truncated gzip header")
+        );
     }
 
     /// Damaged streams (bytes flipped, cut, inserted; a fixed seed) never panic, and whatever
-    /// decodes without an error is what flate2 decodes from the same bytes.
+    /// decodes without an error is what flate2's `MultiGzDecoder` decodes from the same bytes.
     #[test]
     fn damaged_streams_agree_with_flate2() {
         use std::io::Read as _;
@@ -386,7 +463,7 @@ mod tests {
             }
             let ours = gunzip(&z);
             let mut theirs = Vec::new();
-            let flate = flate2::read::GzDecoder::new(&z[..]).read_to_end(&mut theirs);
+            let flate = flate2::read::MultiGzDecoder::new(&z[..]).read_to_end(&mut theirs);
             if let Ok(out) = ours {
                 decoded_ok += 1;
                 assert!(
@@ -396,7 +473,7 @@ mod tests {
                 assert_eq!(out, theirs, "round {round}");
             }
         }
-        // Some damage is harmless (an mtime byte, an inserted byte after the trailer…).
+        // Some damage is harmless (an mtime or OS byte, a flag-free extra byte…).
         assert!(decoded_ok > 0);
     }
 }

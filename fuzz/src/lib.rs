@@ -13,7 +13,6 @@ use sfbulk::wire::{self, DocFormat};
 
 use sfbulk::gzip::{self, Gunzip, GzipError};
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::Read as _;
 use std::mem;
@@ -400,54 +399,17 @@ fn gunzip_streaming(chunks: &[&[u8]], out_size: usize) -> Option<Result<Vec<u8>,
     if let Err(e) = g.finish() {
         return Some(Err(e));
     }
-    // Bytes after the member are ignored.
-    g.feed(b"\x1f\x8b\x08\x00 trailing junk");
-    assert_eq!(
-        g.read(&mut buf),
-        Ok(0),
-        "output after the end of the member"
-    );
-    assert_eq!(g.finish(), Ok(()));
+    // Bytes after the last member that do not start another one are an error.
+    g.feed(b"junk");
+    assert!(g.read(&mut buf).is_err(), "junk after the last member accepted");
     Some(Ok(out))
-}
-
-/// The length of the complete, well-formed gzip header at the start of `z` (RFC 1952), its
-/// FHCRC field excluded, and whether flate2 accepts its name and comment lengths.
-fn gzip_header(z: &[u8]) -> (usize, bool) {
-    let flags = z[3];
-    let mut at = 10;
-    if flags & 0x04 != 0 {
-        at += 2 + usize::from(u16::from_le_bytes([z[10], z[11]]));
-    }
-    let mut flate2_accepts = true;
-    for flag in [0x08, 0x10] {
-        if flags & flag != 0 {
-            let len = z[at..].iter().position(|&c| c == 0).unwrap();
-            flate2_accepts &= len <= 65535; // flate2's MAX_HEADER_BUF
-            at += len + 1;
-        }
-    }
-    (at, flate2_accepts)
-}
-
-/// `z` with a right header CRC when it has one: RFC 1952 lets a decoder skip it (ours does;
-/// flate2 checks it).
-fn with_right_header_crc(z: &[u8]) -> Cow<'_, [u8]> {
-    if z[3] & 0x02 == 0 {
-        return Cow::Borrowed(z);
-    }
-    let (at, _) = gzip_header(z);
-    let mut crc = flate2::Crc::new();
-    crc.update(&z[..at]);
-    let mut fixed = z.to_vec();
-    fixed[at..at + 2].copy_from_slice(&(crc.sum() as u16).to_le_bytes());
-    Cow::Owned(fixed)
 }
 
 /// The first byte picks the feed pieces (low 6 bits: 0 = all at once, else random sizes up to
 /// 1 + n) and the output buffer size (high 2 bits); the rest is the gzip input. Decoding it
 /// streaming and whole gives the same result (both Ok with the same bytes, or both Err);
-/// what decodes is what flate2's `GzDecoder` decodes.
+/// what decodes is what flate2's `MultiGzDecoder` decodes (members one after the other, the
+/// header CRC checked, names and comments up to 65,535 bytes, nothing after the last member).
 pub fn gunzip(data: &[u8]) {
     let Some((&selector, input)) = data.split_first() else {
         return;
@@ -468,12 +430,8 @@ pub fn gunzip(data: &[u8]) {
     let Ok(ours) = whole else {
         return;
     };
-    if !gzip_header(input).1 {
-        return;
-    }
-    let input = with_right_header_crc(input);
     let mut theirs = Vec::new();
-    let flate = flate2::read::GzDecoder::new(&input[..])
+    let flate = flate2::read::MultiGzDecoder::new(input)
         .take(GUNZIP_LIMIT as u64 + 1)
         .read_to_end(&mut theirs);
     if let Err(e) = flate {
