@@ -79,7 +79,7 @@ impl Gunzip {
     }
 
     /// Decodes into `out` from the bytes fed so far. Returns how many bytes were written;
-    /// 0 with a non-empty `out` means more input is needed or the member has ended.
+    /// 0 with a non-empty `out` means more input is needed or the last member has ended.
     pub fn read(&mut self, out: &mut [u8]) -> Result<usize, GzipError> {
         let mut written = 0;
         loop {
