@@ -166,16 +166,12 @@ pub fn is_loopback(host: &str) -> bool {
         return true;
     }
     // 127.0.0.0/8 as a dotted quad (std's full IP parser costs ~3 KB in the component).
-    let mut parts = host.split('.');
-    let first_is_127 = parts.next() == Some("127");
-    let octets_ok = parts.clone().count() == 3
-        && parts.all(|p| {
-            !p.is_empty()
-                && p.len() <= 3
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && p.parse::<u8>().is_ok()
-        });
-    first_is_127 && octets_ok
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u8>().is_ok())
 }
 
 fn normalize_version(v: &str) -> Result<String, Error> {

@@ -79,14 +79,20 @@ fn custom_name(payload: &[u8]) -> Option<&str> {
     std::str::from_utf8(payload.get(at..at + len)?).ok()
 }
 
-/// The largest core module of a component (the program; the others are small shims).
+/// Index of the largest core module among `all` (the program; the others are small shims).
+fn main_index(all: &[Section]) -> Option<usize> {
+    (0..all.len())
+        .filter(|&i| all[i].id == CORE_MODULE)
+        .max_by_key(|&i| all[i].end - all[i].start)
+}
+
+/// The largest core module of a component.
 pub fn main_module(component: &[u8]) -> Result<&[u8], String> {
-    sections(component)?
-        .iter()
-        .filter(|s| s.id == CORE_MODULE)
-        .max_by_key(|s| s.end - s.start)
-        .map(|s| &component[s.start..s.end])
-        .ok_or_else(|| "expected a core module in the component, found none".into())
+    let all = sections(component)?;
+    let s = main_index(&all)
+        .map(|i| &all[i])
+        .ok_or("expected a core module in the component, found none")?;
+    Ok(&component[s.start..s.end])
 }
 
 /// The component with its main core module replaced by `optimize(module)` (when given)
@@ -96,12 +102,7 @@ pub fn rewrite(
     optimize: Option<&dyn Fn(&[u8]) -> Result<Vec<u8>, String>>,
 ) -> Result<Vec<u8>, String> {
     let all = sections(component)?;
-    let main = all
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.id == CORE_MODULE)
-        .max_by_key(|(_, s)| s.end - s.start)
-        .map(|(i, _)| i);
+    let main = main_index(&all);
     let mut out = COMPONENT_PREAMBLE.to_vec();
     for (i, s) in all.iter().enumerate() {
         let payload = &component[s.start..s.end];

@@ -256,18 +256,8 @@ impl Client {
         &self,
         replay: Replay<'_>,
         limit: usize,
-        build: impl Fn(&Endpoint) -> Result<http::Request<Vec<u8>>, Error>,
-    ) -> Result<http::Response<Vec<u8>>, Error> {
-        self.call_dyn(replay, limit, &build)
-    }
-
-    // One copy of the retry loop for every caller: a generic `call` made one per closure,
-    // ~20 KB of the component.
-    #[inline(never)]
-    fn call_dyn(
-        &self,
-        replay: Replay<'_>,
-        limit: usize,
+        // `dyn`, not generic: one copy of the retry loop for every operation (a generic one
+        // was monomorphized per closure, ~9 KB of the component).
         build: &dyn Fn(&Endpoint) -> Result<http::Request<Vec<u8>>, Error>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
         let sent = self.attempts::<std::convert::Infallible>(replay, &|ep| {
@@ -407,7 +397,7 @@ impl Client {
 
     pub(crate) fn create_job(&self, request: &model::JobRequest) -> Result<model::JobInfo, Error> {
         let what = format!("create-job for {}", request.object);
-        let resp = self.call(Replay::Never(&what), MAX_CONTROL_BYTES, |ep| {
+        let resp = self.call(Replay::Never(&what), MAX_CONTROL_BYTES, &|ep| {
             protocol::create_job(ep, request)
         })?;
         let job = protocol::parse_job_info(&resp)?;
@@ -423,7 +413,7 @@ impl Client {
         protocol::validate_id("job id", job_id)?;
         let known = JOBS.with(|j| j.borrow().get(job_id).map(|k| k.0.clone()));
         let fmt = protocol::doc_format(known.as_ref());
-        let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, |ep| {
+        let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, &|ep| {
             protocol::update_job(ep, job_id, state, fmt)
         })?;
         protocol::parse_job_info(&resp)
@@ -431,7 +421,7 @@ impl Client {
 
     pub(crate) fn get_job(&self, job_id: &str) -> Result<model::JobInfo, Error> {
         protocol::validate_id("job id", job_id)?;
-        let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, |ep| {
+        let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, &|ep| {
             protocol::get_job(ep, job_id)
         })?;
         let job = protocol::parse_job_info(&resp)?;
@@ -456,7 +446,7 @@ impl Client {
         body: &BatchBody,
     ) -> Result<model::BatchInfo, Error> {
         let what = format!("add-batch to job {job_id}");
-        let resp = self.call(Replay::Never(&what), MAX_CONTROL_BYTES, |ep| {
+        let resp = self.call(Replay::Never(&what), MAX_CONTROL_BYTES, &|ep| {
             protocol::add_batch(ep, job_id, body.clone())
         })?;
         protocol::parse_batch_info(&resp)
@@ -477,14 +467,14 @@ impl Client {
         job_id: &str,
         batch_id: &str,
     ) -> Result<model::BatchInfo, Error> {
-        let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, |ep| {
+        let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, &|ep| {
             protocol::get_batch(ep, job_id, batch_id)
         })?;
         protocol::parse_batch_info(&resp)
     }
 
     pub(crate) fn list_batches(&self, job_id: &str) -> Result<Vec<model::BatchInfo>, Error> {
-        let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, |ep| {
+        let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, &|ep| {
             protocol::list_batches(ep, job_id)
         })?;
         protocol::parse_batch_list(&resp)
@@ -495,14 +485,14 @@ impl Client {
         job_id: &str,
         batch_id: &str,
     ) -> Result<BatchResults, Error> {
-        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, |ep| {
+        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, &|ep| {
             protocol::get_batch_results(ep, job_id, batch_id)
         })?;
         protocol::parse_batch_results(&resp)
     }
 
     pub(crate) fn batch_request(&self, job_id: &str, batch_id: &str) -> Result<Vec<u8>, Error> {
-        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, |ep| {
+        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, &|ep| {
             protocol::get_batch_request(ep, job_id, batch_id)
         })?;
         protocol::parse_bytes(resp)
@@ -514,7 +504,7 @@ impl Client {
         batch_id: &str,
         result_id: &str,
     ) -> Result<Vec<u8>, Error> {
-        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, |ep| {
+        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, &|ep| {
             protocol::get_query_result(ep, job_id, batch_id, result_id)
         })?;
         protocol::parse_bytes(resp)

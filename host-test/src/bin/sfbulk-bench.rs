@@ -50,13 +50,11 @@ fn main() -> wasmtime::Result<()> {
     // What the build script started from: cargo's output, before wasm-opt and name stripping.
     if let Some(dir) = host_test::GUEST_TARGET_DIR {
         let built = Path::new(dir).join("wasm32-wasip2/component/sfbulk.wasm");
-        if let Ok(m) = std::fs::metadata(&built) {
-            let main = std::fs::read(&built)
-                .ok()
-                .and_then(|b| host_test::shrink::main_module(&b).map(<[u8]>::len).ok());
+        if let Ok(b) = std::fs::read(&built) {
+            let main = host_test::shrink::main_module(&b).map(<[u8]>::len);
             println!(
                 "  as cargo built it (before wasm-opt -Oz and name stripping): {} bytes, core module {} bytes",
-                m.len(),
+                b.len(),
                 main.unwrap_or(0)
             );
             if let Ok(shipped) = std::fs::read(SFBULK_WASM) {
