@@ -8,7 +8,7 @@
 //
 // Every step is asserted here; on success one JSON line (the report) goes to stdout and the
 // exit code is 0. Any failed assertion or unexpected error exits non-zero with the reason on
-// stderr. The Rust test (tests/hosts_node.rs) checks the report against the mock's own state.
+// stderr. The Rust test (tests/integration/hosts_node.rs) checks the report against the mock's own state.
 
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';

@@ -5,7 +5,7 @@
 
 Runs the same smoke scenario as js/drive.mjs against a mock Salesforce: an ingest job with a CSV
 batch (wait, per-record results), a query job (result file), and the error variants. Asserts
-every step; prints one JSON report line on success (tests/hosts_python.rs checks it against the
+every step; prints one JSON report line on success (tests/integration/hosts_python.rs checks it against the
 mock). The `Bulk` class is a small generic bridge: plain Python values in (dicts for records,
 "tag" or ("tag", payload) for variants, bytes for list<u8>), plain values out, and a raised
 `SfbulkError` carrying the WIT `error` variant as {"tag", "val"}.

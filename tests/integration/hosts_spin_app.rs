@@ -12,17 +12,14 @@
 //! host-test's build script builds the connector); the composition is left at
 //! `target/tmp/hosts/sfbulk-http-app.wasm`.
 
-mod common;
-mod hosts_util;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::*;
-use hosts_util::*;
+use crate::common::*;
+use crate::hosts_util::*;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use wasmtime::component::{Component, Linker, ResourceTable};

@@ -1,11 +1,9 @@
 //! The `sfbulk` command line (run in-process) against the mock: the contract of
 //! `shared/cli-contract.md` — JSON on stdout, exit codes 0/1/2, one stderr line.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use host_test::cli;
 
 struct Run {

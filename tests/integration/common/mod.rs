@@ -1,7 +1,5 @@
 //! Shared helpers of the integration tests: a mock Salesforce and a component instance.
 
-#![allow(dead_code)]
-
 use std::time::{Duration, Instant};
 
 pub use host_test::mock::{MockConfig, MockServer};

@@ -1,11 +1,9 @@
 //! Sessions that never die: renewal on InvalidSessionId and by interval, typed refresh
 //! failures, the CLI's session cache, and no secret in any output.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use host_test::cli;
 
 const REFRESH: &str = "mock-refresh-token";

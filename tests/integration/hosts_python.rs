@@ -5,14 +5,11 @@
 //! the mock in this process. The script asserts each step and prints a JSON report, checked
 //! here against the mock. Skipped, with a message, only when `python3` is missing.
 
-mod common;
-mod hosts_util;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
-use hosts_util::*;
+use crate::common::*;
+use crate::hosts_util::*;
 use serde_json::Value;
 
 #[test]

@@ -2,11 +2,9 @@
 //! each with one fault injected by the mock after the job exists. Every record must be
 //! accounted for exactly once (no loss, no duplicate), or the run fails with a clear error.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const RECORDS: usize = 25_000;
 

@@ -10,16 +10,13 @@
 //! npm packages are pinned by `js/package-lock.json` and installed once (`npm ci`) into
 //! `target/tmp/hosts/node/`. Skipped, with a message, only when `node` or `npm` is missing.
 
-mod common;
-mod hosts_util;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
-use hosts_util::*;
+use crate::common::*;
+use crate::hosts_util::*;
 use serde_json::Value;
 
 /// `npm ci` of `js/` into `target/tmp/hosts/node/`, once per lock file; returns that folder.

@@ -7,15 +7,12 @@
 //! option fields of records are left out. Each output is checked, and the mock's store and
 //! request log are checked against it.
 
-mod common;
-mod hosts_util;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
-use hosts_util::*;
+use crate::common::*;
+use crate::hosts_util::*;
 
 struct Cli<'a> {
     bin: &'a Path,

@@ -1,8 +1,6 @@
 //! Every seed operation through the real component, hosted by wasmtime, against the mock.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn init_returns_the_bulk_base_url_and_refuses_bad_config() {

@@ -15,8 +15,6 @@
 //! A missing `node`, `npm` or `python3` skips the test (it prints why and passes). Any
 //! failing install step fails the test.
 
-#![allow(dead_code)]
-
 use std::collections::hash_map::DefaultHasher;
 use std::fs::{self, File};
 use std::hash::{Hash, Hasher};

@@ -1,9 +1,7 @@
 //! Bad input is refused before anything is sent: each case gets an invalid-input error that
 //! names the problem, and the mock receives no request.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_bad_input_is_refused_locally() {

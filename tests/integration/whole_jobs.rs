@@ -1,11 +1,9 @@
 //! Whole jobs through the component: split loads, results joined to the input, every
 //! result file of every (chunk) batch, waits that end at their deadline.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use host_test::jobs::{self, LoadArgs, Progress, QueryArgs};
 
 fn tmp(name: &str) -> std::path::PathBuf {
