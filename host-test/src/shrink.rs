@@ -95,12 +95,12 @@ pub fn main_module(component: &[u8]) -> Result<&[u8], String> {
     Ok(&component[s.start..s.end])
 }
 
+/// A core-module optimizer: the module's bytes in, the optimized module's bytes out.
+pub type Optimize<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
+
 /// The component with its main core module replaced by `optimize(module)` (when given)
 /// and without its `component-name` section.
-pub fn rewrite(
-    component: &[u8],
-    optimize: Option<&dyn Fn(&[u8]) -> Result<Vec<u8>, String>>,
-) -> Result<Vec<u8>, String> {
+pub fn rewrite(component: &[u8], optimize: Option<Optimize<'_>>) -> Result<Vec<u8>, String> {
     let all = sections(component)?;
     let main = main_index(&all);
     let mut out = COMPONENT_PREAMBLE.to_vec();
