@@ -7,8 +7,8 @@
 
 use std::vec;
 
+use crate::csv_input::{Rec, Records};
 use crate::model::RecordResult;
-use crate::split::{Rec, Records};
 
 /// The columns appended to the input header.
 const RESULT_COLUMNS: &[u8] = b",sf__Id,sf__Success,sf__Created,sf__Error";

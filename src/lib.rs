@@ -8,6 +8,7 @@
 //! - `component` and `transport` (wasm32 only): the WIT exports and the wasi:http glue.
 
 pub mod backoff;
+pub(crate) mod csv_input;
 pub mod error;
 pub mod gzip;
 pub mod join;

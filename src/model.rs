@@ -5,6 +5,13 @@
 
 use std::fmt;
 
+/// `[A-Za-z][A-Za-z0-9_]*`: an sObject or field API name (the one owner of the rule).
+pub fn is_api_name(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// Declares a wire-string enum with an `Unknown(String)` fallback.
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal $(| $alias:literal)*),+ $(,)? }) => {

@@ -546,54 +546,30 @@ fn item_error(i: usize, expected: &str, found: &Value) -> String {
 }
 
 /// The create-job body: only the writable fields, in schema order, absent ones left out.
-pub(crate) fn job_request(req: &JobRequest) -> Result<Vec<(&'static str, &str)>, String> {
-    let operation = req.operation.as_str();
-    if operation.trim().is_empty() {
-        return Err("expected an operation, found an empty one".into());
-    }
-    if !super::records::is_api_name(&req.object) {
-        return Err(format!(
-            "expected an sObject API name (a letter, then letters, digits or underscores), found {:?}",
-            req.object
-        ));
-    }
-    let external_id = non_empty(&req.external_id_field_name);
-    match (req.operation == Operation::Upsert, external_id) {
-        (true, None) => {
-            return Err("expected an externalIdFieldName for an upsert job, found none".into());
-        }
-        (false, Some(field)) => {
-            return Err(format!(
-                "expected no externalIdFieldName for operation {operation}, found {field:?}"
-            ));
-        }
-        (true, Some(field)) if !super::records::is_api_name(field) => {
-            return Err(format!(
-                "expected an externalIdFieldName that is a field API name, found {field:?}"
-            ));
-        }
-        _ => {}
-    }
-    let concurrency_mode = req.concurrency_mode.as_ref().map(ConcurrencyMode::as_str);
-    let content_type = req.content_type.as_ref().map(ContentType::as_str);
-    if content_type.is_some_and(|c| c.trim().is_empty()) {
-        return Err("expected a content type, found an empty one".into());
-    }
-    if concurrency_mode.is_some_and(|c| c.trim().is_empty()) {
-        return Err("expected a concurrency mode, found an empty one".into());
-    }
+/// The request was checked by the protocol layer (`protocol::requests::create_job`); this
+/// only writes what it is given.
+pub(crate) fn job_request(req: &JobRequest) -> Vec<(&'static str, &str)> {
     let fields = [
-        ("operation", Some(operation)),
+        ("operation", Some(req.operation.as_str())),
         ("object", Some(req.object.as_str())),
-        ("externalIdFieldName", external_id),
-        ("concurrencyMode", concurrency_mode),
-        ("contentType", content_type),
+        (
+            "externalIdFieldName",
+            non_empty(&req.external_id_field_name),
+        ),
+        (
+            "concurrencyMode",
+            req.concurrency_mode.as_ref().map(ConcurrencyMode::as_str),
+        ),
+        (
+            "contentType",
+            req.content_type.as_ref().map(ContentType::as_str),
+        ),
         ("assignmentRuleId", non_empty(&req.assignment_rule_id)),
     ];
-    Ok(fields
+    fields
         .into_iter()
         .filter_map(|(name, value)| Some((name, value?)))
-        .collect())
+        .collect()
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {

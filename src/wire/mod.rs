@@ -191,11 +191,10 @@ pub fn parse_batch_results(
 /// externalIdFieldName, concurrencyMode, contentType, assignmentRuleId), absent ones omitted.
 ///
 /// XML: declaration + `<jobInfo xmlns=NS>`; JSON: an object with the same keys. An empty
-/// `external_id_field_name` or `assignment_rule_id` counts as absent. Refuses an empty
-/// operation, an object that is not an API name, `upsert` without `externalIdFieldName` and
-/// `externalIdFieldName` with another operation.
+/// `external_id_field_name` or `assignment_rule_id` counts as absent. Writes what it is
+/// given (the protocol layer checked the request); fails only on text XML cannot carry.
 pub fn write_job_request(req: &JobRequest, fmt: DocFormat) -> Result<Vec<u8>, String> {
-    let fields = control::job_request(req)?;
+    let fields = control::job_request(req);
     match fmt {
         DocFormat::Xml => xml::write_job_info(&fields),
         DocFormat::Json => Ok(json::write_object(&fields)),
@@ -229,7 +228,18 @@ pub fn write_state_change(state: JobStateChange, fmt: DocFormat) -> Vec<u8> {
 /// duplicate field name, a relationship that is also a plain field, a row of the wrong length,
 /// a non-finite number, a character XML 1.0 cannot carry.
 pub fn write_records(set: &RecordSet, fmt: RecordFormat) -> Result<Vec<u8>, String> {
-    records::write(set, fmt)
+    let paths = records::field_paths(&set.fields, fmt == RecordFormat::Csv)?;
+    records::check_rows(set)?;
+    match fmt {
+        RecordFormat::Csv => Ok(csv::write_records(&set.fields, &set.rows)),
+        RecordFormat::Xml => {
+            xml::write_records(&set.fields, &records::tree(&set.fields, &paths)?, &set.rows)
+        }
+        RecordFormat::Json => Ok(json::write_records(
+            &records::tree(&set.fields, &paths)?,
+            &set.rows,
+        )),
+    }
 }
 
 /// Counts the records of a CSV batch body (quoted newlines are part of a value; blank lines

@@ -1,16 +1,12 @@
 //! Typed records: field-name and row checks, the tree that groups dotted relationship fields,
-//! and the text form of a value. The format writers live in `csv`, `xml` and `json`.
+//! and the text form of a value. The format writers live in `csv`, `xml` and `json`; the
+//! dispatch between them in `wire`'s root (this module imports none of them).
 
 use std::borrow::Cow;
 
-use crate::model::{FieldValue, RecordFormat, RecordSet};
+use crate::model::{FieldValue, RecordSet};
 
-/// `[A-Za-z][A-Za-z0-9_]*`: an sObject or field API name.
-pub(crate) fn is_api_name(s: &str) -> bool {
-    let mut bytes = s.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
+pub(crate) use crate::model::is_api_name;
 
 /// A field in the record tree: the value of one column, or a relationship whose indexed
 /// fields are written inside a nested object.
@@ -21,23 +17,8 @@ pub(crate) enum Node<'a> {
     Parent(Vec<(&'a str, Node<'a>)>),
 }
 
-pub(crate) fn write(set: &RecordSet, fmt: RecordFormat) -> Result<Vec<u8>, String> {
-    let paths = field_paths(&set.fields, fmt == RecordFormat::Csv)?;
-    check_rows(set)?;
-    match fmt {
-        RecordFormat::Csv => Ok(super::csv::write_records(&set.fields, &set.rows)),
-        RecordFormat::Xml => {
-            super::xml::write_records(&set.fields, &tree(&set.fields, &paths)?, &set.rows)
-        }
-        RecordFormat::Json => Ok(super::json::write_records(
-            &tree(&set.fields, &paths)?,
-            &set.rows,
-        )),
-    }
-}
-
 /// Checks every field name and splits it into its dotted parts (without a CSV `Type:` prefix).
-fn field_paths(fields: &[String], csv: bool) -> Result<Vec<Vec<&str>>, String> {
+pub(crate) fn field_paths(fields: &[String], csv: bool) -> Result<Vec<Vec<&str>>, String> {
     if fields.is_empty() {
         return Err("expected at least one field, found none".into());
     }
@@ -80,7 +61,7 @@ fn field_paths(fields: &[String], csv: bool) -> Result<Vec<Vec<&str>>, String> {
 }
 
 /// Every row has one value per field and every number is finite.
-fn check_rows(set: &RecordSet) -> Result<(), String> {
+pub(crate) fn check_rows(set: &RecordSet) -> Result<(), String> {
     let expected = set.fields.len();
     for (i, row) in set.rows.iter().enumerate() {
         if row.len() != expected {

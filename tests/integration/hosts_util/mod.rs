@@ -32,7 +32,11 @@ pub const WASMTIME_PY: &str = "wasmtime==50.0.1";
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    tests
+        .parent()
+        .expect("tests/ is inside the repository")
+        .to_path_buf()
 }
 
 /// `target/tmp/hosts/`: where the tools and built artefacts of these tests live.

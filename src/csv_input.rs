@@ -1,0 +1,332 @@
+//! The CSV input reader shared by the splitter ([`crate::split`]) and the result joiner
+//! ([`crate::join`]): records read from chunks of any size, with the input rules of both.
+//!
+//! - a UTF-8 BOM at the very start is dropped; the input must be UTF-8; a header that
+//!   still starts with a BOM (a second one, or one after blank lines) is an error, as it
+//!   would open every batch and be taken for the batch's BOM;
+//! - blank lines between records are skipped;
+//! - the first record is the header; data records are numbered from 1 in errors
+//!   ("record 17"), the header is not counted;
+//! - every record has as many fields as the header;
+//! - a final record without a line terminator gets `\n`;
+//! - a quoted value still open at the end of the input is an error;
+//! - a record that cannot fit with the header into the size limits is refused as soon as
+//!   it is known to be too large.
+
+use std::mem;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One complete record as read from the input.
+#[derive(Debug)]
+pub(crate) struct Rec<'a> {
+    /// 0 for the header, then 1, 2, … for data records.
+    pub index: u64,
+    /// The raw bytes of the record, without its line terminator; valid UTF-8.
+    pub content: &'a [u8],
+    /// Its line terminator (`\n`, `\r\n` or `\r`); `\n` for a final record without one.
+    pub term: &'static [u8],
+    /// Characters in `content`.
+    pub chars: usize,
+}
+
+/// The record reader behind [`CsvSplitter`] and [`crate::join::ResultJoiner`]: BOM, blank
+/// lines, terminators, UTF-8, field counts and record sizes, independent of chunking.
+#[derive(Debug)]
+pub(crate) struct Records {
+    csv: csv_core::Reader,
+    /// The first bytes while it is undecided whether they are a BOM.
+    bom: Vec<u8>,
+    bom_done: bool,
+    /// Whether csv-core has been given a byte (see `feed`).
+    fed: bool,
+    /// Raw bytes of the record being read, leading terminators (blank lines) dropped.
+    cur: Vec<u8>,
+    cur_chars: usize,
+    /// Fields of `cur` ended so far.
+    fields: usize,
+    /// `cur` is a whole record ended by `\r`; the next byte tells whether it was `\r\n`.
+    pending_cr: bool,
+    index: u64,
+    header_fields: usize,
+    header_bytes: usize,
+    header_chars: usize,
+    max_bytes: usize,
+    max_chars: usize,
+    failed: Option<String>,
+    finished: bool,
+}
+
+impl Records {
+    /// A reader refusing records that do not fit with the header into `max_bytes` bytes and
+    /// `max_chars` characters (`usize::MAX` for no limit).
+    pub(crate) fn new(max_bytes: usize, max_chars: usize) -> Self {
+        Records {
+            csv: csv_core::Reader::new(),
+            bom: Vec::new(),
+            bom_done: false,
+            fed: false,
+            cur: Vec::new(),
+            cur_chars: 0,
+            fields: 0,
+            pending_cr: false,
+            index: 0,
+            header_fields: 0,
+            header_bytes: 0,
+            header_chars: 0,
+            max_bytes,
+            max_chars,
+            failed: None,
+            finished: false,
+        }
+    }
+
+    /// Reads `data`, handing every record completed by it to `sink`. After an error every
+    /// call returns that error.
+    pub(crate) fn push(
+        &mut self,
+        data: &[u8],
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.guard(|me| {
+            if me.finished {
+                return Err("expected no more input after the end of the input".into());
+            }
+            match me.skip_bom(data) {
+                Some(data) => me.feed(data, sink),
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// End of input: hands the last record, if any, to `sink`.
+    pub(crate) fn finish(
+        &mut self,
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.guard(|me| {
+            if me.finished {
+                return Ok(());
+            }
+            me.finished = true;
+            if !me.bom_done {
+                // A proper prefix of a BOM and nothing else: data (invalid UTF-8).
+                me.bom_done = true;
+                me.feed(&[], sink)?;
+            }
+            if me.pending_cr {
+                me.deliver(b"\r", sink)?;
+            }
+            let (mut out, mut ends) = ([0u8; 256], [0usize; 16]);
+            loop {
+                let (res, _, _, nend) = me.csv.read_record(&[], &mut out, &mut ends);
+                me.fields += nend;
+                match res {
+                    csv_core::ReadRecordResult::Record => me.deliver_last(sink)?,
+                    csv_core::ReadRecordResult::End => return Ok(()),
+                    _ => {}
+                }
+            }
+        })
+    }
+
+    fn guard(&mut self, f: impl FnOnce(&mut Self) -> Result<(), String>) -> Result<(), String> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let result = f(self);
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    /// Drops a BOM at the very start, however the first three bytes are chunked: `None`
+    /// while undecided; bytes that started like a BOM but were not one are kept in `bom`
+    /// and read first by `feed`.
+    fn skip_bom<'d>(&mut self, mut data: &'d [u8]) -> Option<&'d [u8]> {
+        if self.bom_done {
+            return Some(data);
+        }
+        while self.bom.len() < BOM.len() && BOM.starts_with(&self.bom) {
+            let (&b, rest) = data.split_first()?;
+            self.bom.push(b);
+            data = rest;
+        }
+        self.bom_done = true;
+        if self.bom == BOM {
+            self.bom.clear();
+        }
+        Some(data)
+    }
+
+    fn feed(
+        &mut self,
+        mut data: &[u8],
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if !self.bom.is_empty() {
+            // Bytes that looked like the start of a BOM but were not one.
+            let head = mem::take(&mut self.bom);
+            self.feed(&head, sink)?;
+        }
+        let (mut out, mut ends) = ([0u8; 256], [0usize; 16]);
+        while let Some(&first) = data.first() {
+            if self.pending_cr {
+                let term: &'static [u8] = if first == b'\n' { b"\r\n" } else { b"\r" };
+                self.deliver(term, sink)?;
+            }
+            // csv-core drops a BOM itself when its first input holds three or more bytes;
+            // the BOM is handled above, so its first input is one byte (no chunk dependence).
+            let input = if self.fed { data } else { &data[..1] };
+            self.fed = true;
+            let (res, nin, _, nend) = self.csv.read_record(input, &mut out, &mut ends);
+            self.fields += nend;
+            for &b in &data[..nin] {
+                if self.cur.is_empty() && (b == b'\r' || b == b'\n') {
+                    continue; // blank line, or the LF of a CRLF
+                }
+                self.cur.push(b);
+                self.cur_chars += usize::from(b & 0xC0 != 0x80);
+            }
+            data = &data[nin..];
+            if res == csv_core::ReadRecordResult::Record {
+                // The last byte read ended the record: a line terminator.
+                let term = self.cur.pop();
+                self.cur_chars -= 1;
+                if term == Some(b'\r') {
+                    self.pending_cr = true;
+                } else {
+                    self.deliver(b"\n", sink)?;
+                }
+            } else {
+                self.check_size(0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> String {
+        match self.index {
+            0 => "the header".into(),
+            n => format!("record {n}"),
+        }
+    }
+
+    /// Refuses `cur` (plus `extra` terminator bytes) when it cannot fit in a batch.
+    fn check_size(&self, extra: usize) -> Result<(), String> {
+        let bytes = self.header_bytes + self.cur.len() + extra;
+        let chars = self.header_chars + self.cur_chars + extra;
+        if bytes <= self.max_bytes && chars <= self.max_chars {
+            return Ok(());
+        }
+        let with = if self.index == 0 {
+            ""
+        } else {
+            " with the header"
+        };
+        Err(format!(
+            "{} does not fit in a batch: expected at most {} bytes and {} characters{with}, \
+             found more",
+            self.name(),
+            self.max_bytes,
+            self.max_chars
+        ))
+    }
+
+    /// At the end of the input, a quoted value must have been closed.
+    fn check_closed_quotes(&self) -> Result<(), String> {
+        #[derive(PartialEq)]
+        enum S {
+            Start,
+            Plain,
+            Quoted,
+            QuoteInQuoted,
+        }
+        let mut s = S::Start;
+        for &b in &self.cur {
+            s = match (s, b) {
+                (S::Start, b'"') | (S::QuoteInQuoted, b'"') => S::Quoted,
+                (S::Quoted, b'"') => S::QuoteInQuoted,
+                (S::Quoted, _) => S::Quoted,
+                (_, b',') => S::Start,
+                _ => S::Plain,
+            };
+        }
+        if s == S::Quoted {
+            return Err(format!(
+                "{}: expected a closing quote, found the end of the input",
+                self.name()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The record at the end of the input, which had no line terminator: it gets `\n`.
+    fn deliver_last(
+        &mut self,
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.check_size(1)?;
+        self.check_closed_quotes()?;
+        self.deliver(b"\n", sink)
+    }
+
+    /// Bytes and characters of the record being read (or of a record ended by `\r` that
+    /// waits for a possible `\n`), without its terminator; `(0, 0)` between records.
+    pub(crate) fn partial(&self) -> (usize, usize) {
+        (self.cur.len(), self.cur_chars)
+    }
+
+    /// Checks the complete record in `cur`, hands it to `sink` and starts the next one.
+    fn deliver(
+        &mut self,
+        term: &'static [u8],
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.pending_cr = false;
+        self.check_size(term.len())?;
+        if let Err(e) = std::str::from_utf8(&self.cur) {
+            let at = e.valid_up_to();
+            let found = match e.error_len() {
+                Some(_) => format!("byte 0x{:02x} at offset {at} of the record", self.cur[at]),
+                None => "a truncated character at its end".into(),
+            };
+            return Err(format!(
+                "{}: expected utf-8 text, found {found}",
+                self.name()
+            ));
+        }
+        if self.index == 0 {
+            if self.cur.starts_with(BOM) {
+                // It would open every batch, where Salesforce takes it for the input's BOM.
+                return Err(
+                    "the header: expected a field name, found a byte order mark \
+                     (U+FEFF); only one, at the very start of the input, is dropped"
+                        .into(),
+                );
+            }
+            self.header_fields = self.fields;
+            self.header_bytes = self.cur.len() + term.len();
+            self.header_chars = self.cur_chars + term.len();
+        } else if self.fields != self.header_fields {
+            return Err(format!(
+                "{} has {} fields, the header has {}",
+                self.name(),
+                self.fields,
+                self.header_fields
+            ));
+        }
+        sink(Rec {
+            index: self.index,
+            content: &self.cur,
+            term,
+            chars: self.cur_chars,
+        })?;
+        self.cur.clear();
+        self.cur_chars = 0;
+        self.fields = 0;
+        self.index += 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,224 @@
+//! Where requests go and as whom: the instance URL, the API version and the session token,
+//! checked once; the base URL rules (https, or http to loopback only).
+
+use std::fmt;
+
+use http::header::{ACCEPT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{Method, Request};
+
+use crate::error::Error;
+
+/// The header that carries the session.
+pub const SESSION_HEADER: HeaderName = HeaderName::from_static("x-sfdc-session");
+// Header names are constants: naming them by string would pull http's run-time name parser
+// into the component (~12 KB).
+const CALL_OPTIONS_HEADER: HeaderName = HeaderName::from_static("sforce-call-options");
+/// Identifies this client in Salesforce's logs (`Sforce-Call-Options`).
+pub const CALL_OPTIONS: &str = concat!("client=sfbulk/", env!("CARGO_PKG_VERSION"));
+
+/// Where and as whom requests are sent: the Bulk API base and the session token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    https: bool,
+    authority: String,
+    prefix: String,
+    base_path: String,
+    token: String,
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("base_url", &self.base_url())
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Endpoint {
+    /// Validates the instance URL, the API version and the token.
+    ///
+    /// `api_url` must be `https://host[:port][/prefix]`; `http://` is accepted only for
+    /// loopback hosts. `api_version` is digits with an optional `.digit` (`59`, `59.0`).
+    pub fn new(api_url: &str, api_version: &str, token: &str) -> Result<Self, Error> {
+        let (https, authority, prefix) = parse_base_url(api_url, "api-url")?;
+        let version = normalize_version(api_version)?;
+        validate_token(token)?;
+        Ok(Endpoint {
+            https,
+            authority,
+            base_path: format!("{prefix}/services/async/{version}"),
+            prefix,
+            token: token.to_string(),
+        })
+    }
+
+    /// The Bulk API base URL, e.g. `https://host/services/async/59.0` (no secret).
+    pub fn base_url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.base_path)
+    }
+
+    /// The instance URL, e.g. `https://host` (no secret).
+    pub fn instance_url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.prefix)
+    }
+
+    /// The session token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Request<Vec<u8>>, Error> {
+        let scheme = if self.https { "https" } else { "http" };
+        let uri = format!("{scheme}://{}{}{path}", self.authority, self.base_path);
+        let mut session = HeaderValue::from_str(&self.token)
+            .map_err(|_| Error::invalid("access token is not a valid header value"))?;
+        session.set_sensitive(true);
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(SESSION_HEADER, session)
+            .header(CALL_OPTIONS_HEADER, HeaderValue::from_static(CALL_OPTIONS))
+            .header(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        if let Some(ct) = content_type {
+            builder = builder.header(CONTENT_TYPE, ct);
+        }
+        builder
+            .body(body)
+            .map_err(|e| Error::invalid(format!("cannot build request: {e}")))
+    }
+}
+
+/// Splits and checks a base URL: `(https, authority, path prefix without trailing '/')`.
+pub fn parse_base_url(url: &str, what: &str) -> Result<(bool, String, String), Error> {
+    let uri: http::Uri = url.trim().parse().map_err(|_| {
+        Error::invalid(format!(
+            "{what} is not a url: expected https://host, got {url:?}"
+        ))
+    })?;
+    let https = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => {
+            return Err(Error::invalid(format!(
+                "{what} must start with https:// (got {url:?})"
+            )));
+        }
+    };
+    let authority = uri
+        .authority()
+        .ok_or_else(|| Error::invalid(format!("{what} has no host: {url:?}")))?;
+    if authority.as_str().contains('@') {
+        return Err(Error::invalid(format!("{what} must not carry user info")));
+    }
+    if !https && !is_loopback(authority.host()) {
+        return Err(Error::invalid(format!(
+            "{what} uses http:// for non-loopback host {:?}; only https:// is allowed there",
+            authority.host()
+        )));
+    }
+    if uri.query().is_some() {
+        return Err(Error::invalid(format!(
+            "{what} must not have a query string"
+        )));
+    }
+    let prefix = uri.path().trim_end_matches('/').to_string();
+    Ok((https, authority.as_str().to_string(), prefix))
+}
+
+/// Whether a host name is a loopback address (127.0.0.0/8, `localhost`, `[::1]`).
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    if host == "::1" {
+        return true;
+    }
+    // 127.0.0.0/8 as a dotted quad (std's full IP parser costs ~3 KB in the component).
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u8>().is_ok())
+}
+
+fn normalize_version(v: &str) -> Result<String, Error> {
+    let v = v.trim();
+    let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+    let digits = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if digits(major, 3) && digits(minor, 1) {
+        Ok(format!("{major}.{minor}"))
+    } else {
+        Err(Error::invalid(format!(
+            "api-version must look like 59.0, got {v:?}"
+        )))
+    }
+}
+
+fn validate_token(token: &str) -> Result<(), Error> {
+    if token.is_empty() {
+        return Err(Error::invalid("access token is empty"));
+    }
+    if token.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+        return Err(Error::invalid(
+            "access token contains spaces or non-printable characters",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts_match_std_for_the_forms_urls_carry() {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LocalHost",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "128.0.0.1",
+            "127.0.0",
+            "127.0.0.256",
+            "127.0.0.1.5",
+            "127..0.1",
+            "10.0.0.1",
+            "example.com",
+            "127.0.0.1.example.com",
+            "[::2]",
+            "",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+        // Agrees with std wherever std can parse the host.
+        for host in [
+            "127.0.0.1",
+            "127.255.255.255",
+            "126.0.0.1",
+            "0.0.0.0",
+            "::1",
+        ] {
+            let std = host.parse::<std::net::IpAddr>().unwrap().is_loopback();
+            assert_eq!(is_loopback(host), std, "{host}");
+        }
+    }
+}

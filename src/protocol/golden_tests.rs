@@ -1,0 +1,1 @@
+//! Golden tests: every request builder and reply parser (filled in below).

@@ -1,0 +1,34 @@
+//! The sans-IO protocol core: request builders and reply parsers over `http` types.
+//!
+//! Every operation is a pair: a builder that validates its input and returns an
+//! `http::Request<Vec<u8>>` (nothing is sent when it fails), and a parser that turns an
+//! `http::Response<Vec<u8>>` into a domain type or an [`Error`](crate::Error) by stage.
+//!
+//! - [`endpoint`]: the instance URL, API version and token; base URL rules.
+//! - [`ids`]: Salesforce ids and API names.
+//! - [`limits`]: every limit, spelled once.
+//! - [`requests`]: the Bulk API 1.0 request builders.
+//! - [`batch_body`]: batch content checked against its job.
+//! - [`response`]: replies judged and parsed.
+//! - [`oauth`]: the token endpoint.
+
+pub mod batch_body;
+pub mod endpoint;
+pub mod ids;
+pub mod limits;
+pub mod oauth;
+pub mod requests;
+pub mod response;
+
+#[cfg(test)]
+mod golden_tests;
+
+pub use batch_body::{BatchBody, BatchContent, batch_body, essence};
+pub use endpoint::{CALL_OPTIONS, Endpoint, SESSION_HEADER, is_loopback, parse_base_url};
+pub use ids::{validate_id, validate_name};
+pub use limits::*;
+pub use oauth::{
+    DEFAULT_TOKEN_HOST, RefreshCredentials, TokenGrant, parse_token_response, token_request,
+};
+pub use requests::*;
+pub use response::*;

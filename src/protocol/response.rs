@@ -1,0 +1,171 @@
+//! Replies judged: status, Salesforce error documents, the expired-session signal, gzip
+//! bodies, and the parsers that turn a reply into a domain type or an error by stage.
+
+use std::borrow::Cow;
+
+use http::Response;
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap};
+
+use crate::error::Error;
+use crate::model::{BatchInfo, BatchResults, JobInfo};
+use crate::wire::{self, DocFormat};
+
+use super::limits::MAX_CONTROL_BYTES;
+
+/// Whether a reply's body is gzip (`Content-Encoding: gzip`): the one place that decides it,
+/// for whole bodies and streamed ones.
+pub fn is_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"))
+}
+
+fn content_type_of(resp: &Response<Vec<u8>>) -> Option<&str> {
+    resp.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The reply body, gunzipped when `Content-Encoding: gzip`.
+pub fn decoded_body(resp: &Response<Vec<u8>>) -> Result<Cow<'_, [u8]>, Error> {
+    let gzip = resp
+        .headers()
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    if !gzip {
+        return Ok(Cow::Borrowed(resp.body()));
+    }
+    let out = crate::gzip::gunzip(resp.body()).map_err(|e| {
+        Error::unexpected(
+            resp.status().as_u16(),
+            content_type_of(resp),
+            format!("gzip body cannot be decoded: {e}"),
+            &[],
+        )
+    })?;
+    Ok(Cow::Owned(out))
+}
+
+/// Whether a reply is Bulk API 1.0's expired-session signal: HTTP 400 with
+/// `exceptionCode` `InvalidSessionId` (XML or JSON body).
+pub fn is_session_expired(resp: &Response<Vec<u8>>) -> bool {
+    if resp.status().as_u16() != 400 {
+        return false;
+    }
+    let Ok(body) = decoded_body(resp) else {
+        return false;
+    };
+    let fmt = wire::detect_format(content_type_of(resp), &body);
+    matches!(wire::parse_error(&body, fmt), Some((code, _)) if code == "InvalidSessionId")
+}
+
+/// Checks a reply's status. 2xx passes and yields the (decoded) body; anything else
+/// becomes `Api`, `SessionExpired` or `UnexpectedResponse`.
+pub fn success_body(resp: &Response<Vec<u8>>) -> Result<Cow<'_, [u8]>, Error> {
+    let status = resp.status().as_u16();
+    let body = decoded_body(resp)?;
+    if resp.status().is_success() {
+        return Ok(body);
+    }
+    let fmt = wire::detect_format(content_type_of(resp), &body);
+    match wire::parse_error(&body, fmt) {
+        Some((code, message)) if code == "InvalidSessionId" => Err(Error::SessionExpired(message)),
+        Some((code, message)) => Err(Error::Api {
+            status,
+            code,
+            message,
+        }),
+        None => Err(Error::unexpected(
+            status,
+            content_type_of(resp),
+            format!("expected a success status or a salesforce error document, got http {status}"),
+            &body,
+        )),
+    }
+}
+
+fn parse_doc<T>(
+    resp: &Response<Vec<u8>>,
+    what: &str,
+    parse: impl FnOnce(&[u8], DocFormat) -> Result<T, String>,
+) -> Result<T, Error> {
+    let body = success_body(resp)?;
+    let ct = content_type_of(resp);
+    if body.len() > MAX_CONTROL_BYTES {
+        return Err(Error::unexpected(
+            resp.status().as_u16(),
+            ct,
+            format!(
+                "{what} of {} bytes is larger than the {MAX_CONTROL_BYTES}-byte limit",
+                body.len()
+            ),
+            &body,
+        ));
+    }
+    let fmt = wire::detect_format(ct, &body);
+    parse(&body, fmt).map_err(|detail| {
+        Error::unexpected(
+            resp.status().as_u16(),
+            ct,
+            format!("{what}: {detail}"),
+            &body,
+        )
+    })
+}
+
+/// Parses a jobInfo reply (create, update, get).
+pub fn parse_job_info(resp: &Response<Vec<u8>>) -> Result<JobInfo, Error> {
+    let job = parse_doc(resp, "job info", wire::parse_job_info)?;
+    if job.id.is_empty() {
+        return Err(Error::unexpected(
+            resp.status().as_u16(),
+            content_type_of(resp),
+            "job info has no id",
+            resp.body(),
+        ));
+    }
+    Ok(job)
+}
+
+/// Parses a batchInfo reply (add, get).
+pub fn parse_batch_info(resp: &Response<Vec<u8>>) -> Result<BatchInfo, Error> {
+    let batch = parse_doc(resp, "batch info", wire::parse_batch_info)?;
+    if batch.id.is_empty() {
+        return Err(Error::unexpected(
+            resp.status().as_u16(),
+            content_type_of(resp),
+            "batch info has no id",
+            resp.body(),
+        ));
+    }
+    Ok(batch)
+}
+
+/// Parses a batchInfoList reply; always a list.
+pub fn parse_batch_list(resp: &Response<Vec<u8>>) -> Result<Vec<BatchInfo>, Error> {
+    parse_doc(resp, "batch info list", wire::parse_batch_list)
+}
+
+/// Parses batch results: ingest results (CSV, XML, JSON) or query result ids.
+pub fn parse_batch_results(resp: &Response<Vec<u8>>) -> Result<BatchResults, Error> {
+    let body = success_body(resp)?;
+    let ct = content_type_of(resp);
+    wire::parse_batch_results(&body, ct).map_err(|detail| {
+        Error::unexpected(
+            resp.status().as_u16(),
+            ct,
+            format!("batch results: {detail}"),
+            &body,
+        )
+    })
+}
+
+/// A reply whose body is returned as is (batch request, query result file).
+pub fn parse_bytes(resp: Response<Vec<u8>>) -> Result<Vec<u8>, Error> {
+    match success_body(&resp)? {
+        Cow::Owned(v) => Ok(v),
+        Cow::Borrowed(_) => Ok(resp.into_body()),
+    }
+}
