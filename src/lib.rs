@@ -1,13 +1,20 @@
 //! sfbulk: the Salesforce Bulk API 1.0 as a WebAssembly component.
 //!
-//! Module map:
-//! - [`model`]: domain types (jobs, batches, results) with `Unknown` fallbacks.
-//! - [`error`]: errors by stage.
-//! - [`wire`]: the XML, JSON and CSV wire formats (parsers and writers).
-//! - [`protocol`]: sans-IO request builders and response parsers over `http` types.
-//! - `component` and `transport` (wasm32 only): the WIT exports and the wasi:http glue.
+//! Module map, from the bottom up (no module imports one above it):
+//! - [`model`], [`error`]: domain types (enums keep unknown values) and errors by stage.
+//! - [`wire`]: the XML, JSON and CSV wire formats (readers and writers only).
+//! - [`gzip`]: a streaming gzip decoder.
+//! - [`protocol`]: sans-IO request builders and reply parsers over `http` types; it owns
+//!   every validation rule and limit.
+//! - `csv_input`, [`split`], [`join`], [`stitch`], [`backoff`]: pure CSV input reading,
+//!   batch splitting, result joining, query-file stitching, retry and poll policies.
+//! - [`client`]: sessions, renewal, retries, reconciliation and whole jobs over a
+//!   [`client::Transport`] — native code, tested with scripted exchanges.
+//! - `component` and `wasi_http` (wasm32 only): the WIT exports and the wasi:http
+//!   transport, thin glue over the above.
 
 pub mod backoff;
+pub mod client;
 pub(crate) mod csv_input;
 pub mod error;
 pub mod gzip;
@@ -15,6 +22,7 @@ pub mod join;
 pub mod model;
 pub mod protocol;
 pub mod split;
+pub mod stitch;
 pub mod wire;
 
 pub use error::Error;
@@ -26,9 +34,10 @@ mod bindings {
 #[cfg(target_arch = "wasm32")]
 mod component;
 #[cfg(target_arch = "wasm32")]
-mod transport;
+mod wasi_http;
 
-// G1: the export symbols only link on wasm32.
+// The export symbols only link on wasm32 (a native build of the cdylib would fail to link
+// them), so the component is exported there only.
 #[cfg(target_arch = "wasm32")]
 use component::Component;
 #[cfg(target_arch = "wasm32")]

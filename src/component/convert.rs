@@ -1,8 +1,10 @@
 //! Conversions between the generated binding types and the core types.
 
 use crate::bindings::exports::sfbulk::connector::bulk as wit;
+use crate::client;
 use crate::error::Error;
 use crate::model::{self, BatchState, ContentType, JobState, Operation};
+use crate::protocol::BatchContent;
 
 pub(crate) fn to_wit_error(e: Error) -> wit::Error {
     match e {
@@ -229,5 +231,88 @@ pub(crate) fn batch_results(r: model::BatchResults) -> wit::BatchResults {
                 })
                 .collect(),
         ),
+    }
+}
+
+pub(crate) fn config(c: wit::Config) -> client::Config {
+    let t = c.timeouts.unwrap_or(wit::Timeouts {
+        connect_ms: None,
+        first_byte_ms: None,
+        between_bytes_ms: None,
+    });
+    let r = c.retry.unwrap_or(wit::RetryPolicy {
+        max_attempts: None,
+        first_delay_ms: None,
+        max_delay_ms: None,
+        max_total_ms: None,
+    });
+    client::Config {
+        api_version: c.api_version,
+        access_token: c.access_token,
+        api_url: c.api_url,
+        token_endpoint_hostname: c.token_endpoint_hostname,
+        refresh_token: c.refresh_token,
+        client_id: c.client_id,
+        client_secret: c.client_secret,
+        interval_time: c.interval_time,
+        registry_path: c.registry_path,
+        connect_ms: t.connect_ms,
+        first_byte_ms: t.first_byte_ms,
+        between_bytes_ms: t.between_bytes_ms,
+        max_attempts: r.max_attempts,
+        first_delay_ms: r.first_delay_ms,
+        max_delay_ms: r.max_delay_ms,
+        max_total_ms: r.max_total_ms,
+    }
+}
+
+pub(crate) fn wait_options(o: Option<wit::WaitOptions>) -> client::WaitOptions {
+    o.map(|o| client::WaitOptions {
+        first_interval_ms: o.first_interval_ms,
+        max_interval_ms: o.max_interval_ms,
+        timeout_ms: o.timeout_ms,
+    })
+    .unwrap_or_default()
+}
+
+pub(crate) fn split_options(o: Option<wit::SplitOptions>) -> client::SplitOptions {
+    o.map(|o| client::SplitOptions {
+        max_records: o.max_records,
+        max_bytes: o.max_bytes,
+    })
+    .unwrap_or_default()
+}
+
+pub(crate) fn batch_ref_to(b: client::BatchRef) -> wit::BatchRef {
+    wit::BatchRef {
+        batch_id: b.batch_id,
+        first_record: b.first_record,
+        records: b.records,
+    }
+}
+
+pub(crate) fn batch_ref_from(b: wit::BatchRef) -> client::BatchRef {
+    client::BatchRef {
+        batch_id: b.batch_id,
+        first_record: b.first_record,
+        records: b.records,
+    }
+}
+
+pub(crate) fn batch_content(content: wit::BatchContent) -> BatchContent {
+    match content {
+        wit::BatchContent::Raw(raw) => BatchContent::Raw {
+            media_type: raw.media_type,
+            data: raw.data,
+        },
+        wit::BatchContent::Records(set) => BatchContent::Records(record_set(set)),
+        wit::BatchContent::Query(q) => BatchContent::Query(q),
+    }
+}
+
+pub(crate) fn state_change(state: wit::JobStateChange) -> model::JobStateChange {
+    match state {
+        wit::JobStateChange::Closed => model::JobStateChange::Closed,
+        wit::JobStateChange::Aborted => model::JobStateChange::Aborted,
     }
 }

@@ -1,40 +1,53 @@
-//! The WIT exports. Each function converts the generated types into core types, runs
-//! the operation through a [`client::Client`] (sessions, renewal, retries) and converts back.
+//! The WIT exports. Each function converts the generated types into core types, runs the
+//! operation on a [`Client`] (sessions, renewal, retries: `crate::client`) and converts
+//! back. Nothing here decides anything.
 
-mod client;
 mod convert;
-mod jobs;
+mod resources;
 
-use std::cell::RefCell;
+use std::rc::Rc;
 
-use client::{Client, poll_policy};
 use convert::*;
+use resources::{Join, Load, Reader, Stream};
 
 use crate::bindings::exports::sfbulk::connector::bulk as wit;
+use crate::client::{Client, CsvLoad, QueryStream, ResultJoin, Settings, State};
 use crate::error::Error;
-use crate::model::{self, ContentType};
-use crate::protocol::{self, BatchContent};
-use crate::transport;
+use crate::wasi_http::WasiHttp;
 
-/// The component.
-pub struct Component;
+thread_local! {
+    /// The instance's sessions and known jobs.
+    static STATE: Rc<State> = Rc::new(State::new());
+    /// The instance's transport.
+    static TRANSPORT: Rc<WasiHttp> = Rc::new(WasiHttp::new());
+}
+
+/// A client for `config` (checked once: an invalid one is `invalid-input`, nothing sent).
+fn client(config: wit::Config) -> Result<Client, Error> {
+    let settings = Settings::new(&convert::config(config))?;
+    let transport = TRANSPORT.with(Rc::clone);
+    Ok(Client::new(settings, transport, STATE.with(Rc::clone)))
+}
 
 /// Runs `f` with a client for `config`, converting its error.
 fn with<T>(
     config: wit::Config,
     f: impl FnOnce(&Client) -> Result<T, Error>,
 ) -> Result<T, wit::Error> {
-    f(&Client::new(config)).map_err(to_wit_error)
+    client(config).and_then(|c| f(&c)).map_err(to_wit_error)
 }
+
+/// The component.
+pub struct Component;
 
 impl wit::Guest for Component {
     type ResultReader = Reader;
-    type CsvLoad = jobs::CsvLoad;
-    type ResultJoin = jobs::ResultJoin;
-    type QueryStream = jobs::QueryStream;
+    type CsvLoad = Load;
+    type ResultJoin = Join;
+    type QueryStream = Stream;
 
     fn init(config: wit::Config) -> Result<String, wit::Error> {
-        with(config, |c| c.endpoint().map(|ep| ep.base_url()))
+        with(config, Client::init)
     }
 
     fn create_job(
@@ -49,11 +62,7 @@ impl wit::Guest for Component {
         job_id: String,
         state: wit::JobStateChange,
     ) -> Result<wit::JobInfo, wit::Error> {
-        let state = match state {
-            wit::JobStateChange::Closed => model::JobStateChange::Closed,
-            wit::JobStateChange::Aborted => model::JobStateChange::Aborted,
-        };
-        with(config, |c| c.update_job(&job_id, state)).map(job_info)
+        with(config, |c| c.update_job(&job_id, state_change(state))).map(job_info)
     }
 
     fn get_job(config: wit::Config, job_id: String) -> Result<wit::JobInfo, wit::Error> {
@@ -65,15 +74,7 @@ impl wit::Guest for Component {
         job_id: String,
         content: wit::BatchContent,
     ) -> Result<wit::BatchInfo, wit::Error> {
-        let content = match content {
-            wit::BatchContent::Raw(raw) => BatchContent::Raw {
-                media_type: raw.media_type,
-                data: raw.data,
-            },
-            wit::BatchContent::Records(set) => BatchContent::Records(record_set(set)),
-            wit::BatchContent::Query(q) => BatchContent::Query(q),
-        };
-        with(config, |c| c.add_batch(&job_id, content)).map(batch_info)
+        with(config, |c| c.add_batch(&job_id, batch_content(content))).map(batch_info)
     }
 
     fn get_batch_status(
@@ -121,25 +122,7 @@ impl wit::Guest for Component {
         config: wit::Config,
         request: wit::JobRequest,
     ) -> Result<wit::JobInfo, wit::Error> {
-        let request = job_request(request);
-        with(config, |c| {
-            if !request
-                .content_type
-                .as_ref()
-                .is_some_and(ContentType::is_zip)
-            {
-                return Err(Error::invalid(format!(
-                    "an attachment job needs content type ZIP_CSV, ZIP_XML or ZIP_JSON, got {}",
-                    request
-                        .content_type
-                        .as_ref()
-                        .map(ContentType::as_str)
-                        .unwrap_or("none")
-                )));
-            }
-            c.create_job(&request)
-        })
-        .map(job_info)
+        with(config, |c| c.create_attachment_job(&job_request(request))).map(job_info)
     }
 
     fn upload_batch_file(
@@ -149,35 +132,28 @@ impl wit::Guest for Component {
         content_type: Option<wit::ContentType>,
     ) -> Result<wit::BatchInfo, wit::Error> {
         with(config, |c| {
-            let ct = match content_type {
-                Some(ct) => content_type_from(ct),
-                None => c.job_kind(&job_id)?.0,
-            };
-            let media = ct
-                .batch_media_type()
-                .filter(|_| ct.is_zip())
-                .ok_or_else(|| {
-                    Error::invalid(format!(
-                        "upload-batch-file needs a ZIP_CSV, ZIP_XML or ZIP_JSON job, got {}",
-                        ct.as_str()
-                    ))
-                })?;
-            let raw = BatchContent::Raw {
-                media_type: media.to_string(),
-                data: zip,
-            };
-            let body = protocol::batch_body(raw, &ct, None)?;
-            c.post_batch(&job_id, &body)
+            c.upload_batch_file(&job_id, zip, content_type.map(content_type_from))
         })
         .map(batch_info)
     }
 
     fn get_session(config: wit::Config) -> Option<wit::Session> {
-        Client::new(config).session()
+        let (access_token, instance_url, obtained_at_ms) = client(config).ok()?.session()?;
+        Some(wit::Session {
+            access_token,
+            instance_url,
+            obtained_at_ms,
+        })
     }
 
     fn set_session(config: wit::Config, session: wit::Session) -> Result<(), wit::Error> {
-        with(config, |c| c.set_session(session))
+        with(config, |c| {
+            c.set_session(
+                &session.access_token,
+                &session.instance_url,
+                session.obtained_at_ms,
+            )
+        })
     }
 
     fn wait_for_batches(
@@ -186,7 +162,7 @@ impl wit::Guest for Component {
         batch_ids: Vec<String>,
         options: Option<wit::WaitOptions>,
     ) -> Result<Vec<wit::BatchInfo>, wit::Error> {
-        let poll = poll_policy(options.as_ref());
+        let poll = wait_options(options).policy();
         with(config, |c| c.wait_for_batches(&job_id, &batch_ids, poll))
             .map(|list| list.into_iter().map(batch_info).collect())
     }
@@ -196,9 +172,10 @@ impl wit::Guest for Component {
         request: wit::JobRequest,
         options: Option<wit::SplitOptions>,
     ) -> Result<wit::CsvLoad, wit::Error> {
-        jobs::CsvLoad::start(Client::new(config), job_request(request), options)
-            .map(wit::CsvLoad::new)
-            .map_err(to_wit_error)
+        with(config, |c| {
+            CsvLoad::start(c.clone(), job_request(request), split_options(options))
+        })
+        .map(|load| wit::CsvLoad::new(Load(load)))
     }
 
     fn open_result_join(
@@ -206,9 +183,9 @@ impl wit::Guest for Component {
         job_id: String,
         batches: Vec<wit::BatchRef>,
     ) -> Result<wit::ResultJoin, wit::Error> {
-        jobs::ResultJoin::open(Client::new(config), job_id, batches)
-            .map(wit::ResultJoin::new)
-            .map_err(to_wit_error)
+        let batches = batches.into_iter().map(batch_ref_from).collect();
+        with(config, |c| ResultJoin::open(c.clone(), job_id, batches))
+            .map(|join| wit::ResultJoin::new(Join(join)))
     }
 
     fn open_query_stream(
@@ -217,10 +194,11 @@ impl wit::Guest for Component {
         skip_batch_ids: Vec<String>,
         options: Option<wit::WaitOptions>,
     ) -> Result<wit::QueryStream, wit::Error> {
-        let poll = poll_policy(options.as_ref());
-        jobs::QueryStream::open(Client::new(config), job_id, skip_batch_ids, poll)
-            .map(wit::QueryStream::new)
-            .map_err(to_wit_error)
+        let poll = wait_options(options).policy();
+        with(config, |c| {
+            QueryStream::open(c.clone(), job_id, skip_batch_ids, poll)
+        })
+        .map(|stream| wit::QueryStream::new(Stream(stream)))
     }
 
     fn open_query_result(
@@ -232,36 +210,6 @@ impl wit::Guest for Component {
         with(config, |c| {
             c.open_query_result(&job_id, &batch_id, &result_id)
         })
-        .map(|open| wit::ResultReader::new(Reader::new(open)))
-    }
-}
-
-/// A result file being read.
-pub struct Reader {
-    body: RefCell<Option<transport::BodyReader>>,
-}
-
-impl Reader {
-    fn new(open: transport::OpenResponse) -> Self {
-        Reader {
-            body: RefCell::new(Some(open.into_reader())),
-        }
-    }
-}
-
-impl wit::GuestResultReader for Reader {
-    fn read(&self, max_bytes: u32) -> Result<Vec<u8>, wit::Error> {
-        let mut slot = self.body.borrow_mut();
-        let Some(body) = slot.as_mut() else {
-            return Ok(Vec::new());
-        };
-        let chunk = body
-            .read_chunk((max_bytes as usize).clamp(1, 16 << 20))
-            .map_err(to_wit_error)?;
-        if chunk.is_empty() {
-            // Release the stream as soon as the file is read.
-            *slot = None;
-        }
-        Ok(chunk)
+        .map(|body| wit::ResultReader::new(Reader::new(body)))
     }
 }

@@ -137,3 +137,32 @@ pub fn batch_body(
     }
     Ok(body)
 }
+
+/// An attachment job needs a zip content type (ZIP_CSV, ZIP_XML or ZIP_JSON).
+pub fn require_zip_job(content_type: Option<&ContentType>) -> Result<(), Error> {
+    if content_type.is_some_and(ContentType::is_zip) {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "an attachment job needs content type ZIP_CSV, ZIP_XML or ZIP_JSON, got {}",
+        content_type.map(ContentType::as_str).unwrap_or("none")
+    )))
+}
+
+/// The body of an attachment batch: a zip for a job of zip content type `job_type`.
+pub fn zip_batch_body(zip: Vec<u8>, job_type: &ContentType) -> Result<BatchBody, Error> {
+    let media = job_type
+        .batch_media_type()
+        .filter(|_| job_type.is_zip())
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "upload-batch-file needs a ZIP_CSV, ZIP_XML or ZIP_JSON job, got {}",
+                job_type.as_str()
+            ))
+        })?;
+    let raw = BatchContent::Raw {
+        media_type: media.to_string(),
+        data: zip,
+    };
+    batch_body(raw, job_type, None)
+}

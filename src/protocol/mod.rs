@@ -23,7 +23,9 @@ pub mod response;
 #[cfg(test)]
 mod golden_tests;
 
-pub use batch_body::{BatchBody, BatchContent, batch_body, essence};
+pub use batch_body::{
+    BatchBody, BatchContent, batch_body, essence, require_zip_job, zip_batch_body,
+};
 pub use endpoint::{CALL_OPTIONS, Endpoint, SESSION_HEADER, is_loopback, parse_base_url};
 pub use ids::{validate_id, validate_name};
 pub use limits::*;

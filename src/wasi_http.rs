@@ -1,7 +1,8 @@
-//! The wasi:http glue: `http::Request<Vec<u8>>` out, `http::Response` back.
-//!
-//! This is the only module that performs I/O. Everything it needs to decide comes from
-//! the protocol core; it converts types and moves bytes.
+//! The wasi:http glue: the [`Transport`] of the component. It converts `http` types to
+//! wasi:http resources and back and moves bytes; everything it needs to decide comes from
+//! the client core.
+
+use std::time::{Duration, Instant};
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
@@ -10,179 +11,70 @@ use wasi::http::types::{
 };
 use wasi::io::streams::{InputStream, StreamError};
 
+use crate::client::{Opened, RawBody, SendFailure, Timeouts, Transport};
 use crate::error::Error;
 
 /// Request bodies up to this size are written before the request is handed to the host
-/// (they fit the host's body buffer); larger ones are streamed after (toolchain.md G7).
+/// (they fit the host's body buffer); larger ones are streamed after it. Writing a body
+/// before `handle` finishes it in one piece, which some hosts need; writing a large one
+/// before would block on a buffer that nobody drains until the request is sent.
 const WRITE_BEFORE_SEND: usize = 512 * 1024;
 
-/// Connect, first-byte and between-bytes timeouts.
-#[derive(Clone, Copy, Debug)]
-pub struct Timeouts {
-    /// Connecting, in milliseconds.
-    pub connect_ms: u64,
-    /// Until the first byte of the reply, in milliseconds.
-    pub first_byte_ms: u64,
-    /// Between two chunks of the reply, in milliseconds.
-    pub between_bytes_ms: u64,
+/// The component's transport: wasi:http for requests, wasi:clocks for time.
+pub struct WasiHttp {
+    origin: Instant,
 }
 
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect_ms: 30_000,
-            first_byte_ms: 120_000,
-            between_bytes_ms: 120_000,
+impl WasiHttp {
+    /// A transport whose monotonic clock starts now.
+    pub fn new() -> Self {
+        WasiHttp {
+            origin: Instant::now(),
         }
     }
 }
 
-/// Why a request failed in transport, and whether it may have reached the server.
-#[derive(Debug)]
-pub struct SendFailure {
-    /// The error (transport, timeout or invalid input).
-    pub error: Error,
-    /// False when the request certainly never reached the server (refused connection,
-    /// DNS failure, connect timeout): sending it again cannot duplicate anything.
-    pub maybe_sent: bool,
-}
-
-impl SendFailure {
-    fn not_sent(error: Error) -> Self {
-        SendFailure {
-            error,
-            maybe_sent: false,
-        }
+impl Transport for WasiHttp {
+    fn open(&self, req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+        open(req, timeouts)
     }
 
-    fn maybe_sent(error: Error) -> Self {
-        SendFailure {
-            error,
-            maybe_sent: true,
-        }
+    fn sleep(&self, d: Duration) {
+        std::thread::sleep(d);
+    }
+
+    fn monotonic(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn wall_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
     }
 }
 
-impl From<SendFailure> for Error {
-    fn from(f: SendFailure) -> Error {
-        f.error
-    }
-}
-
-/// A reply whose body has not been read yet.
-pub struct OpenResponse {
-    /// The reply head (status and headers), with an empty body.
-    pub head: http::Response<()>,
-    /// The body stream; drop it before `body`.
-    pub stream: InputStream,
-    /// Keeps the body resource alive while the stream is read.
-    pub body: IncomingBody,
-    _response: IncomingResponse,
-}
-
-impl OpenResponse {
-    /// Reads the rest of the body, at most `limit` bytes.
-    pub fn read_all(self, limit: usize) -> Result<http::Response<Vec<u8>>, SendFailure> {
-        let mut buf = Vec::new();
-        loop {
-            match self.stream.blocking_read(256 * 1024) {
-                Ok(chunk) => {
-                    if buf.len() + chunk.len() > limit {
-                        return Err(SendFailure::maybe_sent(Error::Transport(format!(
-                            "reply body is larger than the {limit}-byte limit"
-                        ))));
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-                Err(StreamError::Closed) => break,
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(SendFailure::maybe_sent(stream_error(&e.to_debug_string())));
-                }
-            }
-        }
-        let (parts, ()) = self.head.into_parts();
-        Ok(http::Response::from_parts(parts, buf))
-    }
-}
-
-impl OpenResponse {
-    /// A reader of the body, gunzipped when the reply says `Content-Encoding: gzip`.
-    pub fn into_reader(self) -> BodyReader {
-        let gzip = self
-            .head
-            .headers()
-            .get(http::header::CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
-        BodyReader {
-            gzip: gzip.then(|| Box::new(crate::gzip::Gunzip::new())),
-            stream: self.stream,
-            _body: self.body,
-            _response: self._response,
-        }
-    }
-}
-
-/// A reply body read in pieces (decoded).
-pub struct BodyReader {
-    gzip: Option<Box<crate::gzip::Gunzip>>,
-    // Field order is drop order: the stream is a child of the body.
+/// A reply body as wasi:http hands it over.
+struct WasiBody {
+    // Field order is drop order: the stream is a child of the body, the body of the reply.
     stream: InputStream,
     _body: IncomingBody,
     _response: IncomingResponse,
 }
 
-impl BodyReader {
-    /// Up to `max` more bytes; empty at the end of the body.
-    pub fn read_chunk(&mut self, max: usize) -> Result<Vec<u8>, Error> {
-        let max = max.max(1);
-        let Some(g) = &mut self.gzip else {
-            return read_raw(&self.stream, max as u64).map(Option::unwrap_or_default);
-        };
-        let mut buf = vec![0u8; max];
-        loop {
-            let n = g.read(&mut buf).map_err(|e| gzip_error(&e))?;
-            if n > 0 {
-                buf.truncate(n);
-                return Ok(buf);
-            }
-            match read_raw(&self.stream, 64 * 1024)? {
-                Some(chunk) => g.feed(&chunk),
-                None => {
-                    g.finish().map_err(|e| gzip_error(&e))?;
-                    return Ok(Vec::new());
-                }
-            }
+impl RawBody for WasiBody {
+    fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error> {
+        match self.stream.blocking_read(max as u64) {
+            Ok(chunk) => Ok(Some(chunk)),
+            Err(StreamError::Closed) => Ok(None),
+            Err(StreamError::LastOperationFailed(e)) => Err(stream_error(&e.to_debug_string())),
         }
     }
 }
 
-/// The next piece of a body as sent; `None` at its end.
-fn read_raw(stream: &InputStream, max: u64) -> Result<Option<Vec<u8>>, Error> {
-    match stream.blocking_read(max) {
-        Ok(chunk) => Ok(Some(chunk)),
-        Err(StreamError::Closed) => Ok(None),
-        Err(StreamError::LastOperationFailed(e)) => Err(stream_error(&e.to_debug_string())),
-    }
-}
-
-fn gzip_error(e: &crate::gzip::GzipError) -> Error {
-    Error::Transport(format!(
-        "reading the reply body: gzip body cannot be decoded: {e}"
-    ))
-}
-
-/// Sends a request and reads the whole reply (at most `limit` bytes of body).
-pub fn send(
-    req: http::Request<Vec<u8>>,
-    timeouts: Timeouts,
-    limit: usize,
-) -> Result<http::Response<Vec<u8>>, SendFailure> {
-    open(req, timeouts)?.read_all(limit)
-}
-
 /// Sends a request and returns the reply with its body still to be read.
-pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenResponse, SendFailure> {
+fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
     let (parts, body) = req.into_parts();
     let invalid = SendFailure::not_sent;
     // 1. The request head.
@@ -232,7 +124,7 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
     let _ = options.set_first_byte_timeout(Some(ns(timeouts.first_byte_ms)));
     let _ = options.set_between_bytes_timeout(Some(ns(timeouts.between_bytes_ms)));
 
-    // 2. The body: small ones before handing the request over (G7), large ones after.
+    // 2. The body: small ones before handing the request over (see `WRITE_BEFORE_SEND`), large ones after.
     let has_body = parts.method != http::Method::GET;
     let outgoing_body = if has_body {
         Some(
@@ -314,11 +206,13 @@ pub fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<OpenRespo
     let stream = body.stream().map_err(|()| {
         SendFailure::maybe_sent(Error::Transport("reply body stream unavailable".into()))
     })?;
-    Ok(OpenResponse {
+    Ok(Opened {
         head,
-        stream,
-        body,
-        _response: response,
+        body: Box::new(WasiBody {
+            stream,
+            _body: body,
+            _response: response,
+        }),
     })
 }
 
@@ -443,7 +337,7 @@ fn describe(e: &ErrorCode) -> String {
 }
 
 /// Maps an error from reading a reply body stream.
-pub fn stream_error(detail: &str) -> Error {
+fn stream_error(detail: &str) -> Error {
     let lower = detail.to_ascii_lowercase();
     if lower.contains("timeout") || lower.contains("timed out") {
         Error::Timeout(format!("reading the reply body: {detail}"))

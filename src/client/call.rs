@@ -1,0 +1,264 @@
+//! Sessions and calls: every request goes through [`Client::call`] (or [`Client::open`]),
+//! which renews an expired session once (same request replayed), retries idempotent
+//! requests on transient failures, and never replays a non-idempotent request whose
+//! outcome is unknown.
+
+use std::rc::Rc;
+
+use http::{Request, Response};
+
+use crate::backoff;
+use crate::error::Error;
+use crate::protocol::{self, Endpoint, MAX_CONTROL_BYTES};
+
+use super::settings::Settings;
+use super::state::{Session, State};
+use super::transport::{BodyReader, Opened, SendFailure, Transport, read_all};
+
+/// One attempt's result: finished, or a reply to judge (status, session, retry).
+enum Sent<T> {
+    Done(T),
+    Reply(Response<Vec<u8>>),
+}
+
+/// One attempt: a reply to judge or a finished value, or a transport failure; an `Err`
+/// stops the loop (nothing could be built or sent).
+type Attempt<T> = Result<Result<Sent<T>, SendFailure>, Error>;
+
+/// Whether a request may be sent again when its outcome is unknown.
+#[derive(Clone, Copy)]
+pub enum Replay<'a> {
+    /// GETs, close and abort: sending again changes nothing.
+    Idempotent,
+    /// Creating a job or adding a batch: never sent again blindly. The text says what
+    /// it was (for the outcome-unknown error).
+    Never(&'a str),
+}
+
+/// A request builder for the session's endpoint.
+pub type Build<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Vec<u8>>, Error>;
+
+/// Calls for one config, over one transport, sharing one instance's state.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) settings: Rc<Settings>,
+    pub(crate) transport: Rc<dyn Transport>,
+    pub(crate) state: Rc<State>,
+}
+
+impl Client {
+    /// A client for `settings`.
+    pub fn new(settings: Settings, transport: Rc<dyn Transport>, state: Rc<State>) -> Self {
+        Client {
+            settings: Rc::new(settings),
+            transport,
+            state,
+        }
+    }
+
+    /// The endpoint to use: the session's (possibly renewed) one, or a new session when
+    /// the config describes another endpoint. Renews the token first when it is older than
+    /// the interval.
+    pub fn endpoint(&self) -> Result<Endpoint, Error> {
+        let s = &self.settings;
+        let (ep, obtained) = match self
+            .state
+            .session(&s.key)
+            .filter(|x| x.config == s.configured)
+        {
+            Some(found) => (found.endpoint, found.obtained_at_ms),
+            None => {
+                let obtained = self.transport.wall_ms();
+                self.store(s.configured.clone(), obtained);
+                (s.configured.clone(), obtained)
+            }
+        };
+        if let Some(interval) = s.interval_ms
+            && s.credentials.is_some()
+            && self.transport.wall_ms().saturating_sub(obtained) >= interval
+        {
+            return self.refresh();
+        }
+        Ok(ep)
+    }
+
+    fn store(&self, endpoint: Endpoint, obtained_at_ms: u64) {
+        self.state.store_session(
+            self.settings.key.clone(),
+            Session {
+                endpoint,
+                config: self.settings.configured.clone(),
+                obtained_at_ms,
+            },
+        );
+    }
+
+    /// The session for this config's key, if any: `(token, instance url, obtained at)`.
+    pub fn session(&self) -> Option<(String, String, u64)> {
+        self.state.session(&self.settings.key).map(|s| {
+            (
+                s.endpoint.token().to_string(),
+                s.endpoint.instance_url(),
+                s.obtained_at_ms,
+            )
+        })
+    }
+
+    /// Seeds the session for this config's key.
+    pub fn set_session(
+        &self,
+        access_token: &str,
+        instance_url: &str,
+        obtained_at_ms: u64,
+    ) -> Result<(), Error> {
+        let ep = Endpoint::new(instance_url, &self.settings.api_version, access_token)?;
+        self.store(ep, obtained_at_ms);
+        Ok(())
+    }
+
+    /// Gets a new token with the refresh credentials and stores it in the session.
+    /// Sends nothing else: a failed refresh leaves no request with an empty token.
+    fn refresh(&self) -> Result<Endpoint, Error> {
+        let creds = self.settings.credentials.as_ref().ok_or_else(|| {
+            Error::SessionExpired(
+                "no refresh token, client id and client secret to renew it".into(),
+            )
+        })?;
+        let req = protocol::token_request(creds)?;
+        let resp = self
+            .transport
+            .send(req, self.settings.timeouts, MAX_CONTROL_BYTES)?;
+        let grant = protocol::parse_token_response(&resp)?;
+        let ep = Endpoint::new(
+            &grant.instance_url,
+            &self.settings.api_version,
+            &grant.access_token,
+        )?;
+        let now = self.transport.wall_ms();
+        let obtained = grant.issued_at_ms.filter(|t| *t <= now).unwrap_or(now);
+        self.store(ep.clone(), obtained);
+        Ok(ep)
+    }
+
+    /// Sends the request `build` makes for the session's endpoint and reads the whole
+    /// reply (at most `limit` bytes); see the module doc.
+    pub fn call(
+        &self,
+        replay: Replay<'_>,
+        limit: usize,
+        // `dyn`, not generic: one copy of the retry loop for every operation (a generic one
+        // was monomorphized per closure, ~9 KB of the component).
+        build: Build<'_>,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        let t = &*self.transport;
+        let timeouts = self.settings.timeouts;
+        let sent = self.attempts::<std::convert::Infallible>(replay, &|ep| {
+            let req = build(ep)?;
+            Ok(t.send(req, timeouts, limit).map(Sent::Reply))
+        })?;
+        match sent {
+            Sent::Reply(resp) => Ok(resp),
+            Sent::Done(never) => match never {},
+        }
+    }
+
+    /// Opens a (result) file for streaming, with the retries and renewal of any GET: a
+    /// reply that is not a success is read whole and judged like any other.
+    pub fn open(&self, build: Build<'_>) -> Result<BodyReader, Error> {
+        let t = &*self.transport;
+        let timeouts = self.settings.timeouts;
+        let sent = self.attempts(Replay::Idempotent, &|ep| {
+            let req = build(ep)?;
+            Ok(t.open(req, timeouts).and_then(|opened: Opened| {
+                if opened.head.status().is_success() {
+                    Ok(Sent::Done(BodyReader::new(opened)))
+                } else {
+                    // Not a file: the (small) error reply is judged like any other.
+                    read_all(opened, MAX_CONTROL_BYTES).map(Sent::Reply)
+                }
+            }))
+        })?;
+        match sent {
+            Sent::Done(reader) => Ok(reader),
+            Sent::Reply(resp) => Err(protocol::success_body(&resp).err().unwrap_or_else(|| {
+                Error::Transport("a success reply was judged as a failure".into())
+            })),
+        }
+    }
+
+    /// The loop behind every request: `send` makes one attempt for an endpoint and either
+    /// finishes (`Done`) or hands back a reply to judge. An expired session is renewed once
+    /// and the attempt repeated; retryable replies and failures are retried by the policy;
+    /// a non-idempotent request whose outcome is unknown is never repeated.
+    fn attempts<T>(
+        &self,
+        replay: Replay<'_>,
+        send: &dyn Fn(&Endpoint) -> Attempt<T>,
+    ) -> Result<Sent<T>, Error> {
+        let t = &*self.transport;
+        let start = t.monotonic();
+        let mut ep = self.endpoint()?;
+        let mut renewed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let (retry_after, failure) = match send(&ep)? {
+                Ok(Sent::Done(v)) => return Ok(Sent::Done(v)),
+                Ok(Sent::Reply(resp)) => {
+                    if protocol::is_session_expired(&resp) {
+                        if renewed {
+                            return Err(Error::SessionExpired(
+                                "the session was renewed but salesforce still refuses it".into(),
+                            ));
+                        }
+                        if self.settings.credentials.is_none() {
+                            return Ok(Sent::Reply(resp));
+                        }
+                        // One token request, then the same request once more.
+                        ep = self.refresh()?;
+                        renewed = true;
+                        attempt -= 1;
+                        continue;
+                    }
+                    let status = resp.status().as_u16();
+                    if !backoff::retryable_status(status) {
+                        return Ok(Sent::Reply(resp));
+                    }
+                    if let Replay::Never(what) = replay
+                        && !backoff::refused_before_processing(status)
+                    {
+                        return Err(Error::OutcomeUnknown(format!(
+                            "{what}: salesforce answered http {status}, so it is unknown whether it was done; not sent again"
+                        )));
+                    }
+                    let retry_after = resp
+                        .headers()
+                        .get(http::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(backoff::parse_retry_after);
+                    (retry_after, Ok(resp))
+                }
+                Err(f) => {
+                    if let (Replay::Never(what), true) = (replay, f.maybe_sent) {
+                        return Err(Error::OutcomeUnknown(format!(
+                            "{what}: the request was sent but the reply was lost ({}); not sent again",
+                            f.error
+                        )));
+                    }
+                    (None, Err(f.error))
+                }
+            };
+            let wait = self.settings.retry.next_delay(
+                attempt,
+                t.monotonic().saturating_sub(start),
+                retry_after,
+                t.jitter(),
+            );
+            match (wait, failure) {
+                (Some(d), _) => t.sleep(d),
+                (None, Ok(resp)) => return Ok(Sent::Reply(resp)),
+                (None, Err(e)) => return Err(e),
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The client core: sessions, renewal, retries, outcome-unknown reconciliation and whole
+//! jobs, over a small [`Transport`] trait. Native code with no wasi dependency: the
+//! component plugs in wasi:http (`crate::wasi_http`), the tests a scripted transport.
+//!
+//! - [`transport`]: the seam (send, open a body, sleep, clocks) and the body reader.
+//! - [`settings`]: a config resolved once.
+//! - [`state`]: what an instance remembers (sessions, job kinds).
+//! - [`call`]: the [`Client`] and its one retry/renewal loop.
+//! - `ops`: the Bulk API 1.0 operations on [`Client`].
+//! - [`load`], [`result_join`], [`query_stream`]: whole jobs.
+
+pub mod call;
+pub mod load;
+mod ops;
+pub mod query_stream;
+pub mod result_join;
+pub mod settings;
+pub mod state;
+pub mod transport;
+
+#[cfg(test)]
+pub(crate) mod scripted;
+#[cfg(test)]
+mod tests;
+
+pub use call::{Client, Replay};
+pub use load::{BatchRef, CsvLoad, SplitOptions};
+pub use query_stream::{QueryPosition, QueryStream};
+pub use result_join::{JoinCounts, ResultJoin};
+pub use settings::{Config, Settings, WaitOptions};
+pub use state::State;
+pub use transport::{BodyReader, Opened, RawBody, SendFailure, Timeouts, Transport};

@@ -1,0 +1,94 @@
+//! What one instance remembers between calls: the sessions (token in use per key) and the
+//! kind of the jobs it has seen. Small string-keyed tables, newest last: an instance holds
+//! a few of each, and a linear scan costs the component ~7 KB less than a hash map.
+
+use std::cell::RefCell;
+
+use crate::model::{ContentType, Operation};
+use crate::protocol::Endpoint;
+
+/// One session: the token in use and where it came from.
+#[derive(Clone)]
+pub(crate) struct Session {
+    pub endpoint: Endpoint,
+    /// What the config described when this session started; a config that describes
+    /// another endpoint (new token, URL or version) starts a new session.
+    pub config: Endpoint,
+    /// When the current token was obtained (ms since the epoch).
+    pub obtained_at_ms: u64,
+}
+
+/// A small string-keyed table, newest last; the oldest rows are dropped beyond `cap`.
+struct Table<V> {
+    rows: Vec<(String, V)>,
+    cap: usize,
+}
+
+impl<V: Clone> Table<V> {
+    const fn new(cap: usize) -> Self {
+        Table {
+            rows: Vec::new(),
+            cap,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<V> {
+        self.rows
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn insert(&mut self, key: String, value: V) {
+        self.rows.retain(|(k, _)| *k != key);
+        if self.rows.len() >= self.cap {
+            self.rows.remove(0);
+        }
+        self.rows.push((key, value));
+    }
+}
+
+/// A job's content type and operation.
+pub(crate) type JobKind = (ContentType, Option<Operation>);
+
+/// The sessions and known jobs of one instance.
+pub struct State {
+    sessions: RefCell<Table<Session>>,
+    jobs: RefCell<Table<JobKind>>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+impl State {
+    /// Empty tables (64 sessions, 256 jobs at most).
+    pub const fn new() -> Self {
+        State {
+            sessions: RefCell::new(Table::new(64)),
+            jobs: RefCell::new(Table::new(256)),
+        }
+    }
+
+    pub(crate) fn session(&self, key: &str) -> Option<Session> {
+        self.sessions.borrow().get(key)
+    }
+
+    pub(crate) fn store_session(&self, key: String, session: Session) {
+        self.sessions.borrow_mut().insert(key, session);
+    }
+
+    pub(crate) fn job(&self, job_id: &str) -> Option<JobKind> {
+        self.jobs.borrow().get(job_id)
+    }
+
+    pub(crate) fn remember_job(&self, job: &crate::model::JobInfo) {
+        if let Some(ct) = &job.content_type {
+            self.jobs
+                .borrow_mut()
+                .insert(job.id.clone(), (ct.clone(), job.operation.clone()));
+        }
+    }
+}

@@ -1,0 +1,801 @@
+//! Scripted-replay tests of the client core: every retry, renewal and reconcile path,
+//! natively, with the exact exchanges each must make (no more, no fewer).
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::scripted::{Reply, Script};
+use super::*;
+use crate::error::Error;
+use crate::model::{ContentType, JobRequest, JobStateChange, Operation};
+use crate::protocol::BatchContent;
+
+const HOST: &str = "https://na1.example.com";
+const BASE: &str = "https://na1.example.com/services/async/59.0";
+const RENEWED_BASE: &str = "https://na2.example.com/services/async/59.0";
+const TOKEN_URL: &str = "https://login.example.com/services/oauth2/token";
+const JOB: &str = "7500M0000000001QAA";
+const B1: &str = "7510M0000000001QAA";
+const B2: &str = "7510M0000000002QAA";
+const NS: &str = "http://www.force.com/2009/06/asyncapi/dataload";
+
+fn config() -> Config {
+    Config {
+        api_version: "59.0".into(),
+        access_token: "00D!old-token".into(),
+        api_url: HOST.into(),
+        ..Config::default()
+    }
+}
+
+fn with_refresh(mut c: Config) -> Config {
+    c.token_endpoint_hostname = Some("https://login.example.com".into());
+    c.refresh_token = Some("refresh-secret".into());
+    c.client_id = Some("client-id".into());
+    c.client_secret = Some("client-secret".into());
+    c
+}
+
+fn client(cfg: &Config) -> (Rc<Script>, Client) {
+    let script = Rc::new(Script::new());
+    let settings = Settings::new(cfg).expect("valid config");
+    let c = Client::new(settings, script.clone(), Rc::new(State::new()));
+    (script, c)
+}
+
+fn xml(status: u16, body: String) -> Reply {
+    Reply::Full {
+        status,
+        headers: vec![("content-type", "application/xml".into())],
+        body: body.into_bytes(),
+    }
+}
+
+fn job_xml(state: &str, ct: &str, op: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><jobInfo xmlns="{NS}"><id>{JOB}</id><operation>{op}</operation><object>Account</object><state>{state}</state><contentType>{ct}</contentType></jobInfo>"#
+    )
+}
+
+fn batch_fields(id: &str, state: &str, processed: u32) -> String {
+    format!(
+        "<id>{id}</id><jobId>{JOB}</jobId><state>{state}</state><numberRecordsProcessed>{processed}</numberRecordsProcessed><numberRecordsFailed>0</numberRecordsFailed>"
+    )
+}
+
+fn batch_xml(id: &str, state: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><batchInfo xmlns="{NS}">{}</batchInfo>"#,
+        batch_fields(id, state, 0)
+    )
+}
+
+fn list_xml(batches: &[(&str, &str)]) -> String {
+    let items: String = batches
+        .iter()
+        .map(|(id, st)| format!("<batchInfo>{}</batchInfo>", batch_fields(id, st, 0)))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><batchInfoList xmlns="{NS}">{items}</batchInfoList>"#
+    )
+}
+
+fn error_xml(code: &str, message: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><error xmlns="{NS}"><exceptionCode>{code}</exceptionCode><exceptionMessage>{message}</exceptionMessage></error>"#
+    )
+}
+
+fn status(code: u16, headers: Vec<(&'static str, String)>) -> Reply {
+    Reply::Full {
+        status: code,
+        headers,
+        body: b"unavailable".to_vec(),
+    }
+}
+
+fn grant(token: &str) -> Reply {
+    Reply::Full {
+        status: 200,
+        headers: vec![("content-type", "application/json".into())],
+        body: format!(
+            r#"{{"access_token":"{token}","instance_url":"https://na2.example.com","token_type":"Bearer"}}"#
+        )
+        .into_bytes(),
+    }
+}
+
+fn reset(maybe_sent: bool) -> Reply {
+    Reply::Fail {
+        error: Error::Transport("waiting for the reply: connection reset".into()),
+        maybe_sent,
+    }
+}
+
+fn session_header(seen: &scripted::Seen) -> String {
+    seen.headers["x-sfdc-session"].to_str().unwrap().to_string()
+}
+
+fn job_url() -> String {
+    format!("{BASE}/job/{JOB}")
+}
+
+fn batch_url(b: &str) -> String {
+    format!("{BASE}/job/{JOB}/batch/{b}")
+}
+
+// ---- retries of idempotent requests ----
+
+#[test]
+fn a_get_answered_503_with_retry_after_waits_that_long_and_is_sent_again() {
+    let (script, c) = client(&config());
+    script.expect(
+        "GET",
+        job_url(),
+        status(503, vec![("retry-after", "3".into())]),
+    );
+    script.expect("GET", job_url(), xml(200, job_xml("Open", "CSV", "insert")));
+    let job = c.get_job(JOB).unwrap();
+    assert_eq!(job.id, JOB);
+    assert_eq!(script.sleeps(), vec![Duration::from_secs(3)]);
+    script.done();
+}
+
+#[test]
+fn a_get_answered_429_is_retried_after_the_backoff() {
+    let (script, c) = client(&config());
+    script.expect("GET", job_url(), status(429, vec![]));
+    script.expect("GET", job_url(), status(429, vec![]));
+    script.expect("GET", job_url(), xml(200, job_xml("Open", "CSV", "insert")));
+    c.get_job(JOB).unwrap();
+    let sleeps = script.sleeps();
+    assert_eq!(sleeps.len(), 2);
+    assert!(sleeps[1] > sleeps[0], "the backoff grows: {sleeps:?}");
+}
+
+#[test]
+fn a_get_whose_connection_resets_is_sent_again() {
+    let (script, c) = client(&config());
+    script.expect("GET", batch_url(B1), reset(true));
+    script.expect("GET", batch_url(B1), xml(200, batch_xml(B1, "Completed")));
+    assert_eq!(c.get_batch(JOB, B1).unwrap().id, B1);
+    assert_eq!(script.sleeps().len(), 1);
+}
+
+#[test]
+fn a_get_whose_body_is_cut_short_is_sent_again() {
+    let (script, c) = client(&config());
+    let body = batch_xml(B1, "Completed").into_bytes();
+    script.expect(
+        "GET",
+        batch_url(B1),
+        Reply::CutShort {
+            status: 200,
+            headers: vec![("content-type", "application/xml".into())],
+            body: body.clone(),
+            after: body.len() / 2,
+        },
+    );
+    script.expect("GET", batch_url(B1), xml(200, batch_xml(B1, "Completed")));
+    assert_eq!(c.get_batch(JOB, B1).unwrap().id, B1);
+}
+
+#[test]
+fn a_timeout_on_a_get_is_retried_and_the_timeouts_reach_the_transport() {
+    let mut cfg = config();
+    cfg.first_byte_ms = Some(1_500);
+    let (script, c) = client(&cfg);
+    script.expect(
+        "GET",
+        job_url(),
+        Reply::Fail {
+            error: Error::Timeout("waiting for the reply: no reply in time".into()),
+            maybe_sent: true,
+        },
+    );
+    script.expect("GET", job_url(), xml(200, job_xml("Open", "CSV", "insert")));
+    c.get_job(JOB).unwrap();
+    let seen = script.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|s| s.timeouts.first_byte_ms == 1_500));
+    assert_eq!(seen[0].timeouts.connect_ms, 30_000);
+}
+
+#[test]
+fn a_timeout_with_retries_off_is_the_timeout_error() {
+    let mut cfg = config();
+    cfg.max_attempts = Some(1);
+    let (script, c) = client(&cfg);
+    script.expect(
+        "GET",
+        job_url(),
+        Reply::Fail {
+            error: Error::Timeout("waiting for the reply: no reply in time".into()),
+            maybe_sent: true,
+        },
+    );
+    assert!(matches!(c.get_job(JOB), Err(Error::Timeout(_))));
+    assert!(script.sleeps().is_empty());
+}
+
+#[test]
+fn retries_give_up_after_max_attempts_with_the_last_reply() {
+    let mut cfg = config();
+    cfg.max_attempts = Some(3);
+    let (script, c) = client(&cfg);
+    for _ in 0..3 {
+        script.expect("GET", job_url(), status(503, vec![]));
+    }
+    match c.get_job(JOB) {
+        Err(Error::UnexpectedResponse { status, .. }) => assert_eq!(status, 503),
+        other => panic!("expected the 503 as unexpected-response, got {other:?}"),
+    }
+    assert_eq!(script.sleeps().len(), 2);
+}
+
+#[test]
+fn retries_stop_when_the_next_wait_would_pass_max_total() {
+    let mut cfg = config();
+    cfg.max_total_ms = Some(5_000);
+    let (script, c) = client(&cfg);
+    // Retry-After 4 s fits; a second one would end at 8 s > 5 s.
+    script.expect(
+        "GET",
+        job_url(),
+        status(503, vec![("retry-after", "4".into())]),
+    );
+    script.expect(
+        "GET",
+        job_url(),
+        status(503, vec![("retry-after", "4".into())]),
+    );
+    assert!(c.get_job(JOB).is_err());
+    assert_eq!(script.sleeps(), vec![Duration::from_secs(4)]);
+}
+
+#[test]
+fn close_and_abort_are_retried_like_gets() {
+    let (script, c) = client(&config());
+    script.expect("POST", job_url(), status(503, vec![]));
+    script.expect(
+        "POST",
+        job_url(),
+        xml(200, job_xml("Closed", "CSV", "insert")),
+    );
+    c.update_job(JOB, JobStateChange::Closed).unwrap();
+    let seen = script.seen();
+    assert_eq!(seen[0].body, seen[1].body);
+}
+
+// ---- requests that are never replayed blindly ----
+
+#[test]
+fn create_job_refused_before_processing_is_sent_again() {
+    let (script, c) = client(&config());
+    let url = format!("{BASE}/job");
+    script.expect("POST", url.clone(), reset(false));
+    script.expect("POST", url.clone(), status(503, vec![]));
+    script.expect("POST", url, xml(201, job_xml("Open", "CSV", "insert")));
+    let mut req = JobRequest::new(Operation::Insert, "Account");
+    req.content_type = Some(ContentType::Csv);
+    assert_eq!(c.create_job(&req).unwrap().id, JOB);
+    let seen = script.seen();
+    assert!(seen.windows(2).all(|w| w[0].body == w[1].body));
+}
+
+#[test]
+fn create_job_whose_reply_is_lost_is_not_replayed() {
+    let (script, c) = client(&config());
+    script.expect("POST", format!("{BASE}/job"), reset(true));
+    let req = JobRequest::new(Operation::Insert, "Account");
+    match c.create_job(&req) {
+        Err(Error::OutcomeUnknown(m)) => {
+            assert!(
+                m.starts_with("create-job for Account: the request was sent"),
+                "{m}"
+            )
+        }
+        other => panic!("expected outcome-unknown, got {other:?}"),
+    }
+    assert_eq!(script.seen().len(), 1);
+}
+
+#[test]
+fn add_batch_answered_500_is_outcome_unknown_naming_the_job() {
+    let (script, c) = client(&config());
+    script.expect("GET", job_url(), xml(200, job_xml("Open", "CSV", "insert")));
+    script.expect(
+        "POST",
+        format!("{BASE}/job/{JOB}/batch"),
+        status(500, vec![]),
+    );
+    let content = BatchContent::Raw {
+        media_type: "text/csv".into(),
+        data: b"Name\nx\n".to_vec(),
+    };
+    match c.add_batch(JOB, content) {
+        Err(Error::OutcomeUnknown(m)) => {
+            assert!(m.contains(&format!("add-batch to job {JOB}")), "{m}");
+            assert!(m.contains("http 500"), "{m}");
+        }
+        other => panic!("expected outcome-unknown, got {other:?}"),
+    }
+}
+
+#[test]
+fn add_batch_answered_429_is_sent_again() {
+    let (script, c) = client(&config());
+    script.expect("GET", job_url(), xml(200, job_xml("Open", "CSV", "insert")));
+    let url = format!("{BASE}/job/{JOB}/batch");
+    script.expect(
+        "POST",
+        url.clone(),
+        status(429, vec![("retry-after", "1".into())]),
+    );
+    script.expect("POST", url, xml(201, batch_xml(B1, "Queued")));
+    let content = BatchContent::Raw {
+        media_type: "text/csv".into(),
+        data: b"Name\nx\n".to_vec(),
+    };
+    assert_eq!(c.add_batch(JOB, content).unwrap().id, B1);
+}
+
+// ---- sessions ----
+
+#[test]
+fn an_expired_session_is_renewed_once_and_the_same_bytes_are_replayed() {
+    let (script, c) = client(&with_refresh(config()));
+    script.expect("GET", job_url(), xml(200, job_xml("Open", "CSV", "insert")));
+    let url = format!("{BASE}/job/{JOB}/batch");
+    script.expect(
+        "POST",
+        url,
+        xml(400, error_xml("InvalidSessionId", "expired")),
+    );
+    script.expect("POST", TOKEN_URL, grant("00D!new-token"));
+    script.expect(
+        "POST",
+        format!("{RENEWED_BASE}/job/{JOB}/batch"),
+        xml(201, batch_xml(B1, "Queued")),
+    );
+    let content = BatchContent::Raw {
+        media_type: "text/csv".into(),
+        data: b"Name\nx\n".to_vec(),
+    };
+    assert_eq!(c.add_batch(JOB, content).unwrap().id, B1);
+    let seen = script.seen();
+    assert_eq!(seen[1].body, seen[3].body, "the same bytes replayed");
+    assert!(seen[3].uri.starts_with(RENEWED_BASE), "{}", seen[3].uri);
+    assert_eq!(session_header(&seen[1]), "00D!old-token");
+    assert_eq!(session_header(&seen[3]), "00D!new-token");
+    let form = String::from_utf8(seen[2].body.clone()).unwrap();
+    assert!(form.starts_with("grant_type=refresh_token&refresh_token=refresh-secret"));
+    // The next call uses the renewed session without asking again.
+    script.expect(
+        "GET",
+        format!("{RENEWED_BASE}/job/{JOB}"),
+        xml(200, job_xml("Open", "CSV", "insert")),
+    );
+    c.get_job(JOB).unwrap();
+    assert!(script.sleeps().is_empty());
+}
+
+#[test]
+fn a_session_still_refused_after_renewal_is_session_expired_and_nothing_more_is_sent() {
+    let (script, c) = client(&with_refresh(config()));
+    script.expect(
+        "GET",
+        job_url(),
+        xml(400, error_xml("InvalidSessionId", "expired")),
+    );
+    script.expect("POST", TOKEN_URL, grant("00D!new-token"));
+    script.expect(
+        "GET",
+        format!("{RENEWED_BASE}/job/{JOB}"),
+        xml(400, error_xml("InvalidSessionId", "still expired")),
+    );
+    assert!(matches!(c.get_job(JOB), Err(Error::SessionExpired(_))));
+}
+
+#[test]
+fn a_refused_refresh_is_the_auth_error_and_nothing_more_is_sent() {
+    let (script, c) = client(&with_refresh(config()));
+    script.expect(
+        "GET",
+        job_url(),
+        xml(400, error_xml("InvalidSessionId", "expired")),
+    );
+    script.expect(
+        "POST",
+        TOKEN_URL,
+        Reply::Full {
+            status: 400,
+            headers: vec![("content-type", "application/json".into())],
+            body:
+                br#"{"error":"invalid_grant","error_description":"expired access/refresh token"}"#
+                    .to_vec(),
+        },
+    );
+    match c.get_job(JOB) {
+        Err(Error::Auth { error, .. }) => assert_eq!(error, "invalid_grant"),
+        other => panic!("expected auth, got {other:?}"),
+    }
+}
+
+#[test]
+fn without_refresh_credentials_an_expired_session_is_session_expired() {
+    let (script, c) = client(&config());
+    script.expect(
+        "GET",
+        job_url(),
+        xml(400, error_xml("InvalidSessionId", "expired")),
+    );
+    assert!(matches!(c.get_job(JOB), Err(Error::SessionExpired(_))));
+}
+
+#[test]
+fn another_400_never_triggers_a_refresh() {
+    let (script, c) = client(&with_refresh(config()));
+    script.expect(
+        "GET",
+        job_url(),
+        xml(400, error_xml("InvalidJob", "no such job")),
+    );
+    match c.get_job(JOB) {
+        Err(Error::Api { code, status, .. }) => {
+            assert_eq!((code.as_str(), status), ("InvalidJob", 400))
+        }
+        other => panic!("expected api, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_token_older_than_the_interval_is_renewed_before_the_call() {
+    let mut cfg = with_refresh(config());
+    cfg.interval_time = Some(60_000);
+    let (script, c) = client(&cfg);
+    script.expect("GET", job_url(), xml(200, job_xml("Open", "CSV", "insert")));
+    c.get_job(JOB).unwrap();
+    script.advance(Duration::from_secs(61));
+    script.expect("POST", TOKEN_URL, grant("00D!new-token"));
+    script.expect(
+        "GET",
+        format!("{RENEWED_BASE}/job/{JOB}"),
+        xml(200, job_xml("Open", "CSV", "insert")),
+    );
+    c.get_job(JOB).unwrap();
+}
+
+#[test]
+fn sessions_are_shared_by_key_and_a_new_token_in_the_config_wins() {
+    let state = Rc::new(State::new());
+    let script = Rc::new(Script::new());
+    let mut cfg = with_refresh(config());
+    cfg.registry_path = Some("reg/a".into());
+    let make =
+        |cfg: &Config| Client::new(Settings::new(cfg).unwrap(), script.clone(), state.clone());
+    let first = make(&cfg);
+    script.expect(
+        "GET",
+        job_url(),
+        xml(400, error_xml("InvalidSessionId", "expired")),
+    );
+    script.expect("POST", TOKEN_URL, grant("00D!new-token"));
+    script.expect(
+        "GET",
+        format!("{RENEWED_BASE}/job/{JOB}"),
+        xml(200, job_xml("Open", "CSV", "insert")),
+    );
+    first.get_job(JOB).unwrap();
+    // Another client with the same config: the renewed session.
+    script.expect(
+        "GET",
+        format!("{RENEWED_BASE}/job/{JOB}"),
+        xml(200, job_xml("Open", "CSV", "insert")),
+    );
+    make(&cfg).get_job(JOB).unwrap();
+    // A config with another token starts a new session.
+    cfg.access_token = "00D!given-token".into();
+    script.expect("GET", job_url(), xml(200, job_xml("Open", "CSV", "insert")));
+    make(&cfg).get_job(JOB).unwrap();
+    assert_eq!(session_header(&script.seen()[4]), "00D!given-token");
+}
+
+#[test]
+fn an_invalid_config_is_refused_before_anything_is_sent() {
+    let mut cfg = config();
+    cfg.api_url = "http://example.com".into();
+    match Settings::new(&cfg) {
+        Err(Error::InvalidInput(m)) => assert!(m.contains("only https:// is allowed"), "{m}"),
+        other => panic!("expected invalid-input, got {:?}", other.map(|_| ())),
+    }
+}
+
+// ---- whole jobs ----
+
+fn start_load(script: &Script, c: &Client, max_records: u32) -> CsvLoad {
+    script.expect(
+        "POST",
+        format!("{BASE}/job"),
+        xml(201, job_xml("Open", "CSV", "insert")),
+    );
+    let req = JobRequest::new(Operation::Insert, "Account");
+    let opts = SplitOptions {
+        max_records: Some(max_records),
+        max_bytes: None,
+    };
+    CsvLoad::start(c.clone(), req, opts).unwrap()
+}
+
+#[test]
+fn a_lost_batch_reply_is_reconciled_by_adopting_the_batch_salesforce_made() {
+    let (script, c) = client(&config());
+    let load = start_load(&script, &c, 2);
+    let batch_post = format!("{BASE}/job/{JOB}/batch");
+    script.expect(
+        "POST",
+        batch_post.clone(),
+        xml(201, batch_xml(B1, "Queued")),
+    );
+    script.expect("POST", batch_post, reset(true));
+    script.expect(
+        "GET",
+        format!("{BASE}/job/{JOB}/batch"),
+        xml(200, list_xml(&[(B1, "Queued"), (B2, "Queued")])),
+    );
+    // Only the batch this load does not know yet is read back.
+    script.expect(
+        "GET",
+        format!("{}/request", batch_url(B2)),
+        Reply::Full {
+            status: 200,
+            headers: vec![("content-type", "text/csv".into())],
+            body: b"Name\nc\nd\n".to_vec(),
+        },
+    );
+    let sent = load.write(b"Name\na\nb\nc\nd\n").unwrap();
+    let ids: Vec<&str> = sent.iter().map(|b| b.batch_id.as_str()).collect();
+    assert_eq!(ids, [B1, B2]);
+    assert_eq!((sent[1].first_record, sent[1].records), (2, 2));
+    script.expect(
+        "POST",
+        job_url(),
+        xml(200, job_xml("Closed", "CSV", "insert")),
+    );
+    assert!(load.finish().unwrap().is_empty());
+    let posts = script.seen().iter().filter(|s| s.method == "POST").count();
+    assert_eq!(
+        posts, 4,
+        "create, two batch posts, close: nothing posted twice"
+    );
+}
+
+#[test]
+fn a_lost_batch_reply_whose_batch_was_never_made_is_sent_again() {
+    let (script, c) = client(&config());
+    let load = start_load(&script, &c, 10);
+    let batch_post = format!("{BASE}/job/{JOB}/batch");
+    script.expect("POST", batch_post.clone(), reset(true));
+    script.expect(
+        "GET",
+        format!("{BASE}/job/{JOB}/batch"),
+        xml(200, list_xml(&[])),
+    );
+    script.expect("POST", batch_post, xml(201, batch_xml(B1, "Queued")));
+    script.expect(
+        "POST",
+        job_url(),
+        xml(200, job_xml("Closed", "CSV", "insert")),
+    );
+    load.write(b"Name\na\n").unwrap();
+    let sent = load.finish().unwrap();
+    assert_eq!(sent.len(), 1);
+    let seen = script.seen();
+    assert_eq!(seen[1].body, seen[3].body);
+    assert_eq!(seen[1].body, b"Name\na\n");
+}
+
+#[test]
+fn a_malformed_record_is_refused_by_the_load_naming_the_record() {
+    let (script, c) = client(&config());
+    let load = start_load(&script, &c, 10);
+    match load.write(b"Name,Phone\na,1\nb\n") {
+        Err(Error::InvalidInput(m)) => assert!(m.contains("record 2"), "{m}"),
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_wait_at_its_deadline_reports_still_running_and_touches_nothing() {
+    let (script, c) = client(&config());
+    let list = format!("{BASE}/job/{JOB}/batch");
+    // A first poll, a wait cut to the deadline, a last poll.
+    for _ in 0..2 {
+        script.expect(
+            "GET",
+            list.clone(),
+            xml(200, list_xml(&[(B1, "Completed"), (B2, "InProgress")])),
+        );
+    }
+    let poll = WaitOptions {
+        first_interval_ms: Some(1_000),
+        max_interval_ms: Some(1_000),
+        timeout_ms: Some(300),
+    }
+    .policy();
+    match c.wait_for_batches(JOB, &[], poll) {
+        Err(Error::StillRunning { job_id, pending }) => {
+            assert_eq!(job_id, JOB);
+            assert_eq!(pending, [B2]);
+        }
+        other => panic!("expected still-running, got {other:?}"),
+    }
+    assert!(script.seen().iter().all(|s| s.method == "GET"));
+}
+
+fn csv(body: &[u8]) -> Reply {
+    Reply::Full {
+        status: 200,
+        headers: vec![("content-type", "text/csv".into())],
+        body: body.to_vec(),
+    }
+}
+
+#[test]
+fn results_are_joined_to_the_input_in_order() {
+    let (script, c) = client(&config());
+    let refs = vec![
+        BatchRef {
+            batch_id: B1.into(),
+            first_record: 0,
+            records: 2,
+        },
+        BatchRef {
+            batch_id: B2.into(),
+            first_record: 2,
+            records: 1,
+        },
+    ];
+    let join = ResultJoin::open(c, JOB.into(), refs).unwrap();
+    script.expect("GET", batch_url(B1), xml(200, batch_xml(B1, "Completed")));
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B1)),
+        csv(b"\"Id\",\"Success\",\"Created\",\"Error\"\n\"001000000000001AAA\",\"true\",\"true\",\"\"\n\"\",\"false\",\"false\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --\"\n"),
+    );
+    script.expect("GET", batch_url(B2), xml(200, batch_xml(B2, "Completed")));
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B2)),
+        csv(b"\"Id\",\"Success\",\"Created\",\"Error\"\n\"001000000000003AAA\",\"true\",\"true\",\"\"\n"),
+    );
+    let mut out = join.push(b"Name\na\n\"\"\nc\n").unwrap();
+    out.extend(join.finish().unwrap());
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[1].starts_with("a,001000000000001AAA,true"), "{text}");
+    assert!(lines[2].contains("REQUIRED_FIELD_MISSING"), "{text}");
+    assert!(lines[3].starts_with("c,001000000000003AAA"), "{text}");
+    assert_eq!(
+        join.counts(),
+        JoinCounts {
+            records: 3,
+            succeeded: 2,
+            failed: 1
+        }
+    );
+}
+
+#[test]
+fn a_query_stream_resumes_a_file_cut_short_and_writes_one_header() {
+    let (script, c) = client(&config());
+    script.expect(
+        "GET",
+        job_url(),
+        xml(200, job_xml("Closed", "CSV", "query")),
+    );
+    let stream = QueryStream::open(c, JOB.into(), vec![], WaitOptions::default().policy()).unwrap();
+    let list = format!("{BASE}/job/{JOB}/batch");
+    script.expect(
+        "GET",
+        list.clone(),
+        xml(200, list_xml(&[(B1, "Completed")])),
+    );
+    let results = |ids: &[&str]| {
+        let items: String = ids
+            .iter()
+            .map(|r| format!("<result>{r}</result>"))
+            .collect();
+        xml(
+            200,
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><result-list xmlns="{NS}">{items}</result-list>"#
+            ),
+        )
+    };
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B1)),
+        results(&["7520M0000000001QAA", "7520M0000000002QAA"]),
+    );
+    let file1 = b"\"Id\",\"Name\"\n\"1\",\"a\"\n\"2\",\"b\nb\"\n".to_vec();
+    let r1 = format!("{}/result/7520M0000000001QAA", batch_url(B1));
+    script.expect(
+        "GET",
+        r1.clone(),
+        Reply::CutShort {
+            status: 200,
+            headers: vec![],
+            body: file1.clone(),
+            after: 20,
+        },
+    );
+    script.expect("GET", r1, csv(&file1));
+    script.expect(
+        "GET",
+        format!("{}/result/7520M0000000002QAA", batch_url(B1)),
+        csv(b"\"Id\",\"Name\"\n\"3\",\"c\"\n"),
+    );
+    script.expect("GET", list, xml(200, list_xml(&[(B1, "Completed")])));
+    let mut out = Vec::new();
+    loop {
+        let chunk = stream.read(7).unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        out.extend(chunk);
+    }
+    assert_eq!(
+        out,
+        b"\"Id\",\"Name\"\n\"1\",\"a\"\n\"2\",\"b\nb\"\n\"3\",\"c\"\n"
+    );
+    let pos = stream.position();
+    assert_eq!((pos.rows, pos.done_batch_ids), (3, vec![B1.to_string()]));
+}
+
+#[test]
+fn a_gzip_result_file_is_decoded_as_it_streams() {
+    use std::io::Write;
+    let (script, c) = client(&config());
+    let plain = b"\"Id\"\n\"1\"\n".repeat(1000);
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&plain).unwrap();
+    let gz = enc.finish().unwrap();
+    let rid = "7520M0000000001QAA";
+    script.expect(
+        "GET",
+        format!("{}/result/{rid}", batch_url(B1)),
+        Reply::Full {
+            status: 200,
+            headers: vec![("content-encoding", "gzip".into())],
+            body: gz,
+        },
+    );
+    let mut reader = c.open_query_result(JOB, B1, rid).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let chunk = reader.read_chunk(333).unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        out.extend(chunk);
+    }
+    assert_eq!(out, plain);
+}
+
+#[test]
+fn an_error_reply_to_a_result_file_is_the_salesforce_error() {
+    let (script, c) = client(&config());
+    let rid = "7520M0000000001QAA";
+    script.expect(
+        "GET",
+        format!("{}/result/{rid}", batch_url(B1)),
+        xml(400, error_xml("InvalidBatch", "no such batch")),
+    );
+    match c.open_query_result(JOB, B1, rid) {
+        Err(Error::Api { code, .. }) => assert_eq!(code, "InvalidBatch"),
+        Err(other) => panic!("expected api, got {other:?}"),
+        Ok(_) => panic!("expected api, got a reader"),
+    }
+}
