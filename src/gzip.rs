@@ -153,6 +153,11 @@ impl Gunzip {
 
 /// Decodes a whole gzip body.
 pub fn gunzip(input: &[u8]) -> Result<Vec<u8>, GzipError> {
+    gunzip_at_most(input, usize::MAX)
+}
+
+/// Decodes a whole gzip body of at most `limit` decoded bytes.
+pub fn gunzip_at_most(input: &[u8], limit: usize) -> Result<Vec<u8>, GzipError> {
     let mut g = Gunzip::new();
     g.feed(input);
     let mut out = Vec::new();
@@ -161,6 +166,9 @@ pub fn gunzip(input: &[u8]) -> Result<Vec<u8>, GzipError> {
         let n = g.read(&mut piece)?;
         if n == 0 {
             break;
+        }
+        if out.len() + n > limit {
+            return Err(GzipError("the decoded body is larger than the limit"));
         }
         out.extend_from_slice(&piece[..n]);
     }
@@ -270,6 +278,20 @@ fn crc32_update(mut crc: u32, data: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_inflating_past_the_limit_is_refused() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![0u8; 1 << 20]).unwrap();
+        let gz = enc.finish().unwrap();
+        assert!(gz.len() < 4096);
+        assert_eq!(gunzip_at_most(&gz, 1 << 20).unwrap().len(), 1 << 20);
+        assert_eq!(
+            gunzip_at_most(&gz, (1 << 20) - 1).unwrap_err().0,
+            "the decoded body is larger than the limit"
+        );
+    }
     use std::io::Write;
 
     fn gz(data: &[u8]) -> Vec<u8> {

@@ -97,11 +97,22 @@ impl Endpoint {
     }
 }
 
+/// A URL as error messages show it: without user info, so that a password in a URL never
+/// reaches a message.
+fn shown(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    match url[start..].find('@') {
+        Some(at) => format!("{}…@{}", &url[..start], &url[start + at + 1..]),
+        None => url.to_string(),
+    }
+}
+
 /// Splits and checks a base URL: `(https, authority, path prefix without trailing '/')`.
 pub fn parse_base_url(url: &str, what: &str) -> Result<(bool, String, String), Error> {
     let uri: http::Uri = url.trim().parse().map_err(|_| {
         Error::invalid(format!(
-            "{what} is not a url: expected https://host, got {url:?}"
+            "{what} is not a url: expected https://host, got {:?}",
+            shown(url)
         ))
     })?;
     let https = match uri.scheme_str() {
@@ -109,13 +120,14 @@ pub fn parse_base_url(url: &str, what: &str) -> Result<(bool, String, String), E
         Some("http") => false,
         _ => {
             return Err(Error::invalid(format!(
-                "{what} must start with https:// (got {url:?})"
+                "{what} must start with https:// (got {:?})",
+                shown(url)
             )));
         }
     };
     let authority = uri
         .authority()
-        .ok_or_else(|| Error::invalid(format!("{what} has no host: {url:?}")))?;
+        .ok_or_else(|| Error::invalid(format!("{what} has no host: {:?}", shown(url))))?;
     if authority.as_str().contains('@') {
         return Err(Error::invalid(format!("{what} must not carry user info")));
     }

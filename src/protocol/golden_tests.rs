@@ -339,7 +339,6 @@ fn endpoint_refuses_bad_urls_versions_and_tokens_with_exact_messages() {
 }
 
 #[test]
-#[ignore = "bug: a url with user info is echoed in the error when its scheme is wrong or it does not parse, password included"]
 fn endpoint_never_echoes_the_user_info_of_a_refused_url() {
     for url in [
         "ftp://admin:hunter2@na1.salesforce.com",

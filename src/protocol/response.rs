@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::model::{BatchInfo, BatchResults, JobInfo};
 use crate::wire::{self, DocFormat};
 
-use super::limits::MAX_CONTROL_BYTES;
+use super::limits::{MAX_CONTROL_BYTES, MAX_FILE_BYTES};
 
 /// Whether a reply's body is gzip (`Content-Encoding: gzip`): the one place that decides it,
 /// for whole bodies and streamed ones.
@@ -27,17 +27,13 @@ fn content_type_of(resp: &Response<Vec<u8>>) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// The reply body, gunzipped when `Content-Encoding: gzip`.
+/// The reply body, gunzipped when `Content-Encoding: gzip` (at most [`MAX_FILE_BYTES`]).
 pub fn decoded_body(resp: &Response<Vec<u8>>) -> Result<Cow<'_, [u8]>, Error> {
-    let gzip = resp
-        .headers()
-        .get(CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
-    if !gzip {
+    if !is_gzip(resp.headers()) {
         return Ok(Cow::Borrowed(resp.body()));
     }
-    let out = crate::gzip::gunzip(resp.body()).map_err(|e| {
+    // Bounded: a small reply must not inflate into gigabytes before any limit is checked.
+    let out = crate::gzip::gunzip_at_most(resp.body(), MAX_FILE_BYTES).map_err(|e| {
         Error::unexpected(
             resp.status().as_u16(),
             content_type_of(resp),

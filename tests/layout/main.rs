@@ -38,7 +38,10 @@ fn modules(src: &Path) -> BTreeMap<Vec<String>, PathBuf> {
                 .iter()
                 .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
                 .collect();
-            if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            if matches!(
+                parts.last().map(String::as_str),
+                Some("mod" | "lib" | "main")
+            ) {
                 parts.pop();
             }
             out.insert(parts, path);
@@ -78,7 +81,8 @@ fn named_paths(me: &[String], text: &str) -> Vec<Vec<String>> {
             let start = from + i;
             from = start + prefix.len();
             if start > 0
-                && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b':' | b'$'))
+                && (bytes[start - 1].is_ascii_alphanumeric()
+                    || matches!(bytes[start - 1], b'_' | b':' | b'$'))
             {
                 continue;
             }
@@ -209,7 +213,11 @@ fn the_checker_finds_a_loop() {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(dir.join("w")).unwrap();
     fs::write(dir.join("lib.rs"), "mod w;\n").unwrap();
-    fs::write(dir.join("w/mod.rs"), "mod a;\nmod b;\nmod c;\npub use a::X;\n").unwrap();
+    fs::write(
+        dir.join("w/mod.rs"),
+        "mod a;\nmod b;\nmod c;\npub use a::X;\n",
+    )
+    .unwrap();
     fs::write(dir.join("w/a.rs"), "use super::b::Y;\npub struct X;\n").unwrap();
     fs::write(dir.join("w/b.rs"), "use crate::w::c;\npub struct Y;\n").unwrap();
     fs::write(
