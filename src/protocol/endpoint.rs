@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use http::header::{ACCEPT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{Method, Request};
 
 use crate::error::Error;
@@ -23,6 +23,7 @@ pub struct Endpoint {
     authority: String,
     prefix: String,
     base_path: String,
+    version: String,
     token: String,
 }
 
@@ -49,6 +50,7 @@ impl Endpoint {
             authority,
             base_path: format!("{prefix}/services/async/{version}"),
             prefix,
+            version,
             token: token.to_string(),
         })
     }
@@ -68,6 +70,102 @@ impl Endpoint {
     /// The session token.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// The API version (`59.0`).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The same endpoint at another API version (Bulk 2.0 results must be read with the
+    /// version the job was made with).
+    pub fn with_version(&self, api_version: &str) -> Result<Self, Error> {
+        let version = normalize_version(api_version)?;
+        Ok(Endpoint {
+            base_path: format!("{}/services/async/{version}", self.prefix),
+            version,
+            ..self.clone()
+        })
+    }
+
+    /// The Bulk API 2.0 base URL, e.g. `https://host/services/data/v59.0/jobs` (no secret).
+    pub fn jobs_url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!(
+            "{scheme}://{}{}/services/data/v{}/jobs",
+            self.authority, self.prefix, self.version
+        )
+    }
+
+    /// A Bulk API 2.0 request: `path` below `/services/data/vNN.N/jobs`, or a server-given
+    /// absolute path (`/services/data/…`, from `nextRecordsUrl`) when `server_path` is set.
+    /// Authorization is `Bearer`.
+    pub(crate) fn jobs_request(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        accept: &'static str,
+        body: Vec<u8>,
+    ) -> Result<Request<Vec<u8>>, Error> {
+        let uri = format!("{}{path}", self.jobs_url());
+        self.bearer_request(method, uri, content_type, accept, body)
+    }
+
+    /// A request to a path the server gave (`nextRecordsUrl`): it must stay below
+    /// `/services/data/` on this instance.
+    pub(crate) fn server_path_request(
+        &self,
+        server_path: &str,
+        accept: &'static str,
+    ) -> Result<Request<Vec<u8>>, Error> {
+        let path = server_path.trim();
+        let below = path
+            .strip_prefix(self.prefix.as_str())
+            .unwrap_or(path)
+            .trim_start_matches('/');
+        if !below.starts_with("services/data/")
+            || below.contains("..")
+            || below.contains("://")
+            || below.bytes().any(|b| b <= b' ' || b == b'#' || b == b'\\')
+        {
+            let shown: String = path.chars().take(80).collect();
+            return Err(Error::unexpected(
+                200,
+                Some("application/json"),
+                format!("expected a next-page path below /services/data/, got {shown:?}"),
+                &[],
+            ));
+        }
+        let scheme = if self.https { "https" } else { "http" };
+        let uri = format!("{scheme}://{}{}/{below}", self.authority, self.prefix);
+        self.bearer_request(Method::GET, uri, None, accept, Vec::new())
+    }
+
+    fn bearer_request(
+        &self,
+        method: Method,
+        uri: String,
+        content_type: Option<&str>,
+        accept: &'static str,
+        body: Vec<u8>,
+    ) -> Result<Request<Vec<u8>>, Error> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token))
+            .map_err(|_| Error::invalid("access token is not a valid header value"))?;
+        auth.set_sensitive(true);
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(AUTHORIZATION, auth)
+            .header(CALL_OPTIONS_HEADER, HeaderValue::from_static(CALL_OPTIONS))
+            .header(ACCEPT, HeaderValue::from_static(accept))
+            .header(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        if let Some(ct) = content_type {
+            builder = builder.header(CONTENT_TYPE, ct);
+        }
+        builder
+            .body(body)
+            .map_err(|e| Error::invalid(format!("cannot build request: {e}")))
     }
 
     pub(crate) fn request(

@@ -11,6 +11,7 @@
 //! - [`batch_body`]: batch content checked against its job.
 //! - [`response`]: replies judged and parsed.
 //! - [`oauth`]: the token endpoint.
+//! - [`v2`]: Bulk API 2.0's builders and parsers (beside 1.0's, sharing the rest).
 
 pub mod batch_body;
 pub mod endpoint;
@@ -19,6 +20,7 @@ pub mod limits;
 pub mod oauth;
 pub mod requests;
 pub mod response;
+pub mod v2;
 
 #[cfg(test)]
 mod golden_tests;

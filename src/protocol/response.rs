@@ -44,17 +44,20 @@ pub fn decoded_body(resp: &Response<Vec<u8>>) -> Result<Cow<'_, [u8]>, Error> {
     Ok(Cow::Owned(out))
 }
 
-/// Whether a reply is Bulk API 1.0's expired-session signal: HTTP 400 with
-/// `exceptionCode` `InvalidSessionId` (XML or JSON body).
+/// Whether a reply is an expired-session signal: Bulk API 1.0's HTTP 400 with
+/// `exceptionCode` `InvalidSessionId` (XML or JSON body), or 2.0's (REST's) HTTP 401 with
+/// `errorCode` `INVALID_SESSION_ID`.
 pub fn is_session_expired(resp: &Response<Vec<u8>>) -> bool {
-    if resp.status().as_u16() != 400 {
-        return false;
-    }
+    let want = match resp.status().as_u16() {
+        400 => "InvalidSessionId",
+        401 => "INVALID_SESSION_ID",
+        _ => return false,
+    };
     let Ok(body) = decoded_body(resp) else {
         return false;
     };
     let fmt = wire::detect_format(content_type_of(resp), &body);
-    matches!(wire::parse_error(&body, fmt), Some((code, _)) if code == "InvalidSessionId")
+    matches!(wire::parse_error(&body, fmt), Some((code, _)) if code == want)
 }
 
 /// Checks a reply's status. 2xx passes and yields the (decoded) body; anything else
@@ -67,7 +70,9 @@ pub fn success_body(resp: &Response<Vec<u8>>) -> Result<Cow<'_, [u8]>, Error> {
     }
     let fmt = wire::detect_format(content_type_of(resp), &body);
     match wire::parse_error(&body, fmt) {
-        Some((code, message)) if code == "InvalidSessionId" => Err(Error::SessionExpired(message)),
+        Some((code, message)) if code == "InvalidSessionId" || code == "INVALID_SESSION_ID" => {
+            Err(Error::SessionExpired(message))
+        }
         Some((code, message)) => Err(Error::Api {
             status,
             code,

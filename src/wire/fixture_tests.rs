@@ -436,9 +436,10 @@ fn error_is_none_for_anything_else() {
         ),
         None
     );
+    // Bulk 2.0's (REST's) error array is an error document too.
     assert_eq!(
         parse_error(b"[{\"errorCode\":\"INVALID_SESSION_ID\"}]", DocFormat::Json),
-        None
+        Some(("INVALID_SESSION_ID".into(), String::new()))
     );
     assert_eq!(parse_error(b"", DocFormat::Xml), None);
     assert_eq!(

@@ -20,6 +20,7 @@ mod csv;
 mod fixture_tests;
 mod json;
 mod records;
+pub mod v2;
 mod xml;
 mod zip;
 
@@ -142,14 +143,15 @@ pub fn parse_batch_list(body: &[u8], fmt: DocFormat) -> Result<Vec<BatchInfo>, S
     }
 }
 
-/// `<error>` / `{"exceptionCode","exceptionMessage"}` → `Some((code, message))`; anything
+/// `<error>` / `{"exceptionCode","exceptionMessage"}` / Bulk 2.0's (REST's)
+/// `[{"errorCode","message"}]` → `Some((code, message))`; anything
 /// else (another document, no or empty `exceptionCode`, malformed, too large) → `None`.
 /// A missing message reads as the empty string.
 pub fn parse_error(body: &[u8], fmt: DocFormat) -> Option<(String, String)> {
     let text = body_text(body, MAX_DOC_BYTES, "error document").ok()?;
     match fmt {
         DocFormat::Xml => xml::parse_error(text),
-        DocFormat::Json => json::parse_error(text),
+        DocFormat::Json => json::parse_error(text).or_else(|| v2::parse_error_array(text)),
     }
 }
 

@@ -400,3 +400,5 @@ pub enum BatchResults {
     /// The result file ids of a query batch.
     Query(Vec<String>),
 }
+
+pub mod v2;
