@@ -81,6 +81,12 @@ impl Records {
         }
     }
 
+    /// The same reader for fields separated by `delimiter` (before any input).
+    pub(crate) fn with_delimiter(mut self, delimiter: u8) -> Self {
+        self.csv = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        self
+    }
+
     /// Reads `data`, handing every record completed by it to `sink`. After an error every
     /// call returns that error.
     pub(crate) fn push(

@@ -62,6 +62,8 @@ struct Builder {
     max_bytes: usize,
     max_chars: usize,
     header: Option<Vec<u8>>,
+    /// The header's terminator as read.
+    header_term: &'static [u8],
     /// Header content + terminator, and its characters.
     header_line: Vec<u8>,
     header_chars: usize,
@@ -70,15 +72,19 @@ struct Builder {
     batch_chars: usize,
     batch_first: u64,
     seen: u64,
+    /// Every record's terminator written as this one, when set.
+    terminator: Option<&'static [u8]>,
 }
 
 impl Builder {
     fn add(&mut self, rec: Rec<'_>, out: &mut Vec<Batch>) {
-        let size = rec.content.len() + rec.term.len();
-        let chars = rec.chars + rec.term.len();
+        let term = self.terminator.unwrap_or(rec.term);
+        let size = rec.content.len() + term.len();
+        let chars = rec.chars + term.len();
         if rec.index == 0 {
             self.header = Some(rec.content.to_vec());
-            self.header_line = [rec.content, rec.term].concat();
+            self.header_term = rec.term;
+            self.header_line = [rec.content, term].concat();
             self.header_chars = chars;
             return;
         }
@@ -95,7 +101,7 @@ impl Builder {
             self.batch_first = rec.index - 1;
         }
         self.batch.extend_from_slice(rec.content);
-        self.batch.extend_from_slice(rec.term);
+        self.batch.extend_from_slice(term);
         self.batch_chars += chars;
         self.batch_records += 1;
         self.seen += 1;
@@ -142,6 +148,7 @@ impl CsvSplitter {
                 max_bytes: limits.max_bytes,
                 max_chars: limits.max_chars,
                 header: None,
+                header_term: b"",
                 header_line: Vec::new(),
                 header_chars: 0,
                 batch: Vec::new(),
@@ -149,8 +156,23 @@ impl CsvSplitter {
                 batch_chars: 0,
                 batch_first: 0,
                 seen: 0,
+                terminator: None,
             },
         }
+    }
+
+    /// The same splitter for fields separated by `delimiter` (field counts are checked with
+    /// it), writing every record's terminator as `terminator` when set (a file with mixed
+    /// line endings comes out with one). Call before any input.
+    pub fn with_format(mut self, delimiter: u8, terminator: Option<&'static [u8]>) -> Self {
+        self.reader = self.reader.with_delimiter(delimiter);
+        self.builder.terminator = terminator;
+        self
+    }
+
+    /// The header's line terminator as read (`\n`, `\r\n` or `\r`), once the header is read.
+    pub fn header_terminator(&self) -> Option<&'static [u8]> {
+        self.builder.header.as_ref().map(|_| self.builder.header_term)
     }
 
     /// Feeds the next bytes of the input (any chunking gives the same batches). Returns the
@@ -562,5 +584,20 @@ pub(crate) mod tests {
         let batches = split_chunked(b"h\r1\r\r2\n", limits(10, 100, 100), 1).unwrap();
         assert_eq!(batches[0].data, b"h\r1\r2\n");
         assert_eq!(batches[0].records, 2);
+    }
+
+    #[test]
+    fn another_delimiter_and_one_terminator() {
+        let input = b"a|b\r\n1|\"x\ny\"\n2|3\r\n";
+        let mut s = CsvSplitter::new(limits(10, 1000, 1000)).with_format(b'|', Some(b"\n"));
+        assert!(s.push(input).unwrap().is_empty());
+        assert_eq!(s.header_terminator(), Some(&b"\r\n"[..]));
+        let batch = s.finish().unwrap().unwrap();
+        assert_eq!(batch.data, b"a|b\n1|\"x\ny\"\n2|3\n");
+        assert_eq!(batch.records, 2);
+        // A field count checked with the delimiter, not a comma.
+        let mut s = CsvSplitter::new(limits(10, 1000, 1000)).with_format(b'|', None);
+        let err = s.push(b"a|b\n1,2\n").unwrap_err();
+        assert!(err.contains("record 1"), "{err}");
     }
 }
