@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use host_test::mock::{MockConfig, MockServer};
+use sfbulk_mock::{MockConfig, MockServer};
 use host_test::{ContentType, Operation, Runtime, SFBULK_WASM};
 
 fn median(mut v: Vec<Duration>) -> Duration {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-pub use host_test::mock::{MockConfig, MockServer};
+pub use sfbulk_mock::{MockConfig, MockServer};
 pub use host_test::*;
 
 /// The access token the mock accepts by default.

@@ -3,7 +3,7 @@
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
-use host_test::mock::{MockConfig, MockServer};
+use sfbulk_mock::{MockConfig, MockServer};
 
 const TOKEN: &str = "00DMOCK!mock-access-token";
 const NS: &str = "http://www.force.com/2009/06/asyncapi/dataload";

@@ -1,7 +1,7 @@
 //! Serves the mock Salesforce until killed:
 //!
 //! ```text
-//! cargo run -p host-test --example mock_server -- --port 8765 [--seed-accounts 1000] \
+//! cargo run -p sfbulk-mock --example mock_server -- --port 8765 [--seed-accounts 1000] \
 //!     [--delay-ms 50] [--query-timeout-first N]
 //! ```
 //!
@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use host_test::mock::{MockConfig, serve_forever_with};
+use sfbulk_mock::{MockConfig, serve_forever_with};
 
 fn main() -> ExitCode {
     let mut cfg = MockConfig::standalone();
