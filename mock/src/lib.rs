@@ -53,6 +53,8 @@ mod faults;
 mod formats;
 mod handle;
 mod ids;
+#[cfg(test)]
+mod import_cycles;
 mod limits;
 mod model;
 mod render;
