@@ -34,7 +34,7 @@
 //!
 //! The modules form layers; each imports only from the layers below it:
 //!
-//! 1. `handle` (the public [`MockServer`]) → `server` (HTTP, faults) → `shared`;
+//! 1. `handle` (the public [`MockServer`]) → `server` (HTTP, faults; `reply_body`) → `shared`;
 //! 2. `router`: path → endpoint, authentication, error format;
 //! 3. `endpoints`: one module per resource, each calling the three below;
 //! 4. `decode` (read requests), `apply` (change the state), `render` (write answers);
@@ -58,6 +58,7 @@ mod import_cycles;
 mod limits;
 mod model;
 mod render;
+mod reply_body;
 mod router;
 mod schema;
 mod server;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 use crate::counters::FaultKind;
 use crate::decode::request::{Req, accepts_gzip, decode_body};
 use crate::limits::MAX_BATCH_BYTES;
+use crate::reply_body::ReplyBody;
 use crate::router;
 use crate::shared::{LoggedRequest, Shared};
 
@@ -54,7 +55,7 @@ pub(crate) async fn serve(
 async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, io::Error> {
+) -> Result<Response<ReplyBody>, io::Error> {
     let (parts, body) = request.into_parts();
     let (raw, too_large) = match Limited::new(body, MAX_WIRE_BYTES).collect().await {
         Ok(collected) => (collected.to_bytes(), false),
@@ -156,17 +157,13 @@ async fn handle(
             headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         }
     }
-    if fault.truncate && body.len() > 1 {
+    let body = if fault.truncate && body.len() > 1 {
         shared.fired(FaultKind::Truncate);
-        // Announce the whole body, send half: the connection ends early.
-        if let Some(headers) = response.headers_mut() {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-        }
-        body.truncate(body.len() / 2);
-    }
-    response
-        .body(Full::new(Bytes::from(body)))
-        .map_err(io::Error::other)
+        ReplyBody::cut_short(&body)
+    } else {
+        ReplyBody::whole(body)
+    };
+    response.body(body).map_err(io::Error::other)
 }
 
 /// A plain-text answer (injected faults, oversized bodies).
@@ -174,8 +171,8 @@ fn plain_response(
     status: StatusCode,
     text: &'static str,
     retry_after: Option<u32>,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+) -> Response<ReplyBody> {
+    let mut response = Response::new(ReplyBody::whole(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
