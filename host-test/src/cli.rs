@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use sfbulk_mock::{MockConfig, MockServer};
 use crate::{
     BatchContent, Config, ContentType, Error, Instance, JobRequest, JobStateChange, Operation,
     PkChunking, RawBody, Runtime, json,
 };
 use crate::{jobs, session_cache};
+use sfbulk_mock::{MockConfig, MockServer};
 
 /// Exit code: a failure reported by Salesforce or the network.
 pub const EXIT_FAILURE: i32 = 1;
