@@ -8,7 +8,8 @@
 //! `--query-timeout-first N` fails the first N plain query batches with `QUERY_TIMEOUT` (the
 //! trigger of tap-salesforce's PK-chunking fallback).
 //!
-//! It accepts `00DMOCK!mock-access-token` and the peer scripts' `00DFAKE!SESSIONTOKEN`.
+//! It accepts `00DMOCK!mock-access-token` and the fixed `00DFAKE!SESSIONTOKEN` other Bulk API
+//! clients may be run with.
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -1,4 +1,5 @@
-//! The mock Salesforce over real HTTP: every behaviour the connector and the peers rely on.
+//! The mock Salesforce over real HTTP: every behaviour the connector and other Bulk API clients
+//! rely on, each injected fault as it goes on the wire, and the counters of what the mock did.
 
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
