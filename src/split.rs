@@ -172,7 +172,10 @@ impl CsvSplitter {
 
     /// The header's line terminator as read (`\n`, `\r\n` or `\r`), once the header is read.
     pub fn header_terminator(&self) -> Option<&'static [u8]> {
-        self.builder.header.as_ref().map(|_| self.builder.header_term)
+        self.builder
+            .header
+            .as_ref()
+            .map(|_| self.builder.header_term)
     }
 
     /// Feeds the next bytes of the input (any chunking gives the same batches). Returns the

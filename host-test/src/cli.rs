@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::mock::{MockConfig, MockServer};
 use crate::{
     BatchContent, Config, ContentType, Error, Instance, JobRequest, JobStateChange, Operation,
     PkChunking, RawBody, Runtime, json,
 };
 use crate::{jobs, session_cache};
+use sfbulk_mock::{MockConfig, MockServer};
 
 /// Exit code: a failure reported by Salesforce or the network.
 pub const EXIT_FAILURE: i32 = 1;
@@ -518,7 +518,7 @@ async fn execute(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Re
             if let Some(n) = result_file_rows {
                 cfg.result_file_rows = n.max(1);
             }
-            return tokio::task::spawn_blocking(move || crate::mock::serve_forever(cfg, port))
+            return tokio::task::spawn_blocking(move || sfbulk_mock::serve_forever(cfg, port))
                 .await
                 .map_err(|e| Failure {
                     code: EXIT_FAILURE,

@@ -1,8 +1,6 @@
 //! Sessions that never die: renewal on InvalidSessionId and by interval, typed refresh
 //! failures, the CLI's session cache, and no secret in any output.
 
-use std::time::Duration;
-
 use crate::common::*;
 use host_test::cli;
 
@@ -92,13 +90,18 @@ async fn a_second_invalid_session_after_renewal_is_session_expired() {
 async fn interval_time_renews_before_the_next_call() {
     let mock = mock();
     let mut cfg = refreshing(&mock);
-    cfg.interval_time = Some(150);
+    // A minute: no test run is that slow between two calls, and no sleeping is needed to
+    // pass it: the session's age is set instead.
+    cfg.interval_time = Some(60_000);
     let mut inst = instance().await;
     ok(inst.init(&cfg).await);
     // Any reply will do (InvalidJob): what matters is which token it carried.
     let _ = inst.list_batches(&cfg, "750000000000000AAA").await.unwrap();
     assert_eq!(mock.token_requests(), 0, "token still fresh");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The same session, obtained two intervals ago.
+    let mut session = inst.get_session(&cfg).await.unwrap().expect("a session");
+    session.obtained_at_ms -= 120_000;
+    ok(inst.set_session(&cfg, &session).await);
     mock.clear_requests();
     let _ = inst.get_job(&cfg, "750000000000000AAA").await.unwrap();
     assert_eq!(mock.token_requests(), 1, "renewed by interval");

@@ -1,12 +1,18 @@
 //! The fault matrix: a whole load of 25,000 records and a query over several result files,
 //! each with one fault injected by the mock after the job exists. Every record must be
 //! accounted for exactly once (no loss, no duplicate), or the run fails with a clear error.
+//! Each test also checks, with the mock's counters, that its fault actually fired.
 
 use std::time::Duration;
+
+use sfbulk_mock::{FaultKind, Route};
 
 use crate::common::*;
 
 const RECORDS: usize = 25_000;
+
+/// Batches of the load: 25,000 records, at most 10,000 per batch.
+const LOAD_BATCHES: usize = 3;
 
 /// 25,000 accounts; every 5,000th has no Name (a per-record failure).
 fn accounts_csv() -> Vec<u8> {
@@ -93,18 +99,36 @@ fn assert_loaded_once(mock: &MockServer, rows: &[String], what: &str) {
     );
 }
 
+/// Asserts that the mock injected `fired` faults of `kind`, every one it was armed with.
+#[track_caller]
+fn assert_fired(mock: &MockServer, kind: FaultKind, fired: usize, what: &str) {
+    let counters = mock.counters();
+    assert_eq!(counters.fired(kind), fired, "{what}: {kind:?} fired");
+    assert_eq!(
+        counters.injected(kind),
+        counters.fired(kind),
+        "{what}: every {kind:?} armed fired"
+    );
+}
+
+/// A load with one fault: accounted once, the fault fired `fired` times, and each of the
+/// load's batches stored exactly once (nothing sent twice).
 macro_rules! load_fault {
-    ($name:ident, $what:literal, |$m:ident, $job:ident| $fault:expr) => {
+    ($name:ident, $what:literal, |$m:ident| $fault:expr, $kind:expr, $fired:expr) => {
         #[tokio::test(flavor = "multi_thread")]
         async fn $name() {
             let mock = mock();
-            let rows = load_with(&mock, |$m, $job| {
-                let _ = $job;
-                $fault
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e:?}", $what));
+            let rows = load_with(&mock, |$m, _job| $fault)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e:?}", $what));
             assert_loaded_once(&mock, &rows, $what);
+            assert_fired(&mock, $kind, $fired, $what);
+            assert_eq!(
+                mock.counters().batches_stored(),
+                LOAD_BATCHES,
+                "{}: each batch stored once",
+                $what
+            );
         }
     };
 }
@@ -112,33 +136,76 @@ macro_rules! load_fault {
 load_fault!(
     load_survives_503_with_retry_after,
     "503 + Retry-After",
-    |m, job| m.fail_next(2, 503, Some(1))
+    |m| m.fail_next(2, 503, Some(1)),
+    FaultKind::Status,
+    2
 );
 load_fault!(
     load_survives_429_with_retry_after,
     "429 + Retry-After",
-    |m, job| m.fail_next(2, 429, Some(1))
+    |m| m.fail_next(2, 429, Some(1)),
+    FaultKind::Status,
+    2
 );
 load_fault!(
     load_survives_reset_before_processing,
     "reset before processing (batch POST)",
-    |m, job| m.reset_next(1)
+    |m| m.reset_next(1),
+    FaultKind::Reset,
+    1
 );
 load_fault!(
     load_survives_reset_after_processing,
     "reply lost after the batch was made",
-    |m, job| m.reset_after_processing_next(1)
+    |m| m.reset_after_processing_next(1),
+    FaultKind::ResetAfterProcessing,
+    1
 );
 load_fault!(
     load_survives_slow_reply_past_timeout,
     "a reply slower than the timeout",
-    |m, job| m.delay_next(1, Duration::from_millis(2_500))
+    |m| m.delay_next(1, Duration::from_millis(2_500)),
+    FaultKind::Delay,
+    1
 );
-load_fault!(
-    load_survives_expired_session_mid_job,
-    "InvalidSessionId mid-job",
-    |m, job| m.expire_access_token(&token())
-);
+/// `InvalidSessionId` mid-job; RELIABILITY.md promises exactly one token request, after which
+/// the refused request is replayed once and the job goes on with the new token.
+#[tokio::test(flavor = "multi_thread")]
+async fn load_survives_expired_session_mid_job() {
+    let mock = mock();
+    let rows = load_with(&mock, |m, _| m.expire_access_token(&token()))
+        .await
+        .unwrap_or_else(|e| panic!("InvalidSessionId mid-job: {e:?}"));
+    assert_loaded_once(&mock, &rows, "InvalidSessionId mid-job");
+    assert_fired(
+        &mock,
+        FaultKind::ExpiredSession,
+        1,
+        "InvalidSessionId mid-job",
+    );
+    let counters = mock.counters();
+    assert_eq!(
+        counters.batches_stored(),
+        LOAD_BATCHES,
+        "each batch stored once"
+    );
+    assert_eq!(counters.token_grants(), 1, "one token granted");
+    assert_eq!(counters.token_refusals(), 0);
+    assert_eq!(mock.token_requests(), 1, "exactly one token request");
+    let fresh = mock.issued_access_tokens();
+    assert_eq!(fresh.len(), 1);
+    let log = mock.requests();
+    let token_at = log
+        .iter()
+        .position(|r| r.path.starts_with("/services/oauth2/token"))
+        .expect("the token request");
+    assert!(
+        log[token_at + 1..]
+            .iter()
+            .all(|r| r.header("x-sfdc-session") == Some(fresh[0].as_str())),
+        "every request after the renewal carries the new token"
+    );
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn load_survives_a_body_cut_short_on_results() {
@@ -168,6 +235,7 @@ async fn load_survives_a_body_cut_short_on_results() {
         panic!("ingest results");
     };
     assert_eq!(rows.len(), 10_000);
+    assert_fired(&mock, FaultKind::Truncate, 2, "results cut short twice");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -231,6 +299,17 @@ async fn create_job_whose_reply_is_lost_is_not_replayed() {
         .filter(|r| r.method == "POST")
         .count();
     assert_eq!(posts, 1, "sent once, never replayed");
+    assert_fired(
+        &mock,
+        FaultKind::ResetAfterProcessing,
+        1,
+        "create-job reply lost",
+    );
+    assert_eq!(
+        mock.counters().served("POST", Route::Jobs),
+        1,
+        "the job was made, once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -255,6 +334,13 @@ async fn add_batch_whose_reply_is_lost_says_so_with_the_job() {
         1,
         "made once, not replayed"
     );
+    assert_fired(
+        &mock,
+        FaultKind::ResetAfterProcessing,
+        1,
+        "add-batch reply lost",
+    );
+    assert_eq!(mock.counters().batches_stored(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -275,6 +361,8 @@ async fn retries_give_up_with_a_clear_error() {
         "{e:?}"
     );
     assert_eq!(mock.request_count(), 3, "three attempts");
+    assert_eq!(mock.counters().fired(FaultKind::Status), 3);
+    assert_eq!(mock.counters().injected(FaultKind::Status), 10);
 }
 
 /// Queries 25,000 accounts over 5 result files with a fault injected after the batch.
@@ -337,37 +425,67 @@ fn assert_all_rows_once(out: &[u8], what: &str) {
     );
 }
 
+/// A query with one fault: every row once, in order, and the fault fired `fired` times.
+macro_rules! query_fault {
+    ($name:ident, $what:literal, |$m:ident| $fault:expr, $kind:expr, $fired:expr) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $name() {
+            let (mock, out) = query_with(|$m| $fault).await;
+            assert_all_rows_once(&out, $what);
+            assert_fired(&mock, $kind, $fired, $what);
+        }
+    };
+}
+
+query_fault!(
+    query_survives_503_with_retry_after,
+    "503 + Retry-After",
+    |m| m.fail_next(3, 503, Some(1)),
+    FaultKind::Status,
+    3
+);
+query_fault!(
+    query_survives_429_with_retry_after,
+    "429 + Retry-After",
+    |m| m.fail_next(2, 429, Some(1)),
+    FaultKind::Status,
+    2
+);
+query_fault!(
+    query_survives_reset,
+    "reset",
+    |m| m.reset_next(2),
+    FaultKind::Reset,
+    2
+);
+query_fault!(
+    query_survives_reset_after_processing,
+    "reset after processing",
+    |m| m.reset_after_processing_next(2),
+    FaultKind::ResetAfterProcessing,
+    2
+);
+query_fault!(
+    query_survives_a_body_cut_short,
+    "body cut short",
+    |m| m.truncate_next(3),
+    FaultKind::Truncate,
+    3
+);
+query_fault!(
+    query_survives_a_slow_reply_past_timeout,
+    "slow reply",
+    |m| m.delay_next(1, Duration::from_millis(2_500)),
+    FaultKind::Delay,
+    1
+);
+
 #[tokio::test(flavor = "multi_thread")]
-async fn query_survives_the_fault_matrix() {
-    type Fault = Box<dyn FnOnce(&MockServer)>;
-    let cases: Vec<(&str, Fault)> = vec![
-        (
-            "503 + Retry-After",
-            Box::new(|m| m.fail_next(3, 503, Some(1))),
-        ),
-        (
-            "429 + Retry-After",
-            Box::new(|m| m.fail_next(2, 429, Some(1))),
-        ),
-        ("reset", Box::new(|m| m.reset_next(2))),
-        (
-            "reset after processing",
-            Box::new(|m| m.reset_after_processing_next(2)),
-        ),
-        ("body cut short", Box::new(|m| m.truncate_next(3))),
-        (
-            "slow reply",
-            Box::new(|m| m.delay_next(1, Duration::from_millis(2_500))),
-        ),
-        (
-            "session expired",
-            Box::new(|m| m.expire_access_token(&token())),
-        ),
-    ];
-    for (what, fault) in cases {
-        let (_mock, out) = query_with(fault).await;
-        assert_all_rows_once(&out, what);
-    }
+async fn query_survives_an_expired_session() {
+    let (mock, out) = query_with(|m| m.expire_access_token(&token())).await;
+    assert_all_rows_once(&out, "session expired");
+    assert_fired(&mock, FaultKind::ExpiredSession, 1, "session expired");
+    assert_eq!(mock.token_requests(), 1, "exactly one token request");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -386,12 +504,16 @@ async fn a_reply_slower_than_the_first_byte_timeout_is_the_timeout_error() {
         max_total_ms: None,
     });
     let mut inst = instance().await;
-    mock.delay_next(1, Duration::from_millis(2_000));
-    let started = std::time::Instant::now();
-    let e = err(inst.get_job(&cfg, "750000000000000AAA").await);
+    // No reply ever comes: a timeout error can only come from the client's own timeout.
+    mock.hang_next(1);
+    let call = tokio::time::timeout(
+        Duration::from_secs(60),
+        inst.get_job(&cfg, "750000000000000AAA"),
+    )
+    .await
+    .expect("the call gave up at its first-byte timeout");
+    let e = err(call);
     assert!(matches!(e, Error::Timeout(_)), "{e:?}");
-    assert!(
-        started.elapsed() < Duration::from_millis(1_900),
-        "gave up at the timeout, not at the reply"
-    );
+    assert_fired(&mock, FaultKind::Hang, 1, "a request never answered");
+    assert_eq!(mock.request_count(), 1, "retries off: one attempt");
 }

@@ -15,6 +15,5 @@ mod hosts_node;
 mod hosts_python;
 mod hosts_spin_app;
 mod hosts_wasmtime_cli;
-mod mock_server;
 mod operations;
 mod whole_jobs;

@@ -204,7 +204,12 @@ fn the_component_crate_has_no_import_loops() {
 
 #[test]
 fn the_host_crate_has_no_import_loops() {
-    assert_no_loops("host-test/src/bin");
+    assert_no_loops("host-test/src");
+}
+
+#[test]
+fn the_mock_has_no_import_loops() {
+    assert_no_loops("mock/src");
 }
 
 #[test]

@@ -11,8 +11,8 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use host_test::mock::{MockConfig, MockServer};
 use host_test::{ContentType, Operation, Runtime, SFBULK_WASM};
+use sfbulk_mock::{MockConfig, MockServer};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

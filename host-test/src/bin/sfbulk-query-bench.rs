@@ -53,7 +53,7 @@ fn main() {
         }
     };
     let sfbulk = sibling("sfbulk");
-    let token = host_test::mock::PEER_SESSION_TOKEN;
+    let token = sfbulk_mock::PEER_SESSION_TOKEN;
     let dir = std::env::temp_dir().join(format!("sfbulk-qbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     println!(

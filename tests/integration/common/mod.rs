@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-pub use host_test::mock::{MockConfig, MockServer};
 pub use host_test::*;
+pub use sfbulk_mock::{MockConfig, MockServer};
 
 /// The access token the mock accepts by default.
 pub fn token() -> String {

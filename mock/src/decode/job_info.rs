@@ -1,16 +1,17 @@
-//! Job resources: create (`POST …/job`), get (`GET …/job/{id}`), close/abort
-//! (`POST …/job/{id}`).
+//! A jobInfo request body (XML, or JSON when the request says so) and the job headers, read
+//! and checked: what a create-job or update-job request asks for.
 
 use std::collections::BTreeMap;
 
-use http::StatusCode;
 use serde_json::Value;
 
-use super::model::{Concurrency, Job, JobState, Operation, PkChunking, State};
-use super::router::{Ctx, Req};
-use super::store::is_known_name;
-use super::wire::{ApiError, ContentType, Format, Reply};
-use super::xml;
+use crate::api_error::ApiError;
+use crate::decode::request::Req;
+use crate::decode::xml_tree;
+use crate::formats::ContentType;
+use crate::limits::MAX_CHUNK_SIZE;
+use crate::model::job::{Concurrency, JobState, Operation, PkChunking};
+use crate::schema::is_known_name;
 
 /// Elements a client may never send (read-only fields of jobInfo).
 const READ_ONLY: &[&str] = &[
@@ -31,9 +32,6 @@ const READ_ONLY: &[&str] = &[
     "apiActiveProcessingTime",
     "apexProcessingTime",
 ];
-
-/// Largest PK chunk size the service accepts.
-const MAX_CHUNK_SIZE: usize = 250_000;
 
 /// The fields of a jobInfo request body (`None` = explicit JSON `null`).
 type JobFields = BTreeMap<String, Option<String>>;
@@ -65,7 +63,7 @@ fn read_job_fields(req: &Req, body: &[u8]) -> Result<JobFields, ApiError> {
             })
             .collect()
     } else {
-        let root = xml::parse(body)
+        let root = xml_tree::parse(body)
             .map_err(|e| ApiError::invalid_job(format!("Unable to parse job: {e}")))?;
         if root.name != "jobInfo" {
             return Err(ApiError::invalid_job(format!(
@@ -94,14 +92,22 @@ fn non_empty<'a>(fields: &'a JobFields, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// `POST /services/async/{v}/job`.
-pub(crate) fn create(
-    state: &mut State,
-    req: &Req,
-    body: &[u8],
-    version: &str,
-    ctx: &Ctx,
-) -> Result<Reply, ApiError> {
+/// A create-job request, checked.
+#[derive(Debug)]
+pub(crate) struct JobSpec {
+    pub operation: Operation,
+    pub object: String,
+    pub content_type: ContentType,
+    pub external_id: Option<String>,
+    pub concurrency: Concurrency,
+    pub assignment_rule_id: Option<String>,
+    pub pk_chunking: Option<PkChunking>,
+    pub disable_batch_retry: bool,
+    pub line_ending: Option<String>,
+}
+
+/// Reads and checks the body and headers of `POST /services/async/{version}/job`.
+pub(crate) fn job_spec(req: &Req, body: &[u8], version: &str) -> Result<JobSpec, ApiError> {
     let fields = read_job_fields(req, body)?;
     if let Some(field) = READ_ONLY.iter().find(|f| fields.contains_key(**f)) {
         return Err(ApiError::invalid_job(format!(
@@ -173,61 +179,21 @@ pub(crate) fn create(
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     let line_ending = req.header("sforce-line-ending").map(str::to_owned);
 
-    let id = state.ids.next18("750");
-    let job = Job {
-        id: id.clone(),
+    Ok(JobSpec {
         operation,
         object: object.to_owned(),
-        created_by: state.user_id.clone(),
-        created: ctx.now,
-        modified: ctx.now,
-        state: JobState::Open,
+        content_type,
         external_id,
         concurrency,
-        content_type,
-        api_version: version.to_owned(),
         assignment_rule_id: non_empty(&fields, "assignmentRuleId").map(str::to_owned),
-        pk_chunking: pk_chunking.filter(|_| operation.is_query()),
+        pk_chunking,
         disable_batch_retry,
         line_ending,
-        batch_ids: Vec::new(),
-        serial_free_at: ctx.now,
-    };
-    let format = request_format(req);
-    let doc = state.job_doc(&job, format, ctx.now);
-    state.jobs.insert(id, job);
-    Ok(Reply::doc(
-        StatusCode::CREATED,
-        format,
-        "jobInfo",
-        &doc,
-        ctx.pretty,
-    ))
+    })
 }
 
-/// `GET /services/async/{v}/job/{id}`.
-pub(crate) fn get(state: &State, job_id: &str, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let job = find(state, job_id)?;
-    let format = job.content_type.control_format();
-    let doc = state.job_doc(job, format, ctx.now);
-    Ok(Reply::doc(
-        StatusCode::OK,
-        format,
-        "jobInfo",
-        &doc,
-        ctx.pretty,
-    ))
-}
-
-/// `POST /services/async/{v}/job/{id}` with only a `state` (Closed or Aborted).
-pub(crate) fn update(
-    state: &mut State,
-    job_id: &str,
-    req: &Req,
-    body: &[u8],
-    ctx: &Ctx,
-) -> Result<Reply, ApiError> {
-    find(state, job_id)?;
+/// Reads the body of `POST …/job/{id}`: only a `state`, `Closed` or `Aborted`.
+pub(crate) fn requested_state(req: &Req, body: &[u8]) -> Result<JobState, ApiError> {
     let fields = read_job_fields(req, body)?;
     if let Some(other) = fields.keys().find(|name| *name != "state") {
         return Err(ApiError::invalid_job(format!(
@@ -235,63 +201,12 @@ pub(crate) fn update(
         )));
     }
     let requested = non_empty(&fields, "state").unwrap_or_default();
-    let target = match requested {
-        "Closed" => JobState::Closed,
-        "Aborted" => JobState::Aborted,
-        other => {
-            return Err(ApiError::invalid_job_state(format!(
-                "Invalid job state: '{other}'; a job can only be Closed or Aborted"
-            )));
-        }
-    };
-    let job = state
-        .jobs
-        .get_mut(job_id)
-        .ok_or_else(|| invalid_job_id(job_id))?;
-    match (job.state, target) {
-        (JobState::Open, _) | (JobState::Closed, JobState::Aborted) => {
-            job.state = target;
-            job.modified = ctx.now;
-        }
-        // Closing twice is harmless: answer with the job as it is.
-        (JobState::Closed, JobState::Closed) => {}
-        (current, _) => {
-            return Err(ApiError::invalid_job_state(format!(
-                "Job {job_id} is {}; it cannot be changed to {}",
-                current.name(),
-                target.name()
-            )));
-        }
-    }
-    if target == JobState::Aborted {
-        state.abort_queued(job_id, ctx.now);
-    }
-    let format = request_format(req);
-    let job = find(state, job_id)?;
-    let doc = state.job_doc(job, format, ctx.now);
-    Ok(Reply::doc(
-        StatusCode::OK,
-        format,
-        "jobInfo",
-        &doc,
-        ctx.pretty,
-    ))
-}
-
-pub(crate) fn find<'a>(state: &'a State, job_id: &str) -> Result<&'a Job, ApiError> {
-    state.jobs.get(job_id).ok_or_else(|| invalid_job_id(job_id))
-}
-
-fn invalid_job_id(job_id: &str) -> ApiError {
-    ApiError::invalid_job(format!("Invalid job id: {job_id}"))
-}
-
-/// Job create/update answers follow the request's Content-Type.
-fn request_format(req: &Req) -> Format {
-    if req.content_type_is_json() {
-        Format::Json
-    } else {
-        Format::Xml
+    match requested {
+        "Closed" => Ok(JobState::Closed),
+        "Aborted" => Ok(JobState::Aborted),
+        other => Err(ApiError::invalid_job_state(format!(
+            "Invalid job state: '{other}'; a job can only be Closed or Aborted"
+        ))),
     }
 }
 

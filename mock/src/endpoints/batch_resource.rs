@@ -1,17 +1,17 @@
-//! Batch resources: add, list, get, `…/request`, `…/result`, `…/result/{id}`, and `…/spec`.
+//! The batch resources: add, list, get, `…/request`, `…/result`, `…/result/{id}`, and
+//! `…/spec`.
 
 use http::StatusCode;
 
-use super::ingest;
-use super::jobs::find;
-use super::model::{Batch, BatchKind, BatchState, JobState, ResultData, State};
-use super::process::is_plain_query;
-use super::query;
-use super::router::Ctx;
-use super::wire::{
-    ApiError, BatchInfoListDoc, ContentType, Format, MAX_BATCH_BYTES, NS, Reply, ResultListDoc,
-    xmlns,
-};
+use crate::api_error::ApiError;
+use crate::apply::lifecycle;
+use crate::decode::request::Ctx;
+use crate::formats::{ContentType, Format, NS, xmlns};
+use crate::model::State;
+use crate::model::batch::{Batch, BatchKind, BatchState, Outcome, ResultData};
+use crate::render::info_docs::{BatchInfoListDoc, ResultListDoc, batch_info};
+use crate::render::reply::Reply;
+use crate::render::{ingest_results, query_results};
 
 /// `POST …/job/{id}/batch`: 201 with a `Queued` batchInfo; processing happens later.
 pub(crate) fn add(
@@ -20,38 +20,9 @@ pub(crate) fn add(
     body: Result<Vec<u8>, String>,
     ctx: &Ctx,
 ) -> Result<Reply, ApiError> {
-    let job = find(state, job_id)?;
-    if job.state != JobState::Open {
-        return Err(ApiError::invalid_job_state(format!(
-            "Job {job_id} is {}; batches can only be added to an Open job",
-            job.state.name()
-        )));
-    }
-    let format = job.content_type.control_format();
-    let (payload, mut preset_failure) = match body {
-        Ok(payload) => (payload, None),
-        Err(reason) => (Vec::new(), Some(format!("InvalidBatch : {reason}"))),
-    };
-    if payload.len() > MAX_BATCH_BYTES {
-        return Err(ApiError::invalid_batch(format!(
-            "Exceeded max size limit of {MAX_BATCH_BYTES}"
-        )));
-    }
-    let kind = match (job.operation.is_query(), job.pk_chunking.is_some()) {
-        (false, _) => BatchKind::Data,
-        (true, true) => BatchKind::PkParent,
-        (true, false) => BatchKind::Query { range: None },
-    };
-    if is_plain_query(&kind) && preset_failure.is_none() && state.query_timeouts > 0 {
-        state.query_timeouts -= 1;
-        preset_failure = Some(
-            "InvalidBatch : Failed to process query: QUERY_TIMEOUT: Your query request was running for too long."
-                .into(),
-        );
-    }
-    let id = state.schedule_batch(job_id, ctx.now, payload, kind, preset_failure);
-    let batch = find_batch(state, job_id, &id)?;
-    let mut doc = State::batch_doc(batch, format, true, ctx.now);
+    let id = lifecycle::add_batch(state, job_id, body, ctx.now)?;
+    let format = state.job(job_id)?.content_type.control_format();
+    let mut doc = batch_info(state.batch(job_id, &id)?, format, true, ctx.now);
     // The answer to the POST always shows the batch as it was accepted.
     doc.state = BatchState::Queued.name();
     doc.state_message = None;
@@ -66,7 +37,7 @@ pub(crate) fn add(
 
 /// `GET …/job/{id}/batch`.
 pub(crate) fn list(state: &State, job_id: &str, ctx: &Ctx) -> Result<Reply, ApiError> {
-    let job = find(state, job_id)?;
+    let job = state.job(job_id)?;
     let format = job.content_type.control_format();
     let doc = BatchInfoListDoc {
         xmlns: xmlns(format),
@@ -74,7 +45,7 @@ pub(crate) fn list(state: &State, job_id: &str, ctx: &Ctx) -> Result<Reply, ApiE
             .batch_ids
             .iter()
             .filter_map(|id| state.batches.get(id))
-            .map(|batch| State::batch_doc(batch, format, false, ctx.now))
+            .map(|batch| batch_info(batch, format, false, ctx.now))
             .collect(),
     };
     Ok(Reply::doc(
@@ -93,9 +64,9 @@ pub(crate) fn get(
     batch_id: &str,
     ctx: &Ctx,
 ) -> Result<Reply, ApiError> {
-    let format = find(state, job_id)?.content_type.control_format();
-    let batch = find_batch(state, job_id, batch_id)?;
-    let doc = State::batch_doc(batch, format, true, ctx.now);
+    let format = state.job(job_id)?.content_type.control_format();
+    let batch = state.batch(job_id, batch_id)?;
+    let doc = batch_info(batch, format, true, ctx.now);
     Ok(Reply::doc(
         StatusCode::OK,
         format,
@@ -107,8 +78,8 @@ pub(crate) fn get(
 
 /// `GET …/batch/{batchId}/request`: the stored body, byte for byte.
 pub(crate) fn request(state: &State, job_id: &str, batch_id: &str) -> Result<Reply, ApiError> {
-    let content_type = find(state, job_id)?.content_type;
-    let batch = find_batch(state, job_id, batch_id)?;
+    let content_type = state.job(job_id)?.content_type;
+    let batch = state.batch(job_id, batch_id)?;
     Ok(Reply::new(
         StatusCode::OK,
         content_type.batch_media_type(),
@@ -123,13 +94,13 @@ pub(crate) fn result(
     batch_id: &str,
     ctx: &Ctx,
 ) -> Result<Reply, ApiError> {
-    let content_type = find(state, job_id)?.content_type;
-    let batch = find_batch(state, job_id, batch_id)?;
+    let content_type = state.job(job_id)?.content_type;
+    let batch = state.batch(job_id, batch_id)?;
     match &finished(batch, ctx)?.data {
         ResultData::Ingest(results) => {
             let (media, body) =
-                ingest::render_results(results, content_type.data_format(), ctx.pretty)
-                    .map_err(internal)?;
+                ingest_results::render_results(results, content_type.data_format(), ctx.pretty)
+                    .map_err(ApiError::internal)?;
             Ok(Reply::new(StatusCode::OK, media, body))
         }
         ResultData::Query { files, .. } => {
@@ -159,8 +130,8 @@ pub(crate) fn result_file(
     result_id: &str,
     ctx: &Ctx,
 ) -> Result<Reply, ApiError> {
-    let job = find(state, job_id)?;
-    let batch = find_batch(state, job_id, batch_id)?;
+    let job = state.job(job_id)?;
+    let batch = state.batch(job_id, batch_id)?;
     let ResultData::Query {
         object,
         fields,
@@ -175,7 +146,7 @@ pub(crate) fn result_file(
         .iter()
         .find(|f| f.id == result_id)
         .ok_or_else(|| ApiError::invalid_batch(format!("Invalid result id: {result_id}")))?;
-    let (media, body) = query::render(
+    let (media, body) = query_results::render(
         object,
         fields,
         &file.rows,
@@ -183,13 +154,13 @@ pub(crate) fn result_file(
         &job.api_version,
         ctx.pretty,
     )
-    .map_err(internal)?;
+    .map_err(ApiError::internal)?;
     Ok(Reply::new(StatusCode::OK, media, body))
 }
 
 /// `POST …/job/{id}/spec`: a CSV transformation spec (accepted and ignored; CSV jobs only).
 pub(crate) fn spec(state: &State, job_id: &str) -> Result<Reply, ApiError> {
-    let job = find(state, job_id)?;
+    let job = state.job(job_id)?;
     if job.content_type != ContentType::Csv {
         return Err(ApiError::invalid_job(
             "A transformation spec can only be uploaded for a CSV job",
@@ -198,16 +169,8 @@ pub(crate) fn spec(state: &State, job_id: &str) -> Result<Reply, ApiError> {
     Ok(Reply::new(StatusCode::CREATED, "text/plain", Vec::new()))
 }
 
-fn find_batch<'a>(state: &'a State, job_id: &str, batch_id: &str) -> Result<&'a Batch, ApiError> {
-    state
-        .batches
-        .get(batch_id)
-        .filter(|b| b.job_id == job_id)
-        .ok_or_else(|| ApiError::invalid_batch(format!("Invalid batch id: {batch_id}")))
-}
-
 /// The outcome of a Completed batch, or why there are no results.
-fn finished<'a>(batch: &'a Batch, ctx: &Ctx) -> Result<&'a super::model::Outcome, ApiError> {
+fn finished<'a>(batch: &'a Batch, ctx: &Ctx) -> Result<&'a Outcome, ApiError> {
     match (batch.state(ctx.now), &batch.outcome) {
         (BatchState::Completed, Some(outcome)) => Ok(outcome),
         (BatchState::Failed, Some(outcome)) => Err(ApiError::invalid_batch(format!(
@@ -229,13 +192,5 @@ fn finished<'a>(batch: &'a Batch, ctx: &Ctx) -> Result<&'a super::model::Outcome
             "Batch {} not completed",
             batch.id
         ))),
-    }
-}
-
-fn internal(reason: String) -> ApiError {
-    ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "InternalServerError",
-        message: reason,
     }
 }

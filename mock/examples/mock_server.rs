@@ -1,19 +1,20 @@
 //! Serves the mock Salesforce until killed:
 //!
 //! ```text
-//! cargo run -p host-test --example mock_server -- --port 8765 [--seed-accounts 1000] \
+//! cargo run -p sfbulk-mock --example mock_server -- --port 8765 [--seed-accounts 1000] \
 //!     [--delay-ms 50] [--query-timeout-first N]
 //! ```
 //!
 //! `--query-timeout-first N` fails the first N plain query batches with `QUERY_TIMEOUT` (the
 //! trigger of tap-salesforce's PK-chunking fallback).
 //!
-//! It accepts `00DMOCK!mock-access-token` and the peer scripts' `00DFAKE!SESSIONTOKEN`.
+//! It accepts `00DMOCK!mock-access-token` and the fixed `00DFAKE!SESSIONTOKEN` other Bulk API
+//! clients may be run with.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use host_test::mock::{MockConfig, serve_forever_with};
+use sfbulk_mock::{MockConfig, serve_forever_with};
 
 fn main() -> ExitCode {
     let mut cfg = MockConfig::standalone();

@@ -13,6 +13,8 @@
 //! Keywords are case-insensitive. Errors are plain descriptions (the caller adds
 //! `MALFORMED_QUERY`).
 
+use crate::dates::parse_datetime_millis;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Soql {
     pub fields: Vec<String>,
@@ -454,7 +456,7 @@ impl Parser {
                 Ok(number) if n.chars().all(|c| c.is_ascii_digit() || "+-.".contains(c)) => {
                     Ok(Literal::Number(number))
                 }
-                _ if super::wire::parse_datetime_millis(&n).is_some() => Ok(Literal::Date(n)),
+                _ if parse_datetime_millis(&n).is_some() => Ok(Literal::Date(n)),
                 _ => Err(format!("invalid literal: {n}")),
             },
             Some(Token::Word(w)) if w.eq_ignore_ascii_case("true") => Ok(Literal::Bool(true)),

@@ -1,12 +1,12 @@
-//! HTTP plumbing: accept loop, request logging, injected faults, body (de)compression.
+//! HTTP plumbing: accept loop, request logging, injected faults, reply compression.
 
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -14,15 +14,18 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::router::{self, Req};
-use super::wire::MAX_BATCH_BYTES;
-use super::{LoggedRequest, Shared, lock};
+use crate::counters::FaultKind;
+use crate::decode::request::{Req, accepts_gzip, decode_body};
+use crate::limits::MAX_BATCH_BYTES;
+use crate::reply_body::ReplyBody;
+use crate::router;
+use crate::shared::{LoggedRequest, Shared};
 
 /// Largest request body read from the wire (a gzip body may inflate to the batch limit).
 const MAX_WIRE_BYTES: usize = 2 * MAX_BATCH_BYTES;
 
 /// Accepts connections until `shutdown` fires (or its sender is dropped).
-pub(super) async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut shutdown: oneshot::Receiver<()>,
@@ -52,7 +55,7 @@ pub(super) async fn serve(
 async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, io::Error> {
+) -> Result<Response<ReplyBody>, io::Error> {
     let (parts, body) = request.into_parts();
     let (raw, too_large) = match Limited::new(body, MAX_WIRE_BYTES).collect().await {
         Ok(collected) => (collected.to_bytes(), false),
@@ -63,7 +66,7 @@ async fn handle(
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    lock(&shared.log).push(LoggedRequest {
+    shared.log().push(LoggedRequest {
         method: parts.method.as_str().to_owned(),
         path,
         headers: parts
@@ -86,15 +89,24 @@ async fn handle(
     }
     let fault = shared.take_fault();
     if let Some(delay) = fault.delay {
+        shared.fired(FaultKind::Delay);
         tokio::time::sleep(delay).await;
     }
+    if fault.hang {
+        shared.fired(FaultKind::Hang);
+        // Never answered: the connection stays open until the client gives up or the mock
+        // stops.
+        std::future::pending::<()>().await;
+    }
     if fault.reset {
+        shared.fired(FaultKind::Reset);
         return Err(io::Error::new(
             io::ErrorKind::ConnectionReset,
             "injected connection reset",
         ));
     }
-    if let Some((status, retry_after)) = fault.fail {
+    if let Some((status, retry_after)) = fault.status {
+        shared.fired(FaultKind::Status);
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let text = status.canonical_reason().unwrap_or("injected failure");
         return Ok(plain_response(status, text, retry_after));
@@ -110,12 +122,15 @@ async fn handle(
     };
     let reply = {
         let shared = Arc::clone(&shared);
-        tokio::task::spawn_blocking(move || router::dispatch(&shared, &req))
-            .await
-            .map_err(io::Error::other)?
+        tokio::task::spawn_blocking(move || {
+            shared.with_state(|state, now| router::dispatch(state, &req, now))
+        })
+        .await
+        .map_err(io::Error::other)?
     };
 
     if fault.reset_after {
+        shared.fired(FaultKind::ResetAfterProcessing);
         return Err(io::Error::new(
             io::ErrorKind::ConnectionReset,
             "injected connection reset after processing",
@@ -142,16 +157,13 @@ async fn handle(
             headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         }
     }
-    if fault.truncate && body.len() > 1 {
-        // Announce the whole body, send half: the connection ends early.
-        if let Some(headers) = response.headers_mut() {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-        }
-        body.truncate(body.len() / 2);
-    }
-    response
-        .body(Full::new(Bytes::from(body)))
-        .map_err(io::Error::other)
+    let body = if fault.truncate && body.len() > 1 {
+        shared.fired(FaultKind::Truncate);
+        ReplyBody::cut_short(&body)
+    } else {
+        ReplyBody::whole(body)
+    };
+    response.body(body).map_err(io::Error::other)
 }
 
 /// A plain-text answer (injected faults, oversized bodies).
@@ -159,8 +171,8 @@ fn plain_response(
     status: StatusCode,
     text: &'static str,
     retry_after: Option<u32>,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+) -> Response<ReplyBody> {
+    let mut response = Response::new(ReplyBody::whole(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
@@ -171,49 +183,6 @@ fn plain_response(
         headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
-}
-
-/// The request body after `Content-Encoding` decoding, or why it could not be decoded.
-fn decode_body(headers: &HeaderMap, raw: &[u8]) -> Result<Vec<u8>, String> {
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    match encoding.as_str() {
-        "" | "identity" => Ok(raw.to_vec()),
-        "gzip" | "x-gzip" => {
-            let mut out = Vec::new();
-            // Decode one byte more than a batch may hold: enough to refuse it, and no gzip bomb.
-            let limit = u64::try_from(MAX_BATCH_BYTES + 1).unwrap_or(u64::MAX);
-            flate2::read::MultiGzDecoder::new(raw)
-                .take(limit)
-                .read_to_end(&mut out)
-                .map_err(|err| format!("invalid gzip request body: {err}"))?;
-            Ok(out)
-        }
-        other => Err(format!("unsupported content encoding: {other}")),
-    }
-}
-
-/// Whether `Accept-Encoding` lists gzip with a non-zero quality.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or_default();
-            let zero_quality = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip"))
-                && !zero_quality
-        })
 }
 
 fn gzip(body: &[u8]) -> Option<Vec<u8>> {

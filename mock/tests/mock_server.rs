@@ -1,9 +1,10 @@
-//! The mock Salesforce over real HTTP: every behaviour the connector and the peers rely on.
+//! The mock Salesforce over real HTTP: every behaviour the connector and other Bulk API clients
+//! rely on, each injected fault as it goes on the wire, and the counters of what the mock did.
 
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
-use host_test::mock::{MockConfig, MockServer};
+use sfbulk_mock::{FaultKind, MockConfig, MockServer, Route};
 
 const TOKEN: &str = "00DMOCK!mock-access-token";
 const NS: &str = "http://www.force.com/2009/06/asyncapi/dataload";
@@ -425,8 +426,9 @@ fn job_state_transitions() {
 
 #[test]
 fn csv_ingest_with_required_field_failure_in_order() {
+    // An hour of processing: only the mock's clock, moved by the test, makes the batch advance.
     let client = Client::new(MockConfig {
-        processing_delay: Duration::from_millis(300),
+        processing_delay: Duration::from_secs(3_600),
         ..MockConfig::default()
     });
     let job = client.create_job("insert", "Contact", "CSV");
@@ -434,16 +436,19 @@ fn csv_ingest_with_required_field_failure_in_order() {
         b"FirstName,LastName,Email\nAda,Lovelace,ada@x\nNo,,nolast@x\r\n\"Grace, Q\",Hopper,#N/A\n";
     let batch = client.add_batch(&job, "text/csv; charset=UTF-8", body);
     // Queued for a third of the delay, then InProgress, then Completed, by itself.
-    std::thread::sleep(Duration::from_millis(150));
-    let list = client.get(&format!("job/{job}/batch"));
-    assert_eq!(list.xml("state"), "InProgress");
+    let state = || client.get(&format!("job/{job}/batch")).xml("state");
+    assert_eq!(state(), "Queued");
+    client.mock.advance_clock(Duration::from_secs(1_800));
+    assert_eq!(state(), "InProgress");
     assert_eq!(
         client
             .get(&format!("job/{job}"))
             .xml("numberBatchesInProgress"),
         "1"
     );
-    let info = client.wait(&job, &batch);
+    assert_eq!(client.mock.record_count("Contact"), 0, "nothing stored yet");
+    client.mock.advance_clock(Duration::from_secs(1_800));
+    let info = client.get(&format!("job/{job}/batch/{batch}"));
     assert_eq!(info.xml("state"), "Completed");
     assert_eq!(info.xml("numberRecordsFailed"), "1");
     let job_info = client.get(&format!("job/{job}"));
@@ -756,6 +761,11 @@ fn pk_chunking_splits_the_query() {
     assert_eq!(job_info.xml("numberBatchesCompleted"), "4");
     let resp = client.get(&format!("job/{job}/batch/{parent}/result"));
     assert_eq!(resp.xml("exceptionCode"), "InvalidBatch");
+    assert_eq!(
+        client.mock.counters().batches_stored(),
+        1,
+        "the chunks are the mock's, not stored batches"
+    );
 
     let chunk_texts: Vec<String> = batch_ids[1..]
         .iter()
@@ -902,6 +912,14 @@ fn fail_next_answers_503_without_touching_state() {
         "the failed calls created nothing"
     );
     assert_eq!(client.mock.request_count(), 3);
+    let counters = client.mock.counters();
+    assert_eq!(counters.injected(FaultKind::Status), 2);
+    assert_eq!(counters.fired(FaultKind::Status), 2);
+    assert_eq!(
+        counters.served("POST", Route::Jobs),
+        1,
+        "the failed calls never reached the job resource"
+    );
     let logged = client.mock.requests();
     assert_eq!(logged[0].method, "POST");
     assert_eq!(logged[0].path, "/services/async/62.0/job");
@@ -909,6 +927,11 @@ fn fail_next_answers_503_without_touching_state() {
     assert_eq!(logged[0].body, body.as_bytes());
     client.mock.clear_requests();
     assert_eq!(client.mock.request_count(), 0);
+    assert_eq!(
+        client.mock.counters(),
+        counters,
+        "the counters keep counting"
+    );
 }
 
 #[test]
@@ -946,6 +969,11 @@ fn expired_token_and_refresh() {
         ["00DMOCK!1", "00DMOCK!2"]
     );
     assert_eq!(client.mock.token_requests(), 2);
+    let counters = client.mock.counters();
+    assert_eq!(counters.token_grants(), 2);
+    assert_eq!(counters.token_refusals(), 0);
+    assert_eq!(counters.injected(FaultKind::ExpiredSession), 1);
+    assert_eq!(counters.fired(FaultKind::ExpiredSession), 1);
 
     client.token = "00DMOCK!1".into();
     let job = client.create_job("insert", "Account", "CSV");
@@ -987,6 +1015,9 @@ fn token_endpoint_failures() {
     );
     assert_eq!(client.mock.token_requests(), 5);
     assert!(client.mock.issued_access_tokens().is_empty());
+    let counters = client.mock.counters();
+    assert_eq!((counters.token_grants(), counters.token_refusals()), (0, 5));
+    assert_eq!(counters.served("POST", Route::Token), 5);
 }
 
 #[test]
@@ -1123,11 +1154,90 @@ fn reset_and_delay_knobs() {
         .call()
         .expect_err("the connection is dropped");
     assert!(matches!(err, ureq::Error::Transport(_)), "{err}");
+    assert_eq!(client.mock.counters().fired(FaultKind::Reset), 1);
     client.mock.delay_next(1, Duration::from_millis(200));
     let started = Instant::now();
     assert_eq!(client.get("job/x").status, 400);
     assert!(started.elapsed() >= Duration::from_millis(200));
-    let started = Instant::now();
+    // The next request is not held back: counted, not timed.
     assert_eq!(client.get("job/x").status, 400);
-    assert!(started.elapsed() < Duration::from_millis(200));
+    let counters = client.mock.counters();
+    assert_eq!(counters.injected(FaultKind::Delay), 1);
+    assert_eq!(counters.fired(FaultKind::Delay), 1);
+    assert_eq!(counters.served("GET", Route::Job), 2);
+}
+
+#[test]
+fn a_hung_request_is_never_answered() {
+    let client = Client::fast();
+    client.mock.hang_next(1);
+    let url = format!("{}/services/async/62.0/job/x", client.mock.url());
+    let err = ureq::get(&url)
+        .timeout(Duration::from_millis(300))
+        .call()
+        .expect_err("no answer before the client's timeout");
+    assert!(matches!(err, ureq::Error::Transport(_)), "{err}");
+    assert_eq!(client.mock.counters().fired(FaultKind::Hang), 1);
+    assert_eq!(
+        client.get("job/x").status,
+        400,
+        "only the next request hangs"
+    );
+    assert_eq!(client.mock.counters().fired(FaultKind::Hang), 1);
+}
+
+/// Sends a bare `GET path` and reads until the server closes the connection.
+fn raw_get(port: u16, path: &str) -> Vec<u8> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-SFDC-Session: {TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    // The end of a cut-short answer may come as a reset rather than a clean EOF.
+    let _ = stream.read_to_end(&mut raw);
+    raw
+}
+
+#[test]
+fn counters_count_batches_routes_truncations_and_query_timeouts() {
+    let client = Client::fast();
+    let job = client.create_job("query", "Account", "CSV");
+    client.mock.query_timeout_next(1);
+    let timed_out = client.add_batch(&job, "text/csv", b"SELECT Id FROM Account");
+    let ok = client.add_batch(&job, "text/csv", b"SELECT Id FROM Account");
+    assert_eq!(client.wait(&job, &timed_out).xml("state"), "Failed");
+    assert_eq!(client.wait(&job, &ok).xml("state"), "Completed");
+    // Byte for byte: the head announces the whole body, half of it arrives, then EOF.
+    client.mock.truncate_next(1);
+    let raw = raw_get(
+        client.mock.port(),
+        &format!("/services/async/62.0/job/{job}/batch"),
+    );
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").expect("a whole head");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let announced: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .expect("a content-length")
+        .parse()
+        .unwrap();
+    assert_eq!(body.len(), announced / 2, "{text}");
+    let counters = client.mock.counters();
+    assert_eq!(counters.fired(FaultKind::QueryTimeout), 1);
+    assert_eq!(counters.fired(FaultKind::Truncate), 1);
+    assert_eq!(counters.batches_stored(), 2);
+    assert_eq!(counters.served("POST", Route::Jobs), 1);
+    assert_eq!(counters.served("POST", Route::Batches), 2);
+    assert_eq!(counters.served("GET", Route::Batches), 1);
+    assert_eq!(counters.served("GET", Route::Limits), 0);
+    assert_eq!(counters.fired(FaultKind::Status), 0);
 }

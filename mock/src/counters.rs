@@ -1,0 +1,133 @@
+//! What the mock did, counted so tests can check that a fault they injected actually fired
+//! and that the client made the requests they expect.
+
+use std::collections::BTreeMap;
+
+/// A kind of fault the mock injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// An injected status (`fail_next`): 5xx/429 with an optional `Retry-After`.
+    Status,
+    /// A reply held back for a while (`delay_next`).
+    Delay,
+    /// A request never answered (`hang_next`).
+    Hang,
+    /// The connection closed before the request is processed (`reset_next`).
+    Reset,
+    /// The request processed, then the connection closed without the reply
+    /// (`reset_after_processing_next`).
+    ResetAfterProcessing,
+    /// A reply that announces its length and sends half of it (`truncate_next`).
+    Truncate,
+    /// A plain query batch failed with `QUERY_TIMEOUT` (`query_timeout_next`).
+    QueryTimeout,
+    /// A request refused with `InvalidSessionId` (or `401` on `/limits`) because its access
+    /// token was expired (`expire_access_token`).
+    ExpiredSession,
+}
+
+/// The resource a request was routed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Route {
+    /// `/services/oauth2/token`
+    Token,
+    /// `/services/data/vXX.X/limits`
+    Limits,
+    /// `…/job`
+    Jobs,
+    /// `…/job/{id}`
+    Job,
+    /// `…/job/{id}/batch`
+    Batches,
+    /// `…/job/{id}/batch/{id}`
+    Batch,
+    /// `…/batch/{id}/request`
+    BatchRequest,
+    /// `…/batch/{id}/result`
+    BatchResult,
+    /// `…/batch/{id}/result/{id}`
+    ResultFile,
+    /// `…/job/{id}/spec`
+    Spec,
+    /// Anything else (answered with a 404 or an `InvalidUrl` error).
+    Other,
+}
+
+/// A snapshot of the mock's counters ([`crate::MockServer::counters`]), counted since the
+/// mock started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    injected: BTreeMap<FaultKind, usize>,
+    fired: BTreeMap<FaultKind, usize>,
+    token_grants: usize,
+    token_refusals: usize,
+    batches_stored: usize,
+    served: BTreeMap<(String, Route), usize>,
+}
+
+impl Counters {
+    /// Faults of `kind` armed by the knobs (`fail_next(3, …)` arms three; every
+    /// `expire_access_token` arms one).
+    #[must_use]
+    pub fn injected(&self, kind: FaultKind) -> usize {
+        self.injected.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// Faults of `kind` that hit a request (or a batch, for [`FaultKind::QueryTimeout`]).
+    #[must_use]
+    pub fn fired(&self, kind: FaultKind) -> usize {
+        self.fired.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// Access tokens granted by the token endpoint.
+    #[must_use]
+    pub fn token_grants(&self) -> usize {
+        self.token_grants
+    }
+
+    /// POSTs to the token endpoint that were refused (bad grant type, client or refresh token).
+    #[must_use]
+    pub fn token_refusals(&self) -> usize {
+        self.token_refusals
+    }
+
+    /// Batches made by add-batch requests (PK chunks the mock splits off are not counted).
+    #[must_use]
+    pub fn batches_stored(&self) -> usize {
+        self.batches_stored
+    }
+
+    /// Requests with `method` routed to `route` and answered there (faults that answer a
+    /// request before routing are counted by [`Counters::fired`] only).
+    #[must_use]
+    pub fn served(&self, method: &str, route: Route) -> usize {
+        self.served
+            .get(&(method.to_owned(), route))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn note_injected(&mut self, kind: FaultKind, n: usize) {
+        *self.injected.entry(kind).or_default() += n;
+    }
+
+    pub(crate) fn note_fired(&mut self, kind: FaultKind) {
+        *self.fired.entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn note_token(&mut self, granted: bool) {
+        if granted {
+            self.token_grants += 1;
+        } else {
+            self.token_refusals += 1;
+        }
+    }
+
+    pub(crate) fn note_batch_stored(&mut self) {
+        self.batches_stored += 1;
+    }
+
+    pub(crate) fn note_served(&mut self, method: &str, route: Route) {
+        *self.served.entry((method.to_owned(), route)).or_default() += 1;
+    }
+}

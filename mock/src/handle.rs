@@ -1,0 +1,305 @@
+//! The handle of a running mock: start and stop it, arm faults, read what it received and
+//! counted, change its knobs.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use crate::config::MockConfig;
+use crate::counters::{Counters, FaultKind};
+use crate::model::State;
+use crate::server;
+use crate::shared::{LoggedRequest, Shared};
+
+/// A running mock server. Dropping it stops the server and joins its thread.
+pub struct MockServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// Starts a mock on an ephemeral port of 127.0.0.1, on its own thread and tokio runtime
+    /// (usable from sync code and from inside `#[tokio::test]`). Returns once it listens.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound or the thread cannot be started.
+    #[must_use]
+    pub fn start(cfg: MockConfig) -> MockServer {
+        match MockServer::start_on(cfg, 0) {
+            Ok(server) => server,
+            Err(err) => panic!("cannot start the mock salesforce server: {err}"),
+        }
+    }
+
+    /// Starts a mock on 127.0.0.1:`port` (`0` picks an ephemeral port).
+    ///
+    /// # Errors
+    ///
+    /// When the port cannot be bound or the server thread cannot be started.
+    pub fn start_on(cfg: MockConfig, port: u16) -> io::Result<MockServer> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(State::new(
+            &cfg,
+            base_url(addr),
+            SystemTime::now(),
+        )));
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
+        let server_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("mock-salesforce-{}", addr.port()))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("mock-salesforce-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(err));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            let _ = ready_tx.send(Ok(()));
+                            server::serve(listener, server_shared, shutdown_rx).await;
+                        }
+                        Err(err) => {
+                            let _ = ready_tx.send(Err(err));
+                        }
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })?;
+        let ready = ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err(io::Error::other("mock server thread exited early")));
+        let server = MockServer {
+            shared,
+            addr,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        };
+        ready.map(|()| server)
+    }
+
+    /// `http://127.0.0.1:PORT`: the instance URL (no trailing slash).
+    #[must_use]
+    pub fn url(&self) -> String {
+        base_url(self.addr)
+    }
+
+    /// The port the server listens on.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Every request received so far, oldest first.
+    #[must_use]
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.log().clone()
+    }
+
+    /// Number of requests received so far.
+    #[must_use]
+    pub fn request_count(&self) -> usize {
+        self.shared.log().len()
+    }
+
+    /// Forgets the logged requests (the [`Counters`] keep counting).
+    pub fn clear_requests(&self) {
+        self.shared.log().clear();
+    }
+
+    /// What the mock did so far: faults injected and fired, token grants, batches stored,
+    /// requests served per route.
+    #[must_use]
+    pub fn counters(&self) -> Counters {
+        self.shared.with_state(|s, _| s.counters.clone())
+    }
+
+    /// The next `n` requests (any path) get `status` with an optional `Retry-After` header and
+    /// leave the state untouched.
+    pub fn fail_next(&self, n: usize, status: u16, retry_after_secs: Option<u32>) {
+        self.shared.arm(FaultKind::Status, n, |plan| {
+            plan.fail(n, status, retry_after_secs);
+        });
+    }
+
+    /// The next `n` requests are answered only after `delay` (to exercise client timeouts).
+    pub fn delay_next(&self, n: usize, delay: Duration) {
+        self.shared
+            .arm(FaultKind::Delay, n, |plan| plan.delay(n, delay));
+    }
+
+    /// The next `n` requests are never answered: their connection stays open, silent, until
+    /// the client gives up or the mock stops (a timeout without a race against a delay).
+    pub fn hang_next(&self, n: usize) {
+        self.shared.arm(FaultKind::Hang, n, |plan| plan.hang(n));
+    }
+
+    /// The next `n` requests get their connection closed without any response.
+    pub fn reset_next(&self, n: usize) {
+        self.shared.arm(FaultKind::Reset, n, |plan| plan.reset(n));
+    }
+
+    /// The next `n` requests are processed (state changes happen), then their connection
+    /// is closed without the reply: the client cannot know what happened.
+    pub fn reset_after_processing_next(&self, n: usize) {
+        self.shared.arm(FaultKind::ResetAfterProcessing, n, |plan| {
+            plan.reset_after(n)
+        });
+    }
+
+    /// The next `n` replies announce their full length but send only half of the body,
+    /// then close the connection.
+    pub fn truncate_next(&self, n: usize) {
+        self.shared
+            .arm(FaultKind::Truncate, n, |plan| plan.truncate(n));
+    }
+
+    /// The next `n` query batches (not PK-chunking parents or chunks) fail with
+    /// `QUERY_TIMEOUT`, the trigger of tap-salesforce's PK-chunking fallback.
+    pub fn query_timeout_next(&self, n: usize) {
+        self.shared.with_state(|s, _| {
+            s.query_timeouts = n;
+            s.counters.note_injected(FaultKind::QueryTimeout, n);
+        });
+    }
+
+    /// From now on `token` gets `400 InvalidSessionId` (and `401` on `/limits`).
+    pub fn expire_access_token(&self, token: &str) {
+        self.shared.with_state(|s, _| {
+            s.auth.expire(token);
+            s.counters.note_injected(FaultKind::ExpiredSession, 1);
+        });
+    }
+
+    /// From now on the refresh token gets `invalid_grant`.
+    pub fn revoke_refresh_token(&self, token: &str) {
+        self.shared.with_state(|s, _| s.auth.revoke_refresh(token));
+    }
+
+    /// Processing delay of batches added from now on.
+    pub fn set_processing_delay(&self, delay: Duration) {
+        self.shared
+            .with_state(|s, _| s.settings.processing_delay = delay);
+    }
+
+    /// Moves the mock's clock `by` ahead: batches that are due by the new time finish, and
+    /// every later date the mock writes is that much later. Lets a test see `Queued`,
+    /// `InProgress` and `Completed` in turn without sleeping.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.with_state(|s, _| s.clock_offset += by);
+    }
+
+    /// Maximum rows per query result file for batches finishing from now on (at least 1).
+    pub fn set_result_file_rows(&self, n: usize) {
+        self.shared
+            .with_state(|s, _| s.settings.result_file_rows = n.max(1));
+    }
+
+    /// Inserts rows of `(field, value)` into `object` without validation; returns the new ids.
+    pub fn insert_records(&self, object: &str, rows: Vec<Vec<(String, String)>>) -> Vec<String> {
+        self.shared.with_state(|s, now| {
+            rows.into_iter()
+                .map(|row| {
+                    let fields = row.into_iter().map(|(name, value)| (name, Some(value)));
+                    s.store.insert(object, fields, now)
+                })
+                .collect()
+        })
+    }
+
+    /// Number of live (not deleted) rows of `object`.
+    #[must_use]
+    pub fn record_count(&self, object: &str) -> usize {
+        self.shared.with_state(|s, _| s.store.live_count(object))
+    }
+
+    /// Live rows of `object`, ordered by id, each with `Id` and its non-null fields.
+    #[must_use]
+    pub fn records(&self, object: &str) -> Vec<BTreeMap<String, String>> {
+        self.shared.with_state(|s, _| s.store.snapshot(object))
+    }
+
+    /// How many POSTs reached the OAuth token endpoint (granted or refused).
+    #[must_use]
+    pub fn token_requests(&self) -> usize {
+        self.shared
+            .with_state(|s, _| s.counters.token_grants() + s.counters.token_refusals())
+    }
+
+    /// Access tokens minted by the token endpoint, oldest first.
+    #[must_use]
+    pub fn issued_access_tokens(&self) -> Vec<String> {
+        self.shared.with_state(|s, _| s.auth.issued.clone())
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serves a mock on 127.0.0.1:`port` until the process ends. Prints
+/// `mock salesforce listening on http://127.0.0.1:PORT` to stdout once it listens.
+///
+/// # Errors
+///
+/// When the port cannot be bound or stdout cannot be written; otherwise it never returns.
+pub fn serve_forever(cfg: MockConfig, port: u16) -> io::Result<()> {
+    serve_forever_with(cfg, port, |_| {})
+}
+
+/// [`serve_forever`], with a hook to set knobs (e.g. [`MockServer::query_timeout_next`]) on
+/// the server before it is announced.
+///
+/// # Errors
+///
+/// As [`serve_forever`].
+pub fn serve_forever_with(
+    cfg: MockConfig,
+    port: u16,
+    setup: impl FnOnce(&MockServer),
+) -> io::Result<()> {
+    use std::io::Write as _;
+    let server = MockServer::start_on(cfg, port)?;
+    setup(&server);
+    let mut stdout = io::stdout();
+    writeln!(stdout, "mock salesforce listening on {}", server.url())?;
+    stdout.flush()?;
+    loop {
+        std::thread::park();
+    }
+}
+
+fn base_url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
