@@ -19,6 +19,7 @@ pub(crate) mod csv_input;
 pub mod error;
 pub mod gzip;
 pub mod join;
+pub mod join_v2;
 pub mod model;
 pub mod protocol;
 pub mod split;
