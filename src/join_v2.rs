@@ -32,6 +32,8 @@ pub struct ResultIndex {
     rows: Vec<(u128, Outcome, bool)>,
     sealed: bool,
     counts: [u64; 3],
+    /// What an unprocessed record is told (the job's state and error message).
+    unprocessed_reason: String,
 }
 
 /// The key of a record's values: two differently seeded 64-bit hashes of the values, each
@@ -76,10 +78,7 @@ pub fn csv_rows(data: &[u8], delimiter: u8) -> Result<Vec<Vec<String>>, String> 
                     row.push(text.to_string());
                     start = end;
                 }
-                // csv-core reads a blank line as one empty field: skip it.
-                if !(row.len() == 1 && row[0].is_empty()) {
-                    rows.push(row);
-                }
+                rows.push(row);
                 (written, ended) = (0, 0);
             }
             csv_core::ReadRecordResult::End => return Ok(rows),
@@ -110,7 +109,13 @@ impl ResultIndex {
             rows: Vec::new(),
             sealed: false,
             counts: [0; 3],
+            unprocessed_reason: String::new(),
         }
+    }
+
+    /// Sets what unprocessed records are told (why the job did not process them).
+    pub fn set_unprocessed_reason(&mut self, reason: String) {
+        self.unprocessed_reason = reason;
     }
 
     /// Adds one results file. `delimiter` is the input's (the unprocessed file keeps it);
@@ -121,7 +126,10 @@ impl ResultIndex {
             ResultKind::Unprocessed => delimiter,
             _ => sniff_delimiter(data),
         };
-        let rows = csv_rows(data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data), delimiter)?;
+        let rows = csv_rows(
+            data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data),
+            delimiter,
+        )?;
         let Some((header, rows)) = rows.split_first() else {
             return Ok(());
         };
@@ -197,8 +205,8 @@ impl ResultIndex {
     }
 }
 
-/// One job's share of the input: how many records, in input order.
-pub type JobIndex<'a> = &'a mut dyn FnMut(usize) -> Result<ResultIndex, String>;
+/// Job `i`'s results, for an input with these columns.
+pub type JobIndex<'a> = &'a mut dyn FnMut(usize, &[String]) -> Result<ResultIndex, String>;
 
 /// Writes the input records with their results; see the module doc.
 #[derive(Debug)]
@@ -210,8 +218,6 @@ pub struct IngestJoiner {
     left: u64,
     index: Option<ResultIndex>,
     columns: Option<Vec<String>>,
-    /// Why unprocessed records were not processed (per job, set by the caller).
-    unprocessed_reason: String,
     counts: [u64; 4],
 }
 
@@ -226,7 +232,6 @@ impl IngestJoiner {
             left: 0,
             index: None,
             columns: None,
-            unprocessed_reason: String::new(),
             counts: [0; 4],
         }
     }
@@ -238,13 +243,12 @@ impl IngestJoiner {
 
     /// Records written: all, saved, failed, unprocessed.
     pub fn counts(&self) -> (u64, u64, u64, u64) {
-        (self.counts[0], self.counts[1], self.counts[2], self.counts[3])
-    }
-
-    /// Sets what unprocessed records of the current job are told (the job's state and
-    /// error message).
-    pub fn set_unprocessed_reason(&mut self, reason: String) {
-        self.unprocessed_reason = reason;
+        (
+            self.counts[0],
+            self.counts[1],
+            self.counts[2],
+            self.counts[3],
+        )
     }
 
     /// Feeds more of the input; `index(i)` gives job `i`'s results when its first record is
@@ -319,12 +323,18 @@ impl IngestJoiner {
                     rec.index
                 ));
             };
-            self.index = Some(index(self.next_job)?);
+            let columns = self.columns.clone().unwrap_or_default();
+            self.index = Some(index(self.next_job, &columns)?);
             self.next_job += 1;
             self.left = n;
         }
         self.left -= 1;
         let job = self.next_job - 1;
+        let reason = self
+            .index
+            .as_ref()
+            .map(|i| i.unprocessed_reason.clone())
+            .unwrap_or_default();
         let outcome = self
             .index
             .as_mut()
@@ -348,7 +358,7 @@ impl IngestJoiner {
             }
             Outcome::Unprocessed => {
                 self.counts[3] += 1;
-                (String::new(), false, false, self.unprocessed_reason.clone())
+                (String::new(), false, false, reason)
             }
         };
         for cell in [
@@ -407,7 +417,7 @@ mod tests {
         ];
         for piece in [1, 3, 100] {
             let mut j = IngestJoiner::new(vec![4], b',');
-            let mut make = |_i: usize| Ok(index(&["Name", "Phone"], &files));
+            let mut make = |_i: usize, _c: &[String]| Ok(index(&["Name", "Phone"], &files));
             let mut out = Vec::new();
             for c in input.chunks(piece) {
                 out.extend(j.push(c, &mut make).unwrap());
@@ -415,22 +425,33 @@ mod tests {
             out.extend(j.finish(&mut make).unwrap());
             let text = String::from_utf8(out).unwrap();
             let lines: Vec<&str> = text.lines().collect();
-            assert_eq!(lines[0], "Name,Phone,sf__Id,sf__Success,sf__Created,sf__Error");
+            assert_eq!(
+                lines[0],
+                "Name,Phone,sf__Id,sf__Success,sf__Created,sf__Error"
+            );
             assert!(lines[1].starts_with("a,1,001"), "{text}");
             assert_eq!(lines[2], "b,\"2,3\",001B,true,true,");
             assert!(lines[3].starts_with("a,1,001"), "{text}");
-            assert_ne!(lines[1], lines[3], "each identical row takes its own result");
-            assert!(lines[4].starts_with("c,,,false,false,REQUIRED_FIELD_MISSING"), "{text}");
+            assert_ne!(
+                lines[1], lines[3],
+                "each identical row takes its own result"
+            );
+            assert!(
+                lines[4].starts_with("c,,,false,false,REQUIRED_FIELD_MISSING"),
+                "{text}"
+            );
             assert_eq!(j.counts(), (4, 3, 1, 0));
         }
     }
 
     #[test]
     fn a_record_without_a_result_and_a_result_without_a_record_are_errors() {
-        let files: [(ResultKind, &[u8]); 1] =
-            [(ResultKind::Successful, b"\"sf__Id\",\"sf__Created\",Name\n\"001A\",\"true\",x\n")];
+        let files: [(ResultKind, &[u8]); 1] = [(
+            ResultKind::Successful,
+            b"\"sf__Id\",\"sf__Created\",Name\n\"001A\",\"true\",x\n",
+        )];
         let mut j = IngestJoiner::new(vec![1], b',');
-        let mut make = |_i: usize| Ok(index(&["Name"], &files));
+        let mut make = |_i: usize, _c: &[String]| Ok(index(&["Name"], &files));
         let err = j.push(b"Name\ny\n", &mut make).unwrap_err();
         assert!(err.contains("record 1 (job 0) has no result"), "{err}");
 
@@ -439,7 +460,7 @@ mod tests {
             b"\"sf__Id\",\"sf__Created\",Name\n\"001A\",\"true\",x\n\"001B\",\"true\",z\n",
         )];
         let mut j = IngestJoiner::new(vec![1], b',');
-        let mut make = |_i: usize| Ok(index(&["Name"], &files));
+        let mut make = |_i: usize, _c: &[String]| Ok(index(&["Name"], &files));
         j.push(b"Name\nx\n", &mut make).unwrap();
         let err = j.finish(&mut make).unwrap_err();
         assert!(err.contains("1 results match no input record"), "{err}");
@@ -448,7 +469,10 @@ mod tests {
     #[test]
     fn unprocessed_rows_and_other_delimiters() {
         let files: [(ResultKind, &[u8]); 2] = [
-            (ResultKind::Successful, b"\"sf__Id\"|\"sf__Created\"|Name\n\"001A\"|\"false\"|x\n"),
+            (
+                ResultKind::Successful,
+                b"\"sf__Id\"|\"sf__Created\"|Name\n\"001A\"|\"false\"|x\n",
+            ),
             (ResultKind::Unprocessed, b"Name\ny\n"),
         ];
         let mut i = ResultIndex::new(vec!["Name".into()]);
@@ -456,10 +480,10 @@ mod tests {
             i.add(k, d, b'|').unwrap();
         }
         assert_eq!(i.counts(), (1, 0, 1));
+        i.set_unprocessed_reason("job failed: ClientInputError : x".into());
         let mut j = IngestJoiner::new(vec![2], b'|');
-        j.set_unprocessed_reason("job failed: ClientInputError : x".into());
         let mut slot = Some(i);
-        let mut make = |_i: usize| Ok(slot.take().unwrap());
+        let mut make = |_i: usize, _c: &[String]| Ok(slot.take().unwrap());
         let mut out = j.push(b"Name\nx\ny\n", &mut make).unwrap();
         out.extend(j.finish(&mut make).unwrap());
         assert_eq!(
@@ -467,6 +491,11 @@ mod tests {
             "Name|sf__Id|sf__Success|sf__Created|sf__Error\nx|001A|true|false|\ny||false|false|job failed: ClientInputError : x\n"
         );
         assert_eq!(j.counts(), (2, 1, 0, 1));
+    }
+
+    #[test]
+    fn blank_lines_are_no_records_but_a_quoted_empty_value_is() {
+        assert_eq!(csv_rows(b"a\n\n\"\"\n\r\nb", b',').unwrap(), [["a"], [""], ["b"]]);
     }
 
     #[test]

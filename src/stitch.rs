@@ -26,6 +26,14 @@ impl Stitcher {
         Stitcher::default()
     }
 
+    /// A stitcher continuing an output that already has its header (a resumed query).
+    pub fn after_header() -> Self {
+        Stitcher {
+            header_written: true,
+            ..Stitcher::default()
+        }
+    }
+
     /// Data rows written so far (headers not counted).
     pub fn rows(&self) -> u64 {
         self.rows
@@ -64,6 +72,13 @@ impl Stitcher {
         count_rows(&rest, &mut self.in_quotes, &mut self.rows);
         out.append(&mut rest);
         Ok(out)
+    }
+
+    /// The current file goes on after an `end_file` that wrote nothing (the same file,
+    /// read again past what was read): its first line is already behind it.
+    pub fn begin_file_continuing(&mut self) {
+        self.head = None;
+        self.last_byte = Some(b'\n');
     }
 
     /// The current file ended; returns what is left to write.

@@ -187,6 +187,8 @@ fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendF
             http::header::CONTENT_TYPE,
             http::header::CONTENT_ENCODING,
             http::header::RETRY_AFTER,
+            crate::protocol::v2::LOCATOR_HEADER,
+            crate::protocol::v2::NUMBER_OF_RECORDS_HEADER,
         ];
         if let Some(h) = known
             .into_iter()

@@ -7,12 +7,17 @@
 //! - [`state`]: what an instance remembers (sessions, job kinds).
 //! - [`call`]: the [`Client`] and its one retry/renewal loop.
 //! - `ops`: the Bulk API 1.0 operations on [`Client`].
-//! - [`load`], [`result_join`], [`query_stream`]: whole jobs.
+//! - `ops_v2`: the Bulk API 2.0 operations on [`Client`].
+//! - [`load`], [`result_join`], [`query_stream`]: whole 1.0 jobs; [`ingest_v2`],
+//!   [`query_v2`]: whole 2.0 jobs.
 
 pub mod call;
+pub mod ingest_v2;
 pub mod load;
 mod ops;
+mod ops_v2;
 pub mod query_stream;
+pub mod query_v2;
 pub mod result_join;
 pub mod settings;
 pub mod state;
@@ -22,10 +27,14 @@ pub mod transport;
 pub(crate) mod scripted;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v2;
 
 pub use call::{Client, Replay};
+pub use ingest_v2::{IngestJobRef, IngestJoin, IngestLoad};
 pub use load::{BatchRef, CsvLoad, SplitOptions};
 pub use query_stream::{QueryPosition, QueryStream};
+pub use query_v2::{QueryPositionV2, QueryStreamV2};
 pub use result_join::{JoinCounts, ResultJoin};
 pub use settings::{Config, Settings, WaitOptions};
 pub use state::State;

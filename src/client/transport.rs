@@ -137,16 +137,24 @@ pub fn read_all(mut opened: Opened, limit: usize) -> Result<Response<Vec<u8>>, S
 pub struct BodyReader {
     gzip: Option<Box<Gunzip>>,
     raw: Box<dyn RawBody>,
+    headers: http::HeaderMap,
 }
 
 impl BodyReader {
     /// The reader of an opened reply's body.
     pub fn new(opened: Opened) -> Self {
         let gzip = protocol::is_gzip(opened.head.headers());
+        let (parts, ()) = opened.head.into_parts();
         BodyReader {
             gzip: gzip.then(|| Box::new(Gunzip::new())),
             raw: opened.body,
+            headers: parts.headers,
         }
+    }
+
+    /// The reply's headers (those the transport kept).
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers
     }
 
     /// Up to `max` more decoded bytes; empty at the end of the body.
