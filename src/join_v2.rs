@@ -495,7 +495,10 @@ mod tests {
 
     #[test]
     fn blank_lines_are_no_records_but_a_quoted_empty_value_is() {
-        assert_eq!(csv_rows(b"a\n\n\"\"\n\r\nb", b',').unwrap(), [["a"], [""], ["b"]]);
+        assert_eq!(
+            csv_rows(b"a\n\n\"\"\n\r\nb", b',').unwrap(),
+            [["a"], [""], ["b"]]
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! operation on a [`Client`] (sessions, renewal, retries: `crate::client`) and converts
 //! back. Nothing here decides anything.
 
+mod bulk2;
 mod convert;
+mod convert_v2;
 mod resources;
 
 use std::rc::Rc;
@@ -30,7 +32,7 @@ fn client(config: wit::Config) -> Result<Client, Error> {
 }
 
 /// Runs `f` with a client for `config`, converting its error.
-fn with<T>(
+pub(super) fn with<T>(
     config: wit::Config,
     f: impl FnOnce(&Client) -> Result<T, Error>,
 ) -> Result<T, wit::Error> {
