@@ -54,7 +54,7 @@ impl wit::Guest for Component {
         .map(job_info)
     }
 
-    fn get_job(
+    fn get_job_info(
         config: wit1::Config,
         k: wit::JobKind,
         job_id: String,
@@ -155,7 +155,7 @@ impl wit::Guest for Component {
         .map(|j| wit::IngestJoin::new(Join(j)))
     }
 
-    fn open_query_stream(
+    fn open_query_job_stream(
         config: wit1::Config,
         job_id: String,
         resume_locator: Option<String>,
