@@ -1,18 +1,13 @@
-//! The wasmtime host of the sfbulk connector component, the mock Salesforce, and the
-//! `sfbulk` command line.
+//! The wasmtime host of the sfbulk connector component, and the mock Salesforce. (The
+//! `sfbulk` command line is the `sfbulk-cli` crate, `cli/`.)
 //!
 //! - [`Runtime`] compiles the component once (with wasmtime's on-disk compile cache) and
 //!   instantiates it cheaply through an `InstancePre`.
 //! - [`Instance`] is one component instance (one store): its sessions live as long as it
 //!   does. Its methods mirror the WIT operations.
 //! - [`mock`] is a mock Salesforce Bulk API 1.0 server on 127.0.0.1.
-//! - [`cli`] is the `sfbulk` command line, callable in-process for tests.
 
-pub mod cli;
-pub mod jobs;
-pub mod json;
 pub mod mock;
-pub mod session_cache;
 pub mod shrink;
 
 use std::path::Path;

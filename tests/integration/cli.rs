@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use host_test::cli;
+use sfbulk_cli as cli;
 
 struct Run {
     code: i32,
@@ -35,7 +35,7 @@ fn sfbulk(mock: &MockServer, args: &[&str]) -> Run {
         token.into(),
     ]);
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run(argv, &mut out, &mut err);
+    let code = cli::run(argv, &cli::Env::from_process(), &mut out, &mut err);
     Run {
         code,
         stdout: out,
@@ -272,6 +272,7 @@ fn errors_exit_codes_and_one_stderr_line() {
             "--api-url".into(),
             mock.url().into(),
         ],
+        &cli::Env::from_process(),
         &mut out,
         &mut err,
     );
