@@ -27,7 +27,7 @@ mod component;
 #[cfg(target_arch = "wasm32")]
 mod transport;
 
-// G1: the export symbols only link on wasm32.
+// The export symbols only link on wasm32 (docs/toolchain.md, G1).
 #[cfg(target_arch = "wasm32")]
 use component::Component;
 #[cfg(target_arch = "wasm32")]

@@ -13,7 +13,7 @@ use wasi::io::streams::{InputStream, StreamError};
 use crate::error::Error;
 
 /// Request bodies up to this size are written before the request is handed to the host
-/// (they fit the host's body buffer); larger ones are streamed after (toolchain.md G7).
+/// (they fit the host's body buffer); larger ones are streamed after (docs/toolchain.md G7).
 const WRITE_BEFORE_SEND: usize = 512 * 1024;
 
 /// Connect, first-byte and between-bytes timeouts.

@@ -1,6 +1,6 @@
 //! Node host: the release component transpiled by jco and driven from Node through
 //! `@bytecodealliance/preview2-shim`, against the mock running in THIS process (so not on
-//! Node's main thread, which the shim's synchronous wasi:http blocks: toolchain.md G9).
+//! Node's main thread, which the shim's synchronous wasi:http blocks: docs/toolchain.md G9).
 //!
 //! `js/drive.mjs` asserts every step itself (ingest job, CSV batch, wait, results, query job,
 //! result file whole and streamed through the `result-reader` resource, errors thrown as

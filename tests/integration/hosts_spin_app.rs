@@ -39,7 +39,7 @@ const CONNECTOR_IMPORT: &str = "sfbulk:connector/bulk@0.1.0";
 /// profile and in the same target dir as host-test's build script builds the connector
 /// (`target/guest/`), so the wit-bindgen proc-macros and the wasm32 std deps built for the
 /// connector are reused: ~20 s on a fresh machine instead of ~2 min in a dir of its own. No
-/// cargo lock is held while tests run, so the nested cargo cannot deadlock (toolchain.md §4).
+/// cargo lock is held while tests run, so the nested cargo cannot deadlock (docs/toolchain.md §4).
 fn app_wasm() -> &'static Path {
     static APP: OnceLock<PathBuf> = OnceLock::new();
     APP.get_or_init(|| {

@@ -2,7 +2,7 @@
 //! refresh-token endpoint (`/services/oauth2/token`) and the REST `limits` resource, served over
 //! real HTTP on 127.0.0.1.
 //!
-//! The wire protocol follows `bulk-api-v1.md`: XML control documents (schema order, default
+//! The wire protocol follows `docs/bulk-api-v1.md`: XML control documents (schema order, default
 //! namespace, XML declaration) for CSV/XML jobs, JSON for JSON jobs, `400` + `<error>` bodies,
 //! `201` for created jobs and batches, batches that move `Queued → InProgress → Completed/Failed`
 //! on their own after [`MockConfig::processing_delay`], an in-memory object store for the ingest
