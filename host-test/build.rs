@@ -1,5 +1,5 @@
 //! Builds the connector component (the root crate) for wasm32-wasip2 in its own target
-//! directory (a nested cargo on the outer target dir can deadlock; toolchain.md §4), makes
+//! directory (a nested cargo on the outer target dir can deadlock; docs/toolchain.md §4), makes
 //! the shipped component from it (`src/shrink.rs`: `wasm-opt -Oz` on its core module, debug
 //! names dropped) as `target/guest/sfbulk.wasm`, and exports that path as `SFBULK_WASM`.
 

@@ -4,7 +4,7 @@
 //
 // The mock Salesforce must run in ANOTHER process (or a worker thread): the shim's wasi:http is
 // synchronous and blocks this thread in Atomics.wait while a request is in flight, so a server
-// on this thread would never answer (toolchain.md G9).
+// on this thread would never answer (docs/toolchain.md G9).
 //
 // Every step is asserted here; on success one JSON line (the report) goes to stdout and the
 // exit code is 0. Any failed assertion or unexpected error exits non-zero with the reason on

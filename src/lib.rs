@@ -37,8 +37,7 @@ mod component;
 #[cfg(target_arch = "wasm32")]
 mod wasi_http;
 
-// The export symbols only link on wasm32 (a native build of the cdylib would fail to link
-// them), so the component is exported there only.
+// The export symbols only link on wasm32 (docs/toolchain.md, G1).
 #[cfg(target_arch = "wasm32")]
 use component::Component;
 #[cfg(target_arch = "wasm32")]

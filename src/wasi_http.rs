@@ -15,9 +15,8 @@ use crate::client::{Opened, RawBody, SendFailure, Timeouts, Transport};
 use crate::error::Error;
 
 /// Request bodies up to this size are written before the request is handed to the host
-/// (they fit the host's body buffer); larger ones are streamed after it. Writing a body
-/// before `handle` finishes it in one piece, which some hosts need; writing a large one
-/// before would block on a buffer that nobody drains until the request is sent.
+/// (they fit the host's body buffer); larger ones are streamed after it (docs/toolchain.md,
+/// G7).
 const WRITE_BEFORE_SEND: usize = 512 * 1024;
 
 /// The component's transport: wasi:http for requests, wasi:clocks for time.

@@ -1,16 +1,10 @@
-//! The wasmtime host of the sfbulk connector component and the `sfbulk` command line (the
-//! mock Salesforce is the `sfbulk-mock` crate).
+//! The wasmtime host of the sfbulk connector component. (The mock Salesforce is the
+//! `sfbulk-mock` crate, `mock/`; the `sfbulk` command line the `sfbulk-cli` crate, `cli/`.)
 //!
 //! - [`Runtime`] compiles the component once (with wasmtime's on-disk compile cache) and
 //!   instantiates it cheaply through an `InstancePre`.
 //! - [`Instance`] is one component instance (one store): its sessions live as long as it
 //!   does. Its methods mirror the WIT operations.
-//! - [`cli`] is the `sfbulk` command line, callable in-process for tests.
-
-pub mod cli;
-pub mod jobs;
-pub mod json;
-pub mod session_cache;
 pub mod shrink;
 
 use std::path::Path;

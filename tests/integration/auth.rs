@@ -2,7 +2,7 @@
 //! failures, the CLI's session cache, and no secret in any output.
 
 use crate::common::*;
-use host_test::cli;
+use sfbulk_cli as cli;
 
 const REFRESH: &str = "mock-refresh-token";
 const CLIENT_ID: &str = "mock-client-id";
@@ -188,7 +188,7 @@ fn sfbulk(args: &[String]) -> Run {
     let mut argv: Vec<std::ffi::OsString> = vec!["sfbulk".into()];
     argv.extend(args.iter().map(Into::into));
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run(argv, &mut out, &mut err);
+    let code = cli::run(argv, &cli::Env::empty(), &mut out, &mut err);
     out.extend_from_slice(b"\n---stderr---\n");
     out.extend_from_slice(&err);
     Run {

@@ -1,10 +1,45 @@
 //! The `sfbulk` command line (run in-process) against the mock: the contract of
-//! `shared/cli-contract.md` — JSON on stdout, exit codes 0/1/2, one stderr line.
+//! `docs/cli.md` — JSON on stdout, exit codes 0/1/2, one stderr line.
+//!
+//! Every run is hermetic. The CLI reads its environment only from the [`cli::Env`] it is
+//! given, never from this process, so a run sees exactly the variables its test names —
+//! none of the developer's `SF_*`/`SFBULK_*` — and each run keeps its session cache in a
+//! temporary folder of its own (`SFBULK_CACHE_DIR`), never in `~/.cache/sfbulk`.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::common::*;
-use host_test::cli;
+use sfbulk_cli as cli;
+
+/// A folder under the system's temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "sfbulk-cli-test-{}-{}-{tag}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temporary folder");
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 struct Run {
     code: i32,
@@ -23,24 +58,29 @@ impl Run {
     }
 }
 
-fn sfbulk(mock: &MockServer, args: &[&str]) -> Run {
-    let url = mock.url();
-    let token = token();
+/// Runs `sfbulk args…` in-process with exactly the environment `env`.
+fn run_in(env: &cli::Env, args: &[&str]) -> Run {
     let mut argv: Vec<std::ffi::OsString> = vec!["sfbulk".into()];
     argv.extend(args.iter().map(Into::into));
-    argv.extend([
-        "--api-url".into(),
-        url.into(),
-        "--access-token".into(),
-        token.into(),
-    ]);
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run(argv, &mut out, &mut err);
+    let code = cli::run(argv, env, &mut out, &mut err);
     Run {
         code,
         stdout: out,
         stderr: String::from_utf8(err).unwrap(),
     }
+}
+
+/// Runs `sfbulk args… --api-url <mock> --access-token <token>` with no environment but a
+/// session cache folder of its own.
+fn sfbulk(mock: &MockServer, args: &[&str]) -> Run {
+    let cache = TempDir::new("cache");
+    let env = cli::Env::empty().with("SFBULK_CACHE_DIR", cache.path());
+    let url = mock.url();
+    let token = token();
+    let mut all = args.to_vec();
+    all.extend(["--api-url", &url, "--access-token", &token]);
+    run_in(&env, &all)
 }
 
 fn ok_json(mock: &MockServer, args: &[&str]) -> serde_json::Value {
@@ -111,9 +151,8 @@ fn ingest_flow_through_the_cli() {
     assert!(job["numberBatchesTotal"].is_u64(), "counts are numbers");
     let job_id = job["id"].as_str().unwrap().to_string();
 
-    let dir = std::env::temp_dir().join(format!("sfbulk-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("contacts.csv");
+    let dir = TempDir::new("ingest");
+    let file = dir.path().join("contacts.csv");
     let body = "FirstName,LastName\nAda,Lovelace\nBob,\n";
     std::fs::write(&file, body).unwrap();
     let batch = ok_json(
@@ -187,7 +226,8 @@ fn query_flow_writes_result_files_byte_for_byte() {
     wait(&mock, &job_id, &batch_id);
     let ids = ok_json(&mock, &["get-batch-results", &job_id, &batch_id]);
     let rid = ids[0].as_str().unwrap().to_string();
-    let out = std::env::temp_dir().join(format!("sfbulk-q-{}.csv", std::process::id()));
+    let dir = TempDir::new("query");
+    let out = dir.path().join("result.csv");
     let run = sfbulk(
         &mock,
         &[
@@ -210,9 +250,22 @@ fn query_flow_writes_result_files_byte_for_byte() {
     );
 }
 
+/// A zip of `entries` (deflated), as a user would build it.
+fn make_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
 #[test]
-fn zip_upload_through_the_cli_defaults_to_insert() {
+fn zip_upload_through_the_cli_sends_the_zip_and_the_mock_stores_its_attachment() {
     let mock = mock();
+    let parent =
+        mock.insert_records("Account", vec![vec![("Name".into(), "Parent".into())]])[0].clone();
     let job = ok_json(
         &mock,
         &[
@@ -223,8 +276,69 @@ fn zip_upload_through_the_cli_defaults_to_insert() {
             "ZIP_CSV",
         ],
     );
-    assert_eq!(job["operation"], "insert");
+    assert_eq!(job["operation"], "insert", "the default operation");
     assert_eq!(job["contentType"], "ZIP_CSV");
+    let job_id = job["id"].as_str().unwrap().to_string();
+
+    let manifest = format!("Name,ParentId,Body\nhello.txt,{parent},#files/hello.txt\n");
+    let zip = make_zip(&[
+        ("request.txt", manifest.as_bytes()),
+        ("files/hello.txt", b"hello world"),
+    ]);
+    let dir = TempDir::new("zip");
+    let file = dir.path().join("attachments.zip");
+    std::fs::write(&file, &zip).unwrap();
+    let before = mock.request_count();
+    let batch = ok_json(
+        &mock,
+        &[
+            "upload-batch-file",
+            &job_id,
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(batch["jobId"], job_id.as_str());
+    let batch_id = batch["id"].as_str().unwrap().to_string();
+
+    // What went over the wire: one POST of the zip's bytes, unchanged, as zip/csv.
+    let sent: Vec<_> = mock.requests()[before..]
+        .iter()
+        .filter(|r| r.method == "POST")
+        .cloned()
+        .collect();
+    assert_eq!(sent.len(), 1, "one upload: {sent:?}");
+    assert!(
+        sent[0].path.ends_with(&format!("/job/{job_id}/batch")),
+        "{}",
+        sent[0].path
+    );
+    assert_eq!(sent[0].header("content-type"), Some("zip/csv"));
+    assert_eq!(sent[0].body, zip, "the zip's bytes, unchanged");
+
+    // What the mock stored: the batch body byte for byte, and the attachment record.
+    let stored = sfbulk(&mock, &["get-batch-request", &job_id, &batch_id]);
+    assert_eq!(stored.code, 0, "{}", stored.stderr);
+    assert_eq!(stored.stdout, zip);
+    let done = wait(&mock, &job_id, &batch_id);
+    assert_eq!(done["state"], "Completed", "{done}");
+    let results = ok_json(&mock, &["get-batch-results", &job_id, &batch_id]);
+    assert_eq!(results.as_array().unwrap().len(), 1, "{results}");
+    assert_eq!(results[0]["success"], true, "{results}");
+    let attachments = mock.records("Attachment");
+    assert_eq!(attachments.len(), 1, "{attachments:?}");
+    let a = &attachments[0];
+    assert_eq!(a.get("Name").map(String::as_str), Some("hello.txt"));
+    assert_eq!(a.get("ParentId"), Some(&parent));
+    assert_eq!(
+        a.get("BodyLength").map(String::as_str),
+        Some("11"),
+        "the body is the zip's files/hello.txt: {a:?}"
+    );
+    assert_eq!(
+        a.get("Id"),
+        results[0]["id"].as_str().map(str::to_string).as_ref()
+    );
 }
 
 #[test]
@@ -261,21 +375,130 @@ fn errors_exit_codes_and_one_stderr_line() {
     assert_eq!(run.code, 2);
     let run = sfbulk(&mock, &["no-such-command"]);
     assert_eq!(run.code, 2);
-    assert_eq!(mock.request_count(), before, "nothing sent for bad input");
 
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run(
-        vec![
-            "sfbulk".into(),
-            "get-job".into(),
-            "750000000000000AAA".into(),
-            "--api-url".into(),
-            mock.url().into(),
-        ],
-        &mut out,
-        &mut err,
+    // Without a token (and no environment at all): a usage error, nothing sent.
+    let run = run_in(
+        &cli::Env::empty(),
+        &["get-job", "750000000000000AAA", "--api-url", &mock.url()],
     );
-    if std::env::var_os("SF_ACCESS_TOKEN").is_none() {
-        assert_eq!(code, 2, "missing token is a usage error");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "get-job: missing --access-token (or SF_ACCESS_TOKEN)\n"
+    );
+    assert_eq!(mock.request_count(), before, "nothing sent for bad input");
+}
+
+#[test]
+fn the_environment_is_the_one_given_and_a_flag_wins_over_it() {
+    let mock = mock();
+    let url = mock.url();
+    let env = cli::Env::empty()
+        .with("SF_API_URL", &url)
+        .with("SF_ACCESS_TOKEN", token());
+
+    // Connection from the environment only: the call reaches the mock with that token.
+    let before = mock.request_count();
+    let run = run_in(&env, &["get-job", "750000000000000AAA"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("get-job: InvalidJob: "),
+        "{}",
+        run.stderr
+    );
+    let requests = mock.requests();
+    assert_eq!(requests.len(), before + 1);
+    assert_eq!(
+        requests[before].header("x-sfdc-session"),
+        Some(token().as_str())
+    );
+
+    // A flag wins over its variable, before or after the command.
+    let bad = env
+        .clone()
+        .with("SF_API_URL", "https://unreachable.invalid");
+    for args in [
+        &["get-job", "750000000000000AAA", "--api-url", &url][..],
+        &["--api-url", &url, "get-job", "750000000000000AAA"][..],
+    ] {
+        let run = run_in(&bad, args);
+        assert!(
+            run.stderr.starts_with("get-job: InvalidJob: "),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+
+    // Variables are checked like flags (exit 2, clap's message).
+    let run = run_in(
+        &env.clone().with("SF_INTERVAL_TIME", "soon"),
+        &["get-job", "750000000000000AAA"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid value 'soon' for '--interval-time <INTERVAL_TIME>'"),
+        "{}",
+        run.stderr
+    );
+
+    // An environment without the connection: usage errors naming flag and variable.
+    let run = run_in(&cli::Env::empty(), &["get-job", "750000000000000AAA"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, "get-job: missing --api-url (or SF_API_URL)\n");
+
+    // Help names each variable, never its value.
+    let run = run_in(&env, &["get-job", "--help"]);
+    assert_eq!(run.code, 0);
+    let help = String::from_utf8(run.stdout).unwrap();
+    assert!(help.contains("[env: SF_API_URL]"), "{help}");
+    assert!(help.contains("[env: SF_ACCESS_TOKEN]"), "{help}");
+    assert!(!help.contains(&url) && !help.contains(&token()), "{help}");
+}
+
+#[test]
+fn the_default_session_cache_folder_comes_from_the_given_environment() {
+    // A renewed token is cached under $XDG_CACHE_HOME/sfbulk, else $HOME/.cache/sfbulk,
+    // of the environment the run is given.
+    for var in ["XDG_CACHE_HOME", "HOME"] {
+        let mock = mock();
+        let root = TempDir::new("home");
+        let url = mock.url();
+        let token = token();
+        mock.expire_access_token(&token);
+        let run = run_in(
+            &cli::Env::empty().with(var, root.path()),
+            &[
+                "get-job",
+                "750000000000000AAA",
+                "--api-url",
+                &url,
+                "--access-token",
+                &token,
+                "--refresh-token",
+                "mock-refresh-token",
+                "--client-id",
+                "mock-client-id",
+                "--client-secret",
+                "mock-client-secret",
+                "--token-endpoint",
+                &url,
+                "--registry-path",
+                "reg/cli",
+            ],
+        );
+        assert!(
+            run.stderr.starts_with("get-job: InvalidJob: "),
+            "{var}: {}",
+            run.stderr
+        );
+        assert_eq!(mock.token_requests(), 1, "{var}: renewed once");
+        let file = match var {
+            "HOME" => root.path().join(".cache/sfbulk/sessions.json"),
+            _ => root.path().join("sfbulk/sessions.json"),
+        };
+        let cached = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{var}: no cache at {}: {e}", file.display()));
+        assert!(cached.contains("reg/cli"), "{cached}");
     }
 }

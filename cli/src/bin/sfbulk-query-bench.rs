@@ -1,6 +1,6 @@
 //! Memory and throughput of `sfbulk query` against the mock, next to curl downloading the
 //! same result files. Run with
-//! `cargo build --release -p host-test --bins && target/release/sfbulk-query-bench [ROWS…]`
+//! `cargo build --release -p sfbulk-cli --bins && target/release/sfbulk-query-bench [ROWS…]`
 //! (default 100000 1000000).
 //!
 //! For each row count it starts `sfbulk mock-server` seeded with that many accounts
@@ -134,7 +134,10 @@ fn result_urls(url: &str, token: &str, rows: usize) -> Vec<String> {
             .await
             .expect("instance");
         let job = inst
-            .create_job(&cfg, &host_test::jobs::query_request("Account", false))
+            .create_job(
+                &cfg,
+                &sfbulk_cli::whole_jobs::query_request("Account", false),
+            )
             .await
             .expect("trap")
             .expect("create-job");

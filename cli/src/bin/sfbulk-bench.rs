@@ -1,5 +1,5 @@
 //! Benchmarks for BENCHMARKS.md. Run with
-//! `cargo run --release -p host-test --bin sfbulk-bench`.
+//! `cargo run --release -p sfbulk-cli --bin sfbulk-bench`.
 //!
 //! Measures, in one run: the size of the release component, the time to compile it,
 //! the median time to instantiate it for a call (fresh store + `InstancePre`), and the

@@ -1,13 +1,14 @@
-//! Whole jobs on the command line: `sfbulk load`, `sfbulk query` and `sfbulk demo`, built
-//! on the component's `csv-load`, `wait-for-batches`, `result-join` and `query-stream`.
-//! The host only moves bytes between files and the component, in bounded pieces.
+//! Whole jobs: the file side of `sfbulk load` and `sfbulk query` (and of the demo, which
+//! runs both), over the component's `csv-load`, `wait-for-batches`, `result-join` and
+//! `query-stream`. The host only moves bytes between files and the component, in bounded
+//! pieces.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::{
+use host_test::{
     BatchContent, BatchRef, Config, ContentType, Error, Instance, JobRequest, JobStateChange,
     Operation, SplitOptions, WaitOptions,
 };
@@ -313,7 +314,7 @@ pub fn soql_object(soql: &str) -> Option<String> {
 
 /// A query job request for `soql`.
 pub fn query_request(object: &str, query_all: bool) -> JobRequest {
-    crate::job_request(
+    host_test::job_request(
         if query_all {
             Operation::QueryAll
         } else {

@@ -1,0 +1,82 @@
+//! The `sfbulk` command line: the connector component hosted by wasmtime (the `host-test`
+//! library), one command per operation, whole jobs (`load`, `query`), the embedded mock
+//! (`mock-server`, `demo`). `docs/cli.md` is its contract.
+//!
+//! [`run`] is the whole program, callable in-process: arguments and environment in, bytes to
+//! stdout and stderr, an exit code out. The binary is [`main`].
+//!
+//! - [`args`]: the grammar (clap) and parsing it together with the [`Env`];
+//! - [`commands`]: one function per command; [`connection`]: config, instance and session
+//!   cache around a command; [`request`]: command-line words into the component's values;
+//! - [`whole_jobs`]: the file side of `load` and `query`; [`demo`];
+//! - [`output`]: exit codes and the stderr line; [`json`]: the JSON views of results;
+//! - [`session_cache`]: renewed tokens kept between runs; [`env`]: the environment as a value.
+
+pub mod args;
+pub mod commands;
+pub mod connection;
+pub mod demo;
+pub mod env;
+pub mod json;
+pub mod output;
+pub mod request;
+pub mod session_cache;
+pub mod whole_jobs;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+pub use env::Env;
+pub use output::{EXIT_FAILURE, EXIT_RECORDS_FAILED, EXIT_USAGE, describe};
+pub use request::{parse_content_type, parse_operation, parse_pk_chunking};
+
+/// Runs the command line (`args[0]` is the program name) with the environment `env`.
+/// Returns the process exit code.
+pub fn run(args: Vec<OsString>, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let cli = match args::parse(args, env) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with exit 0; usage errors to stderr, exit 2.
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let text = e.render().to_string();
+            let _ = if code == 0 {
+                stdout.write_all(text.as_bytes())
+            } else {
+                stderr.write_all(text.as_bytes())
+            };
+            return code;
+        }
+    };
+    let name = cli.command.name();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = writeln!(stderr, "{name}: cannot start the async runtime: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    match runtime.block_on(commands::execute(cli, env, stdout, stderr)) {
+        Ok(()) => 0,
+        Err(f) => {
+            let _ = writeln!(stderr, "{name}: {}", f.message);
+            f.code
+        }
+    }
+}
+
+/// Entry point of the `sfbulk` binary: the process's arguments and environment.
+pub fn main() -> i32 {
+    // Unlocked handles: the mock server (mock-server) prints its banner from its own thread.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    run(
+        std::env::args_os().collect(),
+        &Env::from_process(),
+        &mut out,
+        &mut err,
+    )
+}

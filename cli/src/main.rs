@@ -1,0 +1,5 @@
+//! The `sfbulk` command line.
+
+fn main() {
+    std::process::exit(sfbulk_cli::main());
+}

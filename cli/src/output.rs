@@ -1,0 +1,107 @@
+//! What a run shows: JSON documents on stdout, and for a failure its exit code and the one
+//! stderr line (`<command>: <what went wrong>`).
+
+use std::io::Write;
+
+use host_test::Error;
+
+use crate::whole_jobs::JobFailure;
+
+/// Exit code: a failure reported by Salesforce or the network.
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code: bad usage, or input refused before anything was sent.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code of `load`: the job finished, but some records failed.
+pub const EXIT_RECORDS_FAILED: i32 = 3;
+
+/// A failure with its exit code and the one stderr line (without the command name).
+#[derive(Debug)]
+pub struct Failure {
+    /// The process exit code.
+    pub code: i32,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad usage or input (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// A failure of Salesforce, the network or this machine (exit 1).
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_FAILURE,
+            message: message.into(),
+        }
+    }
+
+    /// The component trapped (exit 1).
+    pub fn trap(e: wasmtime::Error) -> Self {
+        Failure::runtime(format!("the component failed: {e}"))
+    }
+
+    /// An operation error of the component, described.
+    pub fn op(e: Error) -> Self {
+        let (code, message) = describe(&e);
+        Failure { code, message }
+    }
+}
+
+impl From<JobFailure> for Failure {
+    fn from(f: JobFailure) -> Self {
+        match f {
+            JobFailure::Op(e) => Failure::op(e),
+            JobFailure::Trap(e) => Failure::trap(e),
+            JobFailure::Io(m) => Failure::usage(m),
+        }
+    }
+}
+
+/// The one-line description of an operation error and its exit code.
+pub fn describe(e: &Error) -> (i32, String) {
+    match e {
+        Error::InvalidInput(m) => (EXIT_USAGE, format!("invalid input: {m}")),
+        Error::Transport(m) => (EXIT_FAILURE, format!("transport error: {m}")),
+        Error::Timeout(m) => (EXIT_FAILURE, format!("timed out: {m}")),
+        Error::UnexpectedResponse(u) => (
+            EXIT_FAILURE,
+            format!(
+                "unexpected response (http {}): {}; body starts {:?}",
+                u.http_status, u.detail, u.excerpt
+            ),
+        ),
+        Error::Api(a) => (
+            EXIT_FAILURE,
+            format!(
+                "{}: {} (http {})",
+                a.exception_code, a.exception_message, a.http_status
+            ),
+        ),
+        Error::SessionExpired(m) => (EXIT_FAILURE, format!("InvalidSessionId: {m}")),
+        Error::Auth(a) => (
+            EXIT_FAILURE,
+            format!("token refresh failed: {}: {}", a.error, a.description),
+        ),
+        Error::OutcomeUnknown(m) => (EXIT_FAILURE, format!("outcome unknown: {m}")),
+        Error::StillRunning(r) => (
+            EXIT_FAILURE,
+            format!(
+                "still running: job {} has {} batches not finished ({}); nothing was aborted",
+                r.job_id,
+                r.pending_batch_ids.len(),
+                r.pending_batch_ids.join(", ")
+            ),
+        ),
+    }
+}
+
+/// Prints one JSON document (pretty, with a final newline).
+pub fn print_json(stdout: &mut dyn Write, value: &serde_json::Value) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    writeln!(stdout, "{text}").map_err(|e| Failure::runtime(format!("cannot write to stdout: {e}")))
+}
