@@ -4,8 +4,9 @@
 //! again and every record takes one result with its values (identical records are
 //! interchangeable). Memory holds one job's index.
 //!
-//! Output: each input record as it was, then `sf__Id`, `sf__Success`, `sf__Created`,
-//! `sf__Error` (an unprocessed record: not a success, the error says why).
+//! Output, comma-separated with LF line ends whatever the input's dialect: each input
+//! record's values, then `sf__Id`, `sf__Success`, `sf__Created`, `sf__Error` (an unprocessed
+//! record: not a success, `sf__Error` `UNPROCESSED`).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -32,8 +33,6 @@ pub struct ResultIndex {
     rows: Vec<(u128, Outcome, bool)>,
     sealed: bool,
     counts: [u64; 3],
-    /// What an unprocessed record is told (the job's state and error message).
-    unprocessed_reason: String,
 }
 
 /// The key of a record's values: two differently seeded 64-bit hashes of the values, each
@@ -109,13 +108,7 @@ impl ResultIndex {
             rows: Vec::new(),
             sealed: false,
             counts: [0; 3],
-            unprocessed_reason: String::new(),
         }
-    }
-
-    /// Sets what unprocessed records are told (why the job did not process them).
-    pub fn set_unprocessed_reason(&mut self, reason: String) {
-        self.unprocessed_reason = reason;
     }
 
     /// Adds one results file. `delimiter` is the input's (the unprocessed file keeps it);
@@ -295,21 +288,22 @@ impl IngestJoiner {
     }
 
     fn row(&mut self, rec: Rec<'_>, index: JobIndex<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-        let mut fields = csv_rows(&[rec.content, b"\n"].concat(), self.delimiter)?
+        let fields = csv_rows(&[rec.content, b"\n"].concat(), self.delimiter)?
             .pop()
             .unwrap_or_default();
-        out.extend_from_slice(rec.content);
-        let d = self.delimiter;
+        let d = b',';
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(d);
+            }
+            push_cell(out, f, d);
+        }
         if rec.index == 0 {
             for name in ["sf__Id", "sf__Success", "sf__Created", "sf__Error"] {
                 out.push(d);
                 out.extend_from_slice(name.as_bytes());
             }
-            out.extend_from_slice(rec.term);
-            if let Some(first) = fields.first_mut() {
-                // A BOM is dropped by the reader; nothing else is trimmed.
-                *first = first.trim_start_matches('\u{feff}').to_string();
-            }
+            out.push(b'\n');
             self.columns = Some(fields);
             return Ok(());
         }
@@ -330,11 +324,6 @@ impl IngestJoiner {
         }
         self.left -= 1;
         let job = self.next_job - 1;
-        let reason = self
-            .index
-            .as_ref()
-            .map(|i| i.unprocessed_reason.clone())
-            .unwrap_or_default();
         let outcome = self
             .index
             .as_mut()
@@ -358,7 +347,7 @@ impl IngestJoiner {
             }
             Outcome::Unprocessed => {
                 self.counts[3] += 1;
-                (String::new(), false, false, reason)
+                (String::new(), false, false, "UNPROCESSED".to_string())
             }
         };
         for cell in [
@@ -370,7 +359,7 @@ impl IngestJoiner {
             out.push(d);
             push_cell(out, cell, d);
         }
-        out.extend_from_slice(rec.term);
+        out.push(b'\n');
         Ok(())
     }
 }
@@ -480,7 +469,6 @@ mod tests {
             i.add(k, d, b'|').unwrap();
         }
         assert_eq!(i.counts(), (1, 0, 1));
-        i.set_unprocessed_reason("job failed: ClientInputError : x".into());
         let mut j = IngestJoiner::new(vec![2], b'|');
         let mut slot = Some(i);
         let mut make = |_i: usize, _c: &[String]| Ok(slot.take().unwrap());
@@ -488,7 +476,7 @@ mod tests {
         out.extend(j.finish(&mut make).unwrap());
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "Name|sf__Id|sf__Success|sf__Created|sf__Error\nx|001A|true|false|\ny||false|false|job failed: ClientInputError : x\n"
+            "Name,sf__Id,sf__Success,sf__Created,sf__Error\nx,001A,true,false,\ny,,false,false,UNPROCESSED\n"
         );
         assert_eq!(j.counts(), (2, 1, 0, 1));
     }

@@ -276,14 +276,6 @@ impl IngestJoin {
                 &[],
             ));
         }
-        index.set_unprocessed_reason(format!(
-            "UNPROCESSED: job {} ended {} before this record was processed{}",
-            r.job_id,
-            state.as_str(),
-            job.error_message
-                .map(|m| format!(" ({m})"))
-                .unwrap_or_default()
-        ));
         Ok(index)
     }
 
