@@ -371,6 +371,21 @@ fn abort_is_refused_once_the_job_is_complete() {
 }
 
 #[test]
+fn aborting_an_open_job_leaves_its_upload_unprocessed() {
+    let client = Client::fast();
+    client.mock.shuffle_v2_results(None);
+    let job = client.create_ingest(insert_account());
+    assert_eq!(client.upload(&job, b"Name\nA\nB\n").status, 201);
+    assert_eq!(client.patch_state("ingest", &job, "Aborted").status, 200);
+    assert_eq!(client.results(&job, "unprocessedrecords"), "Name\nA\nB\n");
+    assert_eq!(
+        client.results(&job, "successfulResults"),
+        "\"sf__Id\",\"sf__Created\",Name\n"
+    );
+    assert_eq!(client.mock.record_count("Account"), 0);
+}
+
+#[test]
 fn aborting_mid_job_leaves_the_rest_unprocessed() {
     let client = Client::new(MockConfig {
         processing_delay: Duration::from_secs(300),

@@ -181,11 +181,8 @@ pub(crate) fn close(state: &mut State, job_id: &str, now: SystemTime) -> Result<
     };
     let current = job.state(now);
     let result = if current == V2State::Open {
-        let bytes = job.ingest.upload.as_deref().unwrap_or_default();
-        job.ingest.rows = read_upload(bytes, job.dialect);
-        let rows = job.ingest.rows.rows.len();
-        job.ingest.outcomes = vec![None; rows];
-        job.ingest.steps_total = rows.div_ceil(V2_BATCH_RECORDS).max(1);
+        read_rows(&mut job);
+        job.ingest.steps_total = job.ingest.rows.rows.len().div_ceil(V2_BATCH_RECORDS).max(1);
         schedule(state, &mut job, now);
         Ok(())
     } else {
@@ -196,6 +193,13 @@ pub(crate) fn close(state: &mut State, job_id: &str, now: SystemTime) -> Result<
     };
     state.v2_jobs.insert(job_id.to_owned(), job);
     result
+}
+
+/// Reads the upload with the job's dialect; no row attempted yet.
+fn read_rows(job: &mut V2Job) {
+    let bytes = job.ingest.upload.as_deref().unwrap_or_default();
+    job.ingest.rows = read_upload(bytes, job.dialect);
+    job.ingest.outcomes = vec![None; job.ingest.rows.rows.len()];
 }
 
 /// `PATCH {"state":"Aborted"}`: from `Open` (ingest), `UploadComplete` or `InProgress`. Rows
@@ -216,6 +220,10 @@ pub(crate) fn abort(
         return Err(RestError::invalid_job_state(format!(
             "Aborting already {done} Job not allowed"
         )));
+    }
+    if current == V2State::Open {
+        // Never processed: the upload's rows are all unprocessed.
+        read_rows(job);
     }
     job.phase = Phase::Finished {
         state: V2State::Aborted,
