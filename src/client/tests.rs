@@ -799,3 +799,200 @@ fn an_error_reply_to_a_result_file_is_the_salesforce_error() {
         Ok(_) => panic!("expected api, got a reader"),
     }
 }
+
+// ---- every result GET resumes a body cut short ----
+
+const R1: &str = "7520M0000000001QAA";
+
+fn result_url() -> String {
+    format!("{}/result/{R1}", batch_url(B1))
+}
+
+fn cut(body: &[u8], after: usize, headers: Vec<(&'static str, String)>) -> Reply {
+    Reply::CutShort {
+        status: 200,
+        headers,
+        body: body.to_vec(),
+        after,
+    }
+}
+
+/// A result file of about 50 KB with quoted values, CRLFs and non-ASCII.
+fn result_file() -> Vec<u8> {
+    let mut f = b"\"Id\",\"Name\"\n".to_vec();
+    for i in 0..1000 {
+        f.extend(format!("\"001{i:015}\",\"Zürich, \"\"{i}\"\"\r\nline\"\n").bytes());
+    }
+    f
+}
+
+#[test]
+fn a_query_result_cut_short_is_resumed_and_comes_out_byte_identical() {
+    let file = result_file();
+    for after in [0, 1, 17, file.len() / 2, file.len() - 1] {
+        let (script, c) = client(&config());
+        script.expect("GET", result_url(), cut(&file, after, vec![]));
+        script.expect("GET", result_url(), csv(&file));
+        assert_eq!(
+            c.query_result(JOB, B1, R1).unwrap(),
+            file,
+            "cut after {after}"
+        );
+        assert_eq!(script.seen().len(), 2);
+        assert!(script.sleeps().is_empty(), "reopened at once");
+    }
+}
+
+#[test]
+fn a_query_result_cut_short_three_times_is_resumed_each_time_from_where_it_broke() {
+    let file = result_file();
+    let (script, c) = client(&config());
+    // Each opening breaks further on; a break while skipping (the third) counts too.
+    script.expect("GET", result_url(), cut(&file, 10_000, vec![]));
+    script.expect("GET", result_url(), cut(&file, 30_000, vec![]));
+    script.expect("GET", result_url(), cut(&file, 20_000, vec![]));
+    script.expect("GET", result_url(), csv(&file));
+    assert_eq!(c.query_result(JOB, B1, R1).unwrap(), file);
+}
+
+#[test]
+fn a_gzip_query_result_cut_short_is_resumed_on_the_decoded_bytes() {
+    use std::io::Write;
+    let file = result_file();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&file).unwrap();
+    let gz = enc.finish().unwrap();
+    let gzip = || vec![("content-encoding", "gzip".to_string())];
+    let (script, c) = client(&config());
+    script.expect("GET", result_url(), cut(&gz, gz.len() / 2, gzip()));
+    script.expect(
+        "GET",
+        result_url(),
+        Reply::Full {
+            status: 200,
+            headers: gzip(),
+            body: gz.clone(),
+        },
+    );
+    assert_eq!(c.query_result(JOB, B1, R1).unwrap(), file);
+}
+
+#[test]
+fn a_result_shorter_when_read_again_is_an_error() {
+    let file = result_file();
+    let (script, c) = client(&config());
+    script.expect("GET", result_url(), cut(&file, 30_000, vec![]));
+    script.expect("GET", result_url(), csv(&file[..20_000]));
+    match c.query_result(JOB, B1, R1) {
+        Err(Error::UnexpectedResponse { status, detail, .. }) => {
+            assert_eq!(status, 200);
+            assert_eq!(
+                detail,
+                format!(
+                    "result {R1} of batch {B1} is shorter when read again: 20000 bytes, 30000 \
+                     were read before"
+                )
+            );
+        }
+        other => panic!("expected unexpected-response, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_result_that_keeps_breaking_is_opened_again_three_times_then_the_transport_error() {
+    let file = result_file();
+    let (script, c) = client(&config());
+    for _ in 0..1 + resume::MAX_REOPEN {
+        script.expect("GET", result_url(), cut(&file, 100, vec![]));
+    }
+    match c.query_result(JOB, B1, R1) {
+        Err(Error::Transport(m)) => assert_eq!(
+            m,
+            format!(
+                "reading the reply body: connection reset (scripted) (result {R1} of batch {B1}: \
+                 100 bytes read, opened again 3 times, no more)"
+            )
+        ),
+        other => panic!("expected transport, got {other:?}"),
+    }
+    assert_eq!(script.seen().len(), 4);
+}
+
+#[test]
+fn with_retries_off_a_result_cut_short_is_not_opened_again() {
+    let mut cfg = config();
+    cfg.max_attempts = Some(1);
+    let (script, c) = client(&cfg);
+    script.expect("GET", result_url(), cut(&result_file(), 100, vec![]));
+    assert!(
+        matches!(c.query_result(JOB, B1, R1), Err(Error::Transport(m)) if m.ends_with("opened again 0 times, no more)"))
+    );
+    assert_eq!(script.seen().len(), 1);
+}
+
+#[test]
+fn batch_results_and_batch_requests_cut_short_are_resumed() {
+    let results = b"\"Id\",\"Success\",\"Created\",\"Error\"\n\"001000000000001AAA\",\"true\",\"true\",\"\"\n\"\",\"false\",\"false\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --\"\n";
+    let (script, c) = client(&config());
+    let ct = || vec![("content-type", "text/csv".to_string())];
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B1)),
+        cut(results, 40, ct()),
+    );
+    script.expect("GET", format!("{}/result", batch_url(B1)), csv(results));
+    let whole = {
+        let (script, c) = client(&config());
+        script.expect("GET", format!("{}/result", batch_url(B1)), csv(results));
+        c.batch_results(JOB, B1).unwrap()
+    };
+    assert_eq!(c.batch_results(JOB, B1).unwrap(), whole);
+    let crate::model::BatchResults::Ingest(rows) = &whole else {
+        panic!("expected ingest results, got {whole:?}");
+    };
+    assert_eq!(rows.len(), 2);
+
+    let request = result_file();
+    let url = format!("{}/request", batch_url(B1));
+    script.expect("GET", url.clone(), cut(&request, 12_345, ct()));
+    script.expect("GET", url, csv(&request));
+    assert_eq!(c.batch_request(JOB, B1).unwrap(), request);
+}
+
+#[test]
+fn a_query_stream_that_keeps_breaking_gives_up_with_the_transport_error() {
+    let (script, c) = client(&config());
+    script.expect(
+        "GET",
+        job_url(),
+        xml(200, job_xml("Closed", "CSV", "query")),
+    );
+    let stream = QueryStream::open(c, JOB.into(), vec![], WaitOptions::default().policy()).unwrap();
+    script.expect(
+        "GET",
+        format!("{BASE}/job/{JOB}/batch"),
+        xml(200, list_xml(&[(B1, "Completed")])),
+    );
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B1)),
+        xml(
+            200,
+            format!(r#"<?xml version="1.0" encoding="UTF-8"?><result-list xmlns="{NS}"><result>{R1}</result></result-list>"#),
+        ),
+    );
+    let file = result_file();
+    for _ in 0..1 + resume::MAX_REOPEN {
+        script.expect("GET", result_url(), cut(&file, 5_000, vec![]));
+    }
+    let mut out = Vec::new();
+    let err = loop {
+        match stream.read(1024) {
+            Ok(chunk) if chunk.is_empty() => panic!("the stream ended"),
+            Ok(chunk) => out.extend(chunk),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, Error::Transport(m) if m.contains("opened again 3 times")));
+    assert!(file.starts_with(&out));
+}
