@@ -368,7 +368,6 @@ mod tests {
         );
     }
 
-    #[test]
     /// Found by the `count_csv_records` fuzz target
     /// (fuzz/regressions/count_csv_records/second-bom-as-a-line): after the body's BOM, csv-core
     /// dropped a second one, so a line holding only U+FEFF was not counted.
