@@ -35,7 +35,12 @@ impl Instance {
     }
 
     /// `upload-job-data`.
-    pub async fn upload_job_data(&mut self, cfg: &Config, job: &str, data: &[u8]) -> CallResult<()> {
+    pub async fn upload_job_data(
+        &mut self,
+        cfg: &Config,
+        job: &str,
+        data: &[u8],
+    ) -> CallResult<()> {
         let api = self.connector.sfbulk_connector_bulk2();
         api.call_upload_job_data(&mut self.store, cfg, job, data)
             .await
@@ -48,7 +53,12 @@ impl Instance {
     }
 
     /// `abort-job`.
-    pub async fn abort_job(&mut self, cfg: &Config, kind: JobKind, job: &str) -> CallResult<JobInfo> {
+    pub async fn abort_job(
+        &mut self,
+        cfg: &Config,
+        kind: JobKind,
+        job: &str,
+    ) -> CallResult<JobInfo> {
         let api = self.connector.sfbulk_connector_bulk2();
         api.call_abort_job(&mut self.store, cfg, kind, job).await
     }
@@ -94,7 +104,11 @@ impl Instance {
     }
 
     /// `create-query-job`.
-    pub async fn create_query_job(&mut self, cfg: &Config, req: &QueryRequest) -> CallResult<JobInfo> {
+    pub async fn create_query_job(
+        &mut self,
+        cfg: &Config,
+        req: &QueryRequest,
+    ) -> CallResult<JobInfo> {
         let api = self.connector.sfbulk_connector_bulk2();
         api.call_create_query_job(&mut self.store, cfg, req).await
     }
@@ -182,7 +196,11 @@ impl Instance {
     }
 
     /// `ingest-join.push`.
-    pub async fn ingest_join_push(&mut self, join: &IngestJoin, input: &[u8]) -> CallResult<Vec<u8>> {
+    pub async fn ingest_join_push(
+        &mut self,
+        join: &IngestJoin,
+        input: &[u8],
+    ) -> CallResult<Vec<u8>> {
         let api = self.connector.sfbulk_connector_bulk2().ingest_join();
         api.call_push(&mut self.store, join.0, input).await
     }
@@ -194,7 +212,10 @@ impl Instance {
     }
 
     /// `ingest-join.counts`.
-    pub async fn ingest_join_counts(&mut self, join: &IngestJoin) -> wasmtime::Result<IngestCounts> {
+    pub async fn ingest_join_counts(
+        &mut self,
+        join: &IngestJoin,
+    ) -> wasmtime::Result<IngestCounts> {
         let api = self.connector.sfbulk_connector_bulk2().ingest_join();
         api.call_counts(&mut self.store, join.0).await
     }
