@@ -326,10 +326,15 @@ pub async fn query(
         Err(f) => {
             // A 2.0 query job is never Open: a running one goes on and its results stay.
             let state = match inst.get_job_info(cfg, JobKind::Query, &job_id).await {
-                Ok(Ok(j)) => json_v2::state_of(&j).to_string(),
-                _ => "in a state that could not be read".into(),
+                Ok(Ok(j)) => Some(json_v2::state_of(&j).to_string()),
+                _ => None,
             };
-            return Err(f.left(format!("query job {job_id} is {state}; {hint}")));
+            let note = match state.as_deref() {
+                Some(s @ ("Failed" | "Aborted")) => format!("query job {job_id} is {s}"),
+                Some(s) => format!("query job {job_id} is {s}; {hint}"),
+                None => format!("query job {job_id}: its state could not be read; {hint}"),
+            };
+            return Err(f.left(note));
         }
     };
     out.commit()?;

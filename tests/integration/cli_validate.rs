@@ -66,7 +66,8 @@ fn a_malformed_row_far_into_a_multi_mb_file_is_refused_before_any_job_exists() {
         assert_eq!(run.stderr, expected, "api {api}");
         assert_eq!(mock.request_count(), before, "api {api}: nothing sent");
     }
-    assert_eq!(mock.counters().served("POST", Route::Jobs), 0, "no job");
+    assert_eq!(mock.counters().served("POST", Route::Jobs), 0, "no 1.0 job");
+    assert_eq!(mock.counters().v2_jobs_created(), 0, "no 2.0 job");
     assert_eq!(dir.names(), vec!["accounts.csv"], "no results file");
 }
 

@@ -21,4 +21,8 @@ mod hosts_python;
 mod hosts_spin_app;
 mod hosts_wasmtime_cli;
 mod operations;
+mod v2_commands;
+mod v2_load;
+mod v2_query;
+mod v2_resume;
 mod whole_jobs;
