@@ -62,8 +62,10 @@ mod schema;
 mod server;
 mod shared;
 mod store;
+mod tls;
 
 pub use config::{MockConfig, PEER_SESSION_TOKEN};
 pub use counters::{Counters, FaultKind, Route};
 pub use handle::{MockServer, serve_forever, serve_forever_with};
 pub use shared::LoggedRequest;
+pub use tls::TlsIdentity;
