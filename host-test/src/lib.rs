@@ -3,12 +3,13 @@
 //!
 //! - [`Runtime`] compiles the component once (with wasmtime's on-disk compile cache) and
 //!   instantiates it cheaply through an `InstancePre`.
-//! - [`Instance`] is one component instance (one store): its sessions live as long as it
-//!   does. Its methods mirror the WIT operations.
 //! - [`sender`]: the instances' outbound HTTP ([`Network`]: pooled connections, TLS with the
 //!   system's and extra roots, proxies, the component's timeouts).
-pub mod sender;
+//! - [`Instance`] is one component instance (one store): its sessions live as long as it
+//!   does. Its methods mirror the WIT operations.
 pub mod shrink;
+
+pub mod sender;
 
 use std::path::Path;
 use std::sync::OnceLock;
