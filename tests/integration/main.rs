@@ -18,6 +18,7 @@ mod hosts_wasmtime_cli;
 mod net_fixtures;
 mod net_proxy;
 mod net_reuse;
+mod net_timeouts;
 mod net_tls;
 mod operations;
 mod whole_jobs;

@@ -1,9 +1,6 @@
 //! Kept-alive connections: a 10-batch load over TLS opens at most a few connections (the
 //! count the mock's listener saw), the host library's [`Network`] counts what the server
-//! counts, a network without reuse opens one per request, and the first-byte timeout
-//! still holds on a reused connection.
-
-use std::time::{Duration, Instant};
+//! counts, and a network without reuse opens one per request.
 
 use crate::common::{self, *};
 use crate::net_fixtures::*;
@@ -96,40 +93,4 @@ async fn the_networks_counts_match_the_servers_with_and_without_reuse() {
             assert_eq!(stats.connections, 10, "one per request: {stats:?}");
         }
     }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn the_first_byte_timeout_holds_on_a_reused_connection() {
-    let ca = TestCa::new();
-    let dir = TempDir::new("reuse");
-    let mock = tls_mock(&ca, ServerCert::Valid);
-    let network = Network::new(&tls_config(&ca.cert_pem, &dir)).expect("network");
-    let mut inst = Runtime::shared().instantiate_with(&network).await.unwrap();
-    let mut cfg = common::cfg(&mock);
-    cfg.timeouts = Some(Timeouts {
-        connect_ms: Some(5_000),
-        first_byte_ms: Some(300),
-        between_bytes_ms: None,
-    });
-    cfg.retry = Some(RetryPolicy {
-        max_attempts: Some(1),
-        first_delay_ms: None,
-        max_delay_ms: None,
-        max_total_ms: None,
-    });
-    let req = job_request(Operation::Insert, "Contact", Some(ContentType::Csv));
-    let job = ok(inst.create_job(&cfg, &req).await);
-    mock.hang_next(1);
-    let start = Instant::now();
-    let e = err(inst.get_job(&cfg, &job.id).await);
-    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
-    assert!(
-        start.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        start.elapsed()
-    );
-    // The pool dropped the connection that timed out; the next request opens another.
-    ok(inst.get_job(&cfg, &job.id).await);
-    assert_eq!(network.stats().connections, 2);
-    assert_eq!(mock.connections(), 2);
 }

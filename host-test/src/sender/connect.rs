@@ -298,7 +298,11 @@ fn tls_error(target: &str, e: &io::Error, trust_hint: &str) -> ConnectError {
                     AlertDescription::BadCertificate,
                     format!(
                         "is not valid for the name {expected} (it is for {})",
-                        presented.join(", ")
+                        presented
+                            .iter()
+                            .map(|p| presented_name(p))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             }
@@ -332,6 +336,14 @@ fn tls_error(target: &str, e: &io::Error, trust_hint: &str) -> ConnectError {
     }
 }
 
+/// A name a certificate presents, as rustls lists it (`DnsName("a.example")`), bare.
+fn presented_name(p: &str) -> &str {
+    match p.split_once("(\"") {
+        Some((_, rest)) => rest.strip_suffix("\")").unwrap_or(rest),
+        None => p,
+    }
+}
+
 /// `YYYY-MM-DD HH:MM:SS UTC` of a Unix time (the civil-from-days algorithm).
 fn date(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
@@ -360,6 +372,18 @@ pub(crate) fn opened(cfg: &ConnectorConfig) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn presented_names() {
+        assert_eq!(
+            super::presented_name("DnsName(\"wrong.example\")"),
+            "wrong.example"
+        );
+        assert_eq!(
+            super::presented_name("IpAddress(127.0.0.1)"),
+            "IpAddress(127.0.0.1)"
+        );
+    }
+
     #[test]
     fn dates() {
         assert_eq!(super::date(0), "1970-01-01 00:00:00 UTC");
