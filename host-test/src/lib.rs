@@ -6,7 +6,9 @@
 //! - [`sender`]: the instances' outbound HTTP ([`Network`]: pooled connections, TLS with the
 //!   system's and extra roots, proxies, the component's timeouts).
 //! - [`Instance`] is one component instance (one store): its sessions live as long as it
-//!   does. Its methods mirror the WIT operations.
+//!   does. Its methods mirror the WIT operations: `bulk`'s here, `bulk2`'s (Bulk API 2.0)
+//!   in [`bulk2`], which also re-exports that interface's types.
+pub mod bulk2;
 pub mod shrink;
 
 pub mod sender;

@@ -17,7 +17,7 @@ use crate::tls::Listener;
 
 /// A running mock server. Dropping it stops the server and joins its thread.
 pub struct MockServer {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
