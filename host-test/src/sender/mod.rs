@@ -142,16 +142,20 @@ impl Network {
     }
 
     fn build(cfg: &NetConfig, reuse: bool) -> Result<Network, String> {
-        let roots = roots::trusted_roots(cfg.ca_file.as_deref())?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // Without extra roots every network shares one TLS config (instantiating stays cheap).
+        static SYSTEM_ONLY: std::sync::OnceLock<Arc<rustls::ClientConfig>> =
+            std::sync::OnceLock::new();
+        let tls = match &cfg.ca_file {
+            None => match SYSTEM_ONLY.get() {
+                Some(tls) => Arc::clone(tls),
+                None => Arc::clone(SYSTEM_ONLY.get_or_init(|| {
+                    tls_config(None).expect("the system's roots make a TLS config")
+                })),
+            },
+            Some(path) => tls_config(Some(path))?,
+        };
         let connector = Arc::new(ConnectorConfig {
-            tls: Arc::new(tls),
+            tls,
             proxies: cfg.proxies.clone(),
             trust_hint: cfg.trust_hint.clone().unwrap_or_else(|| {
                 "SSL_CERT_FILE adds a trusted root certificate (PEM)".to_string()
@@ -217,6 +221,19 @@ impl Network {
             .boxed_unsync()
         }))
     }
+}
+
+/// A TLS client config trusting the system's roots and those of `ca_file`.
+fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    let roots = roots::trusted_roots(ca_file)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(tls))
 }
 
 /// The wasi:http hooks of a store: requests go to its [`Network`].
