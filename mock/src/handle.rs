@@ -13,7 +13,7 @@ use crate::counters::{Counters, FaultKind};
 use crate::model::State;
 use crate::server;
 use crate::shared::{LoggedRequest, Shared};
-use crate::tls::Listener;
+use crate::tls::{Listener, TlsIdentity};
 
 /// A running mock server. Dropping it stops the server and joins its thread.
 pub struct MockServer {
@@ -262,6 +262,39 @@ impl MockServer {
     #[must_use]
     pub fn issued_access_tokens(&self) -> Vec<String> {
         self.shared.with_state(|s, _| s.auth.issued.clone())
+    }
+}
+
+/// Over TLS (`tls.rs`), and the connections accepted.
+impl MockServer {
+    /// Starts a mock over TLS on an ephemeral port of 127.0.0.1 with `identity`'s
+    /// certificate; [`MockServer::url`] is `https://HOST:PORT`.
+    ///
+    /// # Panics
+    ///
+    /// When the certificate or key cannot be used, or no loopback port can be bound.
+    #[must_use]
+    pub fn start_tls(cfg: MockConfig, identity: &TlsIdentity) -> MockServer {
+        match Listener::tls(identity).and_then(|l| MockServer::start_listening(cfg, 0, l)) {
+            Ok(server) => server,
+            Err(err) => panic!("cannot start the mock salesforce server over TLS: {err}"),
+        }
+    }
+
+    /// TCP connections accepted so far (each TLS one counted before its handshake).
+    #[must_use]
+    pub fn connections(&self) -> usize {
+        self.listener
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// TLS handshakes that failed (e.g. the client did not trust the certificate).
+    #[must_use]
+    pub fn tls_handshake_failures(&self) -> usize {
+        self.listener
+            .handshake_failures
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -15,10 +15,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use crate::config::MockConfig;
-use crate::handle::MockServer;
-
-/// A server identity for [`MockServer::start_tls`].
+/// A server identity for [`crate::MockServer::start_tls`].
 #[derive(Clone)]
 pub struct TlsIdentity {
     /// The server certificate, then any intermediates (PEM).
@@ -42,8 +39,8 @@ impl std::fmt::Debug for TlsIdentity {
 /// How the mock's connections are accepted: plain or TLS, and counted.
 pub(crate) struct Listener {
     tls: Option<(tokio_rustls::TlsAcceptor, String)>,
-    connections: AtomicUsize,
-    handshake_failures: AtomicUsize,
+    pub(crate) connections: AtomicUsize,
+    pub(crate) handshake_failures: AtomicUsize,
 }
 
 /// An accepted connection, TLS or not.
@@ -59,7 +56,7 @@ impl Listener {
         })
     }
 
-    fn tls(identity: &TlsIdentity) -> io::Result<Arc<Listener>> {
+    pub(crate) fn tls(identity: &TlsIdentity) -> io::Result<Arc<Listener>> {
         let bad = |what: &str, e: &dyn std::fmt::Display| {
             io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}"))
         };
@@ -109,33 +106,5 @@ impl Listener {
                 }
             },
         }
-    }
-}
-
-impl MockServer {
-    /// Starts a mock over TLS on an ephemeral port of 127.0.0.1 with `identity`'s
-    /// certificate; [`MockServer::url`] is `https://HOST:PORT`.
-    ///
-    /// # Panics
-    ///
-    /// When the certificate or key cannot be used, or no loopback port can be bound.
-    #[must_use]
-    pub fn start_tls(cfg: MockConfig, identity: &TlsIdentity) -> MockServer {
-        match Listener::tls(identity).and_then(|l| MockServer::start_listening(cfg, 0, l)) {
-            Ok(server) => server,
-            Err(err) => panic!("cannot start the mock salesforce server over TLS: {err}"),
-        }
-    }
-
-    /// TCP connections accepted so far (each TLS one counted before its handshake).
-    #[must_use]
-    pub fn connections(&self) -> usize {
-        self.listener.connections.load(Ordering::Relaxed)
-    }
-
-    /// TLS handshakes that failed (e.g. the client did not trust the certificate).
-    #[must_use]
-    pub fn tls_handshake_failures(&self) -> usize {
-        self.listener.handshake_failures.load(Ordering::Relaxed)
     }
 }
