@@ -64,9 +64,8 @@ impl Connected {
     /// (`--cache-dir`, else `$XDG_CACHE_HOME/sfbulk` or `$HOME/.cache/sfbulk` from `env`).
     pub async fn open(conn: &Connection, env: &Env) -> Result<Self, Failure> {
         let cfg = config(conn)?;
-        let network = network(conn, env)?;
         let mut inst = Runtime::shared()
-            .instantiate_with(&network)
+            .instantiate_with(&network(conn, env)?)
             .await
             .map_err(Failure::trap)?;
         let cache_dir = conn
