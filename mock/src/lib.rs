@@ -1,6 +1,7 @@
 //! A mock of the Salesforce Bulk API 1.0 (`/services/async/{version}/…`), the OAuth 2.0
-//! refresh-token endpoint (`/services/oauth2/token`) and the REST `limits` resource, served over
-//! real HTTP on 127.0.0.1.
+//! token endpoint (`/services/oauth2/token`: the refresh-token, JWT bearer and
+//! client-credentials grants) and the REST `limits` resource, served over real HTTP on
+//! 127.0.0.1.
 //!
 //! The wire protocol is the real service's: XML control documents (schema order, default
 //! namespace, XML declaration) for CSV/XML jobs, JSON for JSON jobs, `400` + `<error>` bodies,
@@ -64,6 +65,6 @@ mod shared;
 mod store;
 
 pub use config::{MockConfig, PEER_SESSION_TOKEN};
-pub use counters::{Counters, FaultKind, Route};
+pub use counters::{Counters, FaultKind, JWT_BEARER, Route};
 pub use handle::{MockServer, serve_forever, serve_forever_with};
 pub use shared::LoggedRequest;
