@@ -10,7 +10,8 @@
 //!   cache around a command; [`request`]: command-line words into the component's values;
 //! - [`whole_jobs`]: the file side of `load` and `query`; [`demo`];
 //! - [`output`]: exit codes and the stderr line; [`json`]: the JSON views of results;
-//! - [`session_cache`]: renewed tokens kept between runs; [`env`]: the environment as a value.
+//! - [`session_cache`]: renewed tokens kept between runs; [`env`]: the environment as a value;
+//! - [`target_org`]: `--target-org`, a session from the Salesforce CLI.
 
 pub mod args;
 pub mod commands;
@@ -21,6 +22,7 @@ pub mod json;
 pub mod output;
 pub mod request;
 pub mod session_cache;
+pub mod target_org;
 pub mod whole_jobs;
 
 use std::ffi::OsString;
