@@ -15,5 +15,7 @@ mod hosts_node;
 mod hosts_python;
 mod hosts_spin_app;
 mod hosts_wasmtime_cli;
+mod login_cli;
+mod login_grants;
 mod operations;
 mod whole_jobs;
