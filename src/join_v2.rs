@@ -11,7 +11,9 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::csv_input::{Rec, Records};
+use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
+use crate::wire::PooledReader;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,17 +52,32 @@ fn key<S: AsRef<str>>(values: &[S]) -> u128 {
     (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }
 
-/// The records of a whole CSV text as fields (quotes removed).
+/// The records of a whole CSV text as fields (quotes removed). A leading BOM is data: the
+/// caller drops a file's own.
 pub fn csv_rows(data: &[u8], delimiter: u8) -> Result<Vec<Vec<String>>, String> {
-    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    rows_with(&mut PooledReader::new(delimiter), data)
+}
+
+/// [`csv_rows`] with a reader of the caller's (reset here).
+fn rows_with(reader: &mut PooledReader, data: &[u8]) -> Result<Vec<Vec<String>>, String> {
+    reader.reset();
     let mut rows = Vec::new();
     let mut input = data;
     let mut field = vec![0u8; 1024];
     let mut ends = vec![0usize; 64];
     let (mut written, mut ended) = (0, 0);
+    // csv-core drops a BOM at the start of its first input when that holds 3 bytes or more:
+    // its first input is one byte, so a value that starts with U+FEFF keeps it.
+    let mut fed = false;
     loop {
+        let given = if fed {
+            input
+        } else {
+            &input[..input.len().min(1)]
+        };
+        fed = true;
         let (result, read, wrote, n_ends) =
-            reader.read_record(input, &mut field[written..], &mut ends[ended..]);
+            reader.read_record(given, &mut field[written..], &mut ends[ended..]);
         input = &input[read..];
         written += wrote;
         ended += n_ends;
@@ -205,7 +222,15 @@ pub type JobIndex<'a> = &'a mut dyn FnMut(usize, &[String]) -> Result<ResultInde
 #[derive(Debug)]
 pub struct IngestJoiner {
     reader: Records,
-    delimiter: u8,
+    join: Join,
+}
+
+/// What the joiner knows besides its input reader (borrowed apart from it while records are
+/// handed over).
+#[derive(Debug)]
+struct Join {
+    /// Reads one record's values.
+    values: PooledReader,
     job_records: Vec<u64>,
     next_job: usize,
     left: u64,
@@ -219,59 +244,58 @@ impl IngestJoiner {
     pub fn new(job_records: Vec<u64>, delimiter: u8) -> Self {
         IngestJoiner {
             reader: Records::new(usize::MAX, usize::MAX).with_delimiter(delimiter),
-            delimiter,
-            job_records,
-            next_job: 0,
-            left: 0,
-            index: None,
-            columns: None,
-            counts: [0; 4],
+            join: Join {
+                values: PooledReader::new(delimiter),
+                job_records,
+                next_job: 0,
+                left: 0,
+                index: None,
+                columns: None,
+                counts: [0; 4],
+            },
         }
     }
 
     /// The input's column names, once its header was read.
     pub fn columns(&self) -> Option<&[String]> {
-        self.columns.as_deref()
+        self.join.columns.as_deref()
     }
 
     /// Records written: all, saved, failed, unprocessed.
     pub fn counts(&self) -> (u64, u64, u64, u64) {
-        (
-            self.counts[0],
-            self.counts[1],
-            self.counts[2],
-            self.counts[3],
-        )
+        let c = &self.join.counts;
+        (c[0], c[1], c[2], c[3])
     }
 
     /// Feeds more of the input; `index(i)` gives job `i`'s results when its first record is
     /// reached. Returns the output produced.
     pub fn push(&mut self, data: &[u8], index: JobIndex<'_>) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
-        let mut reader = std::mem::replace(&mut self.reader, Records::new(0, 0));
-        let r = reader.push(data, &mut |rec| self.row(rec, index, &mut out));
-        self.reader = reader;
-        r.map(|()| out)
+        let join = &mut self.join;
+        self.reader
+            .push(data, &mut |rec| join.row(rec, index, &mut out))?;
+        Ok(out)
     }
 
     /// Ends the input; checks every record and every result was accounted for.
     pub fn finish(&mut self, index: JobIndex<'_>) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
-        let mut reader = std::mem::replace(&mut self.reader, Records::new(0, 0));
-        let r = reader.finish(&mut |rec| self.row(rec, index, &mut out));
-        self.reader = reader;
-        r?;
-        self.end_job()?;
-        let total: u64 = self.job_records.iter().sum();
-        if self.counts[0] != total {
+        let join = &mut self.join;
+        self.reader
+            .finish(&mut |rec| join.row(rec, index, &mut out))?;
+        join.end_job()?;
+        let total: u64 = join.job_records.iter().sum();
+        if join.counts[0] != total {
             return Err(format!(
                 "expected {total} records (the jobs' total), found {} in the input",
-                self.counts[0]
+                join.counts[0]
             ));
         }
         Ok(out)
     }
+}
 
+impl Join {
     /// Checks that the finished job's results were all taken.
     fn end_job(&mut self) -> Result<(), String> {
         if let Some(index) = self.index.take() {
@@ -288,7 +312,7 @@ impl IngestJoiner {
     }
 
     fn row(&mut self, rec: Rec<'_>, index: JobIndex<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-        let fields = csv_rows(&[rec.content, b"\n"].concat(), self.delimiter)?
+        let fields = rows_with(&mut self.values, &[rec.content, b"\n"].concat())?
             .pop()
             .unwrap_or_default();
         let d = b',';
@@ -296,7 +320,7 @@ impl IngestJoiner {
             if i > 0 {
                 out.push(d);
             }
-            push_cell(out, f, d);
+            push_cell_with(out, f, d);
         }
         if rec.index == 0 {
             for name in ["sf__Id", "sf__Success", "sf__Created", "sf__Error"] {
@@ -357,24 +381,10 @@ impl IngestJoiner {
             error.as_str(),
         ] {
             out.push(d);
-            push_cell(out, cell, d);
+            push_cell_with(out, cell, d);
         }
         out.push(b'\n');
         Ok(())
-    }
-}
-
-/// A CSV value, quoted when it holds the delimiter, a quote, CR or LF.
-fn push_cell(out: &mut Vec<u8>, cell: &str, delimiter: u8) {
-    if cell
-        .bytes()
-        .any(|b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'))
-    {
-        out.push(b'"');
-        out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(cell.as_bytes());
     }
 }
 
@@ -479,6 +489,29 @@ mod tests {
             "Name,sf__Id,sf__Success,sf__Created,sf__Error\nx,001A,true,false,\ny,,false,false,UNPROCESSED\n"
         );
         assert_eq!(j.counts(), (2, 1, 0, 1));
+    }
+
+    /// Found by the `join_v2` fuzz target (fuzz/regressions/join_v2/bom-opening-a-record):
+    /// a record whose first value starts with U+FEFF lost it when read again for the join,
+    /// so it matched no result (the results echo it) and the output dropped it.
+    #[test]
+    fn a_value_starting_with_a_bom_keeps_it_and_joins() {
+        assert_eq!(
+            csv_rows("\u{feff}a,b\n".as_bytes(), b',').unwrap(),
+            [["\u{feff}a", "b"]]
+        );
+        let files: [(ResultKind, &[u8]); 1] = [(
+            ResultKind::Successful,
+            "\"sf__Id\",\"sf__Created\",Name\n\"001A\",\"true\",\"\u{feff}x\"\n".as_bytes(),
+        )];
+        let mut j = IngestJoiner::new(vec![1], b',');
+        let mut make = |_i: usize, _c: &[String]| Ok(index(&["Name"], &files));
+        let mut out = j.push("Name\n\u{feff}x\n".as_bytes(), &mut make).unwrap();
+        out.extend(j.finish(&mut make).unwrap());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Name,sf__Id,sf__Success,sf__Created,sf__Error\n\u{feff}x,001A,true,true,\n"
+        );
     }
 
     #[test]

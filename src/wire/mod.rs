@@ -16,6 +16,8 @@
 
 mod control;
 mod csv;
+
+pub(crate) use csv::PooledReader;
 #[cfg(test)]
 mod fixture_tests;
 mod json;
