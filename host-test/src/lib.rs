@@ -438,6 +438,36 @@ pub fn config(api_url: &str, access_token: &str) -> Config {
         registry_path: None,
         timeouts: None,
         retry: None,
+        username: None,
+        jwt_private_key: None,
+    }
+}
+
+/// A config that logs in with the JWT bearer grant at `token_endpoint` (no access token, no
+/// api-url: the grant's `instance_url` is used).
+pub fn jwt_config(
+    token_endpoint: &str,
+    client_id: &str,
+    username: &str,
+    private_key_pem: &str,
+) -> Config {
+    Config {
+        token_endpoint_hostname: Some(token_endpoint.into()),
+        client_id: Some(client_id.into()),
+        username: Some(username.into()),
+        jwt_private_key: Some(private_key_pem.into()),
+        ..config("", "")
+    }
+}
+
+/// A config that logs in with the client-credentials grant at `my_domain` (the org's My
+/// Domain; no access token, no api-url).
+pub fn client_credentials_config(my_domain: &str, client_id: &str, client_secret: &str) -> Config {
+    Config {
+        token_endpoint_hostname: Some(my_domain.into()),
+        client_id: Some(client_id.into()),
+        client_secret: Some(client_secret.into()),
+        ..config("", "")
     }
 }
 

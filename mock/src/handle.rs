@@ -208,6 +208,28 @@ impl MockServer {
         self.shared.with_state(|s, _| s.auth.revoke_refresh(token));
     }
 
+    /// The connected app (the config's client id) accepts JWT bearer assertions signed with
+    /// the private key of `public_key_pem` (PEM `PUBLIC KEY`, as its certificate holds it)
+    /// for these pre-authorized `usernames`.
+    ///
+    /// # Panics
+    /// When `public_key_pem` is not an RSA public key.
+    pub fn register_jwt_key(&self, public_key_pem: &str, usernames: &[&str]) {
+        use rsa::pkcs8::DecodePublicKey as _;
+        let key = rsa::RsaPublicKey::from_public_key_pem(public_key_pem)
+            .expect("an RSA public key in PEM");
+        self.shared.with_state(|s, _| {
+            s.auth.jwt_key = Some(key);
+            s.auth.jwt_users = usernames.iter().map(|u| (*u).to_owned()).collect();
+        });
+    }
+
+    /// From now on the client-credentials grant gets `invalid_grant` (no run-as user).
+    pub fn disable_client_credentials(&self) {
+        self.shared
+            .with_state(|s, _| s.auth.client_credentials_off = true);
+    }
+
     /// Processing delay of batches added from now on.
     pub fn set_processing_delay(&self, delay: Duration) {
         self.shared

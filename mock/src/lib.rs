@@ -1,6 +1,7 @@
 //! A mock of the Salesforce Bulk API 1.0 (`/services/async/{version}/…`), the Bulk API 2.0
-//! (`/services/data/vXX.X/jobs/ingest|query/…`), the OAuth 2.0 refresh-token endpoint
-//! (`/services/oauth2/token`) and the REST `limits` resource, served over real HTTP on
+//! (`/services/data/vXX.X/jobs/ingest|query/…`), the OAuth 2.0 token endpoint
+//! (`/services/oauth2/token`: the refresh-token, JWT bearer and client-credentials grants)
+//! and the REST `limits` resource, served over real HTTP on
 //! 127.0.0.1.
 //!
 //! The wire protocol is the real service's. Bulk 1.0: XML control documents (schema order,
@@ -117,7 +118,7 @@ mod store;
 mod tls;
 
 pub use config::{MockConfig, PEER_SESSION_TOKEN, ResultPagesShape};
-pub use counters::{Counters, FaultKind, Route};
+pub use counters::{Counters, FaultKind, JWT_BEARER, Route};
 pub use handle::{MockServer, serve_forever, serve_forever_with};
 pub use model::v2job::ChunkFault;
 pub use shared::LoggedRequest;

@@ -260,6 +260,11 @@ pub fn check_attachment_zip(zip: &[u8]) -> Result<usize, String> {
     zip::check_attachment_zip(zip)
 }
 
+/// A flat JSON object of string fields, in the given order (e.g. a JWT's claims).
+pub fn json_object(fields: &[(&str, &str)]) -> Vec<u8> {
+    json::write_object(fields)
+}
+
 /// The string fields `names` of a JSON object, e.g. an OAuth token reply, read through the
 /// same JSON tree as the control documents (no per-struct serde code): a field that is absent
 /// or `null` is `None`. Like a serde struct of `Option<String>` fields, the whole reply is

@@ -20,6 +20,8 @@ mod hosts_node;
 mod hosts_python;
 mod hosts_spin_app;
 mod hosts_wasmtime_cli;
+mod login_cli;
+mod login_grants;
 mod net_fixtures;
 mod net_proxy;
 mod net_reuse;
