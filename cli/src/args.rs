@@ -78,6 +78,13 @@ pub struct Connection {
     /// Folder of the session cache (default ~/.cache/sfbulk)
     #[arg(long, env = "SFBULK_CACHE_DIR", global = true)]
     pub cache_dir: Option<PathBuf>,
+    /// Extra trusted root certificates (PEM), added to the system's
+    #[arg(long, env = "SSL_CERT_FILE", global = true)]
+    pub ca_file: Option<PathBuf>,
+    /// HTTP proxy for https:// (CONNECT tunnel; user:pass@ sent as Basic) [env: https_proxy,
+    /// HTTPS_PROXY; NO_PROXY/no_proxy lists hosts that go direct]
+    #[arg(long, global = true)]
+    pub proxy: Option<String>,
 }
 
 /// One command.

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use host_test::{Config, Instance, Runtime};
+use host_test::{Config, Instance, NetConfig, Network, Runtime};
 
 use crate::args::Connection;
 use crate::env::Env;
@@ -117,6 +117,18 @@ pub fn config(c: &Connection, env: &Env) -> Result<Config, Failure> {
     }
 }
 
+/// The network the instance sends through: `--ca-file` (`SSL_CERT_FILE`) added to the
+/// system's roots; `--proxy`, else `https_proxy`, else `HTTPS_PROXY`, with `no_proxy` (else
+/// `NO_PROXY`). A CA file that cannot be used or a bad proxy URL is a usage error.
+pub fn network(c: &Connection, env: &Env) -> Result<Network, Failure> {
+    let var = |name: &str| env.get(name).map(|v| v.to_string_lossy().into_owned());
+    let mut cfg =
+        NetConfig::from_vars(c.ca_file.clone(), c.proxy.as_deref(), var).map_err(Failure::usage)?;
+    cfg.trust_hint =
+        Some("--ca-file or SSL_CERT_FILE adds a trusted root certificate (PEM)".to_string());
+    Network::new(&cfg).map_err(Failure::usage)
+}
+
 /// A component instance ready for one command.
 pub struct Connected {
     /// The config every call passes.
@@ -132,7 +144,7 @@ impl Connected {
     pub async fn open(conn: &Connection, env: &Env) -> Result<Self, Failure> {
         let cfg = config(conn, env)?;
         let mut inst = Runtime::shared()
-            .instantiate()
+            .instantiate_with(&network(conn, env)?)
             .await
             .map_err(Failure::trap)?;
         let cache_dir = conn

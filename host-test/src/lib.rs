@@ -3,11 +3,15 @@
 //!
 //! - [`Runtime`] compiles the component once (with wasmtime's on-disk compile cache) and
 //!   instantiates it cheaply through an `InstancePre`.
+//! - [`sender`]: the instances' outbound HTTP ([`Network`]: pooled connections, TLS with the
+//!   system's and extra roots, proxies, the component's timeouts).
 //! - [`Instance`] is one component instance (one store): its sessions live as long as it
 //!   does. Its methods mirror the WIT operations: `bulk`'s here, `bulk2`'s (Bulk API 2.0)
 //!   in [`bulk2`], which also re-exports that interface's types.
 pub mod bulk2;
 pub mod shrink;
+
+pub mod sender;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -16,6 +20,9 @@ use wasmtime::component::{Component, Linker, ResourceAny};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use sender::NetHooks;
+pub use sender::{NetConfig, NetStats, Network};
 
 /// Generated bindings of the `connector` world.
 pub mod bindings {
@@ -39,10 +46,12 @@ pub use bindings::exports::sfbulk::connector::bulk::{
 /// the release build, `wasm-opt -Oz`'d when a wasm-opt is found (`src/shrink.rs`).
 pub const SFBULK_WASM: &str = env!("SFBULK_WASM");
 
-/// Per-store host state: WASI, wasi:http and the resource table.
+/// Per-store host state: WASI, wasi:http (sending through a [`Network`]) and the resource
+/// table.
 pub struct State {
     wasi: WasiCtx,
     http: WasiHttpCtx,
+    hooks: NetHooks,
     table: ResourceTable,
 }
 
@@ -60,7 +69,7 @@ impl WasiHttpView for State {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.hooks,
         }
     }
 }
@@ -101,11 +110,21 @@ impl Runtime {
         })
     }
 
-    /// A new instance with its own store (and so its own sessions).
+    /// A new instance with its own store (and so its own sessions), sending through a
+    /// [`Network`] of its own configured from this process's environment (`SSL_CERT_FILE`,
+    /// `HTTPS_PROXY`, `NO_PROXY`, …: [`NetConfig::from_env`]).
     pub async fn instantiate(&self) -> wasmtime::Result<Instance> {
+        let network = Network::from_env().map_err(wasmtime::Error::msg)?;
+        self.instantiate_with(&network).await
+    }
+
+    /// A new instance sending through `network` (instances may share one: they then share
+    /// its pooled connections).
+    pub async fn instantiate_with(&self, network: &Network) -> wasmtime::Result<Instance> {
         let state = State {
             wasi: WasiCtx::builder().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
+            hooks: NetHooks::new(network.clone()),
             table: ResourceTable::new(),
         };
         let mut store = Store::new(&self.engine, state);
