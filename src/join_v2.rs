@@ -11,6 +11,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::csv_input::{Rec, Records};
+use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
 use crate::wire::PooledReader;
 
@@ -319,7 +320,7 @@ impl Join {
             if i > 0 {
                 out.push(d);
             }
-            push_cell(out, f, d);
+            push_cell_with(out, f, d);
         }
         if rec.index == 0 {
             for name in ["sf__Id", "sf__Success", "sf__Created", "sf__Error"] {
@@ -380,24 +381,10 @@ impl Join {
             error.as_str(),
         ] {
             out.push(d);
-            push_cell(out, cell, d);
+            push_cell_with(out, cell, d);
         }
         out.push(b'\n');
         Ok(())
-    }
-}
-
-/// A CSV value, quoted when it holds the delimiter, a quote, CR or LF.
-fn push_cell(out: &mut Vec<u8>, cell: &str, delimiter: u8) {
-    if cell
-        .bytes()
-        .any(|b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'))
-    {
-        out.push(b'"');
-        out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(cell.as_bytes());
     }
 }
 

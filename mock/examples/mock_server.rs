@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! cargo run -p sfbulk-mock --example mock_server -- --port 8765 [--seed-accounts 1000] \
-//!     [--delay-ms 50] [--query-timeout-first N]
+//!     [--delay-ms 50] [--query-timeout-first N] [--v2-page-rows N]
 //! ```
 //!
 //! `--query-timeout-first N` fails the first N plain query batches with `QUERY_TIMEOUT` (the
-//! trigger of tap-salesforce's PK-chunking fallback).
+//! trigger of tap-salesforce's PK-chunking fallback). `--v2-page-rows N` is the Bulk 2.0 query
+//! page size when a request gives no `maxRecords` (default 100000).
 //!
 //! It accepts `00DMOCK!mock-access-token` and the fixed `00DFAKE!SESSIONTOKEN` other Bulk API
 //! clients may be run with.
@@ -31,12 +32,13 @@ fn main() -> ExitCode {
                 .map(|v| cfg.processing_delay = Duration::from_millis(v))
                 .is_ok(),
             ("--query-timeout-first", Some(v)) => v.parse().map(|v| query_timeouts = v).is_ok(),
+            ("--v2-page-rows", Some(v)) => v.parse().map(|v| cfg.v2_page_rows = v).is_ok(),
             _ => false,
         };
         if !parsed {
             eprintln!(
                 "usage: mock_server [--port N] [--seed-accounts N] [--delay-ms N] \
-                 [--query-timeout-first N] (bad argument: {flag})"
+                 [--query-timeout-first N] [--v2-page-rows N] (bad argument: {flag})"
             );
             return ExitCode::from(2);
         }

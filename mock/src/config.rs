@@ -23,6 +23,28 @@ pub struct MockConfig {
     pub client_secret: String,
     /// Number of `Account` rows (`Name` = `Seed Account 0001`, …) present at start.
     pub seed_accounts: usize,
+    /// Rows per Bulk 2.0 query results page when a request gives no `maxRecords` (at least 1).
+    pub v2_page_rows: usize,
+    /// Seed of the order of Bulk 2.0 ingest result rows (each job shuffled differently, the
+    /// same on every run); `None` keeps the upload order.
+    pub v2_shuffle_seed: Option<u64>,
+    /// What `GET …/jobs/query/{id}/resultPages` answers.
+    pub v2_result_pages: ResultPagesShape,
+    /// Whether `successfulResults` and `failedResults` use the job's `columnDelimiter` and
+    /// `lineEnding` instead of comma and LF.
+    pub v2_results_in_job_dialect: bool,
+}
+
+/// The answer of `GET …/jobs/query/{id}/resultPages` (API 58.0 and later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultPagesShape {
+    /// `404 NOT_FOUND`, as for an org without the partial-download preference.
+    Off,
+    /// The documented shape: `{"resultPages":[{"resultUrl":"/services/data/vXX.X/jobs/query/ID/results?locator=…"}],"nextRecordsUrl":…,"done":…}`.
+    Documented,
+    /// The shape orgs were seen to return: `{"resultChunks":[{"resultLink":"/jobs/query/ID/results?locator=…"}],"nextRecordsUrl":…,"done":…}`,
+    /// links relative to `/services/data/vXX.X`.
+    Observed,
 }
 
 impl Default for MockConfig {
@@ -35,6 +57,10 @@ impl Default for MockConfig {
             client_id: "mock-client-id".into(),
             client_secret: "mock-client-secret".into(),
             seed_accounts: 0,
+            v2_page_rows: 100_000,
+            v2_shuffle_seed: Some(0x5eed_2024),
+            v2_result_pages: ResultPagesShape::Documented,
+            v2_results_in_job_dialect: false,
         }
     }
 }

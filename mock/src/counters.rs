@@ -21,9 +21,20 @@ pub enum FaultKind {
     Truncate,
     /// A plain query batch failed with `QUERY_TIMEOUT` (`query_timeout_next`).
     QueryTimeout,
-    /// A request refused with `InvalidSessionId` (or `401` on `/limits`) because its access
-    /// token was expired (`expire_access_token`).
+    /// A request refused with `InvalidSessionId` (`401 INVALID_SESSION_ID` on `/limits` and
+    /// Bulk API 2.0) because its access token was expired (`expire_access_token`).
     ExpiredSession,
+    /// A Bulk 2.0 query results page that sent fewer rows than its `Sforce-NumberOfRecords`
+    /// says (`short_page_next`).
+    ShortPage,
+    /// A Bulk 2.0 job answered `InProgress` to a poll because it was held (`slow_v2_jobs`).
+    SlowJobPoll,
+    /// A Bulk 2.0 job that ended `Failed` because it was told to (`fail_next_v2_jobs`).
+    JobFailure,
+    /// A 200-record chunk of a Bulk 2.0 ingest job that failed (`fail_next_v2_chunks`).
+    ChunkFailure,
+    /// A Bulk 2.0 request refused with `403 REQUEST_LIMIT_EXCEEDED` (`limit_exceeded_next`).
+    LimitExceeded,
 }
 
 /// The resource a request was routed to.
@@ -49,8 +60,36 @@ pub enum Route {
     ResultFile,
     /// `…/job/{id}/spec`
     Spec,
+    /// `/services/data/vXX.X/jobs/ingest` (create, list)
+    IngestJobs,
+    /// `…/jobs/ingest/{id}` (get, close or abort, delete)
+    IngestJob,
+    /// `…/jobs/ingest/{id}/batches` (the upload)
+    IngestUpload,
+    /// `…/jobs/ingest/{id}/successfulResults`
+    SuccessfulResults,
+    /// `…/jobs/ingest/{id}/failedResults`
+    FailedResults,
+    /// `…/jobs/ingest/{id}/unprocessedrecords`
+    UnprocessedRecords,
+    /// `/services/data/vXX.X/jobs/query` (create, list)
+    QueryJobs,
+    /// `…/jobs/query/{id}` (get, abort, delete)
+    QueryJob,
+    /// `…/jobs/query/{id}/results`
+    QueryResults,
+    /// `…/jobs/query/{id}/resultPages`
+    QueryResultPages,
     /// Anything else (answered with a 404 or an `InvalidUrl` error).
     Other,
+}
+
+/// What a request did to a Bulk 2.0 job, for the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum V2JobChange {
+    Created,
+    Aborted,
+    Deleted,
 }
 
 /// A snapshot of the mock's counters ([`crate::MockServer::counters`]), counted since the
@@ -63,6 +102,10 @@ pub struct Counters {
     token_refusals: usize,
     batches_stored: usize,
     served: BTreeMap<(String, Route), usize>,
+    uploads_stored: BTreeMap<String, usize>,
+    v2_jobs_created: usize,
+    v2_jobs_aborted: usize,
+    v2_jobs_deleted: usize,
 }
 
 impl Counters {
@@ -105,6 +148,49 @@ impl Counters {
             .get(&(method.to_owned(), route))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Bulk 2.0 uploads (`PUT …/batches`) stored for `job_id` (a refused second upload is not
+    /// stored).
+    #[must_use]
+    pub fn uploads_stored(&self, job_id: &str) -> usize {
+        self.uploads_stored.get(job_id).copied().unwrap_or(0)
+    }
+
+    /// Bulk 2.0 uploads stored, all jobs together.
+    #[must_use]
+    pub fn v2_uploads_stored(&self) -> usize {
+        self.uploads_stored.values().sum()
+    }
+
+    /// Bulk 2.0 jobs created (ingest and query).
+    #[must_use]
+    pub fn v2_jobs_created(&self) -> usize {
+        self.v2_jobs_created
+    }
+
+    /// Bulk 2.0 jobs aborted by a `PATCH {"state":"Aborted"}`.
+    #[must_use]
+    pub fn v2_jobs_aborted(&self) -> usize {
+        self.v2_jobs_aborted
+    }
+
+    /// Bulk 2.0 jobs deleted by a `DELETE`.
+    #[must_use]
+    pub fn v2_jobs_deleted(&self) -> usize {
+        self.v2_jobs_deleted
+    }
+
+    pub(crate) fn note_upload_stored(&mut self, job_id: &str) {
+        *self.uploads_stored.entry(job_id.to_owned()).or_default() += 1;
+    }
+
+    pub(crate) fn note_v2_job(&mut self, change: V2JobChange) {
+        match change {
+            V2JobChange::Created => self.v2_jobs_created += 1,
+            V2JobChange::Aborted => self.v2_jobs_aborted += 1,
+            V2JobChange::Deleted => self.v2_jobs_deleted += 1,
+        }
     }
 
     pub(crate) fn note_injected(&mut self, kind: FaultKind, n: usize) {

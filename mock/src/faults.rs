@@ -15,6 +15,8 @@ pub(crate) struct FaultPlan {
 
 #[derive(Debug, Clone, Copy)]
 struct StatusFault {
+    /// Requests still to let through before the first failure.
+    skip: usize,
     remaining: usize,
     status: u16,
     retry_after_secs: Option<u32>,
@@ -34,7 +36,20 @@ pub(crate) struct Fault {
 impl FaultPlan {
     /// The next `n` requests get `status` (replaces an earlier `fail` plan).
     pub(crate) fn fail(&mut self, n: usize, status: u16, retry_after_secs: Option<u32>) {
+        self.fail_after(0, n, status, retry_after_secs);
+    }
+
+    /// The `skip` requests after this one pass, the `n` after them get `status` (replaces an
+    /// earlier `fail` plan).
+    pub(crate) fn fail_after(
+        &mut self,
+        skip: usize,
+        n: usize,
+        status: u16,
+        retry_after_secs: Option<u32>,
+    ) {
         self.status = (n > 0).then_some(StatusFault {
+            skip,
             remaining: n,
             status,
             retry_after_secs,
@@ -63,9 +78,17 @@ impl FaultPlan {
 
     /// The faults of the next request. A delay combines with any other fault; of the others,
     /// the first armed in the order hang, reset, reset after processing, truncate, status
-    /// applies.
+    /// applies. A status fault still skipping requests counts this one down.
     pub(crate) fn take(&mut self) -> Fault {
         let mut fault = Fault::default();
+        let status_due = match self.status.as_mut() {
+            Some(fail) if fail.skip > 0 => {
+                fail.skip -= 1;
+                false
+            }
+            Some(_) => true,
+            None => false,
+        };
         if let Some((remaining, delay)) = self.delay.as_mut() {
             fault.delay = Some(*delay);
             *remaining -= 1;
@@ -81,7 +104,7 @@ impl FaultPlan {
             fault.reset_after = true;
         } else if take_one(&mut self.truncate) {
             fault.truncate = true;
-        } else if let Some(fail) = self.status.as_mut() {
+        } else if let Some(fail) = self.status.as_mut().filter(|_| status_due) {
             fault.status = Some((fail.status, fail.retry_after_secs));
             fail.remaining -= 1;
             if fail.remaining == 0 {
@@ -117,6 +140,16 @@ mod tests {
         let second = plan.take();
         assert_eq!(second.delay, Some(Duration::from_millis(5)));
         assert_eq!(second.status, Some((503, Some(2))));
+        assert_eq!(plan.take(), Fault::default());
+    }
+
+    #[test]
+    fn the_nth_request_fails() {
+        let mut plan = FaultPlan::default();
+        plan.fail_after(2, 1, 429, None);
+        assert_eq!(plan.take(), Fault::default());
+        assert_eq!(plan.take(), Fault::default());
+        assert_eq!(plan.take().status, Some((429, None)));
         assert_eq!(plan.take(), Fault::default());
     }
 }

@@ -16,7 +16,7 @@ use crate::shared::{LoggedRequest, Shared};
 
 /// A running mock server. Dropping it stops the server and joins its thread.
 pub struct MockServer {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,

@@ -20,3 +20,27 @@ pub(crate) const DAILY_API_REQUESTS: u64 = 15_000;
 
 /// Daily Bulk API batch allocation (`/limits`).
 pub(crate) const DAILY_BULK_BATCHES: u64 = 15_000;
+
+/// Largest Bulk 2.0 upload, raw: 150 MB after the service's base64 encoding.
+pub(crate) const V2_MAX_UPLOAD_BYTES: usize = 150_000_000 / 4 * 3;
+
+/// Records per internal batch of a Bulk 2.0 ingest job (each counts against the daily batch
+/// allocation).
+pub(crate) const V2_BATCH_RECORDS: usize = 10_000;
+
+/// Records per chunk (one transaction) of an internal batch.
+pub(crate) const V2_CHUNK_RECORDS: usize = 200;
+
+/// Jobs per page of a Bulk 2.0 job listing.
+pub(crate) const V2_LIST_PAGE: usize = 1_000;
+
+/// Result page links per `resultPages` answer.
+pub(crate) const V2_RESULT_PAGES_PER_ANSWER: usize = 5;
+
+/// First API version with Bulk 2.0 ingest, query, and `resultPages`.
+pub(crate) const V2_INGEST_SINCE: f64 = 41.0;
+pub(crate) const V2_QUERY_SINCE: f64 = 47.0;
+pub(crate) const V2_RESULT_PAGES_SINCE: f64 = 58.0;
+
+/// First API version whose failed results carry `sf__Id`.
+pub(crate) const V2_FAILED_ID_SINCE: f64 = 53.0;

@@ -1,5 +1,6 @@
-//! Routing of a decoded request to its endpoint, authentication of Bulk API requests, and the
-//! choice between XML and JSON error documents. Counts every routed request.
+//! Routing of a decoded request to its endpoint, authentication of Bulk API 1.0 requests, and
+//! the choice between XML and JSON error documents (Bulk API 2.0 goes on in `router_v2`).
+//! Counts every routed request.
 
 use std::time::SystemTime;
 
@@ -17,6 +18,7 @@ use crate::model::State;
 use crate::model::auth::Access;
 use crate::render::reply::{Reply, api_error};
 use crate::render::rest;
+use crate::router_v2;
 
 /// Answers one request at `now` (the state is already advanced to it).
 pub(crate) fn dispatch(state: &mut State, req: &Req, now: SystemTime) -> Reply {
@@ -40,12 +42,14 @@ pub(crate) fn dispatch(state: &mut State, req: &Req, now: SystemTime) -> Reply {
             state.counters.note_served(method, Route::Limits);
             limits::limits(state, req, &ctx)
         }
+        ["services", "data", version, "jobs", rest @ ..] => {
+            let mut reply = router_v2::dispatch(state, req, version, rest, &ctx);
+            reply.headers.push(limit_info(state));
+            reply
+        }
         ["services", "async", version, rest @ ..] => {
             let mut reply = bulk(state, req, version, rest, &ctx);
-            reply.headers.push((
-                HeaderName::from_static("sforce-limit-info"),
-                format!("api-usage={}/{DAILY_API_REQUESTS}", state.api_requests),
-            ));
+            reply.headers.push(limit_info(state));
             reply
         }
         _ => {
@@ -53,6 +57,14 @@ pub(crate) fn dispatch(state: &mut State, req: &Req, now: SystemTime) -> Reply {
             rest::not_found(ctx.pretty)
         }
     }
+}
+
+/// `Sforce-Limit-Info: api-usage=N/15000`.
+fn limit_info(state: &State) -> (HeaderName, String) {
+    (
+        HeaderName::from_static("sforce-limit-info"),
+        format!("api-usage={}/{DAILY_API_REQUESTS}", state.api_requests),
+    )
 }
 
 fn bulk(state: &mut State, req: &Req, version: &str, rest: &[&str], ctx: &Ctx) -> Reply {

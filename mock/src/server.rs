@@ -16,13 +16,14 @@ use tokio::sync::oneshot;
 
 use crate::counters::FaultKind;
 use crate::decode::request::{Req, accepts_gzip, decode_body};
-use crate::limits::MAX_BATCH_BYTES;
+use crate::limits::{MAX_BATCH_BYTES, V2_MAX_UPLOAD_BYTES};
 use crate::reply_body::ReplyBody;
 use crate::router;
 use crate::shared::{LoggedRequest, Shared};
 
-/// Largest request body read from the wire (a gzip body may inflate to the batch limit).
-const MAX_WIRE_BYTES: usize = 2 * MAX_BATCH_BYTES;
+/// Largest request body read from the wire: a Bulk 2.0 upload a little over its limit (so it
+/// is refused with the service's error, not cut off).
+const MAX_WIRE_BYTES: usize = V2_MAX_UPLOAD_BYTES + 1024 * 1024;
 
 /// Accepts connections until `shutdown` fires (or its sender is dropped).
 pub(crate) async fn serve(
@@ -114,7 +115,7 @@ async fn handle(
 
     let gzip_reply = accepts_gzip(&parts.headers);
     let req = Req {
-        body: decode_body(&parts.headers, &raw),
+        body: decode_body(&parts.headers, &raw, body_limit(parts.uri.path())),
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
@@ -164,6 +165,16 @@ async fn handle(
         ReplyBody::whole(body)
     };
     response.body(body).map_err(io::Error::other)
+}
+
+/// How far a gzip request body may inflate: a Bulk 2.0 upload up to its limit, anything else
+/// up to the Bulk 1.0 batch limit (one byte more, enough to refuse it; no gzip bomb).
+fn body_limit(path: &str) -> usize {
+    if path.starts_with("/services/data/") {
+        V2_MAX_UPLOAD_BYTES + 1
+    } else {
+        MAX_BATCH_BYTES + 1
+    }
 }
 
 /// A plain-text answer (injected faults, oversized bodies).

@@ -4,7 +4,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use crate::apply::processing;
+use crate::apply::{processing, v2_processing};
 use crate::counters::FaultKind;
 use crate::faults::{Fault, FaultPlan};
 use crate::model::State;
@@ -53,11 +53,13 @@ impl Shared {
         }
     }
 
-    /// Runs `f` on the state and the mock's time, after finishing every batch due by then.
+    /// Runs `f` on the state and the mock's time, after finishing every batch (1.0) and every
+    /// job step (2.0) due by then.
     pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut State, SystemTime) -> R) -> R {
         let mut state = lock(&self.state);
         let now = state.now();
         processing::advance(&mut state, now);
+        v2_processing::advance(&mut state, now);
         f(&mut state, now)
     }
 

@@ -6,3 +6,5 @@ pub(crate) mod lifecycle;
 pub(crate) mod oauth;
 pub(crate) mod processing;
 pub(crate) mod query;
+pub(crate) mod v2_lifecycle;
+pub(crate) mod v2_processing;

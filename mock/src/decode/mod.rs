@@ -7,5 +7,8 @@ pub(crate) mod records;
 pub(crate) mod request;
 pub(crate) mod soql;
 pub(crate) mod token_params;
+pub(crate) mod v2_job_spec;
+pub(crate) mod v2_path;
+pub(crate) mod v2_upload;
 pub(crate) mod xml_tree;
 pub(crate) mod zip_batch;

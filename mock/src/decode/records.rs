@@ -78,14 +78,7 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<InputRecord>, String> {
             let fields = headers
                 .iter()
                 .zip(row.iter())
-                .map(|(name, value)| {
-                    let value = match value {
-                        "" => FieldValue::Unchanged,
-                        "#N/A" => FieldValue::Null,
-                        other => FieldValue::Set(other.to_owned()),
-                    };
-                    (name.clone(), value)
-                })
+                .map(|(name, value)| (name.clone(), csv_value(value)))
                 .collect();
             Ok(InputRecord {
                 fields,
@@ -93,6 +86,15 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<InputRecord>, String> {
             })
         })
         .collect()
+}
+
+/// A CSV value: empty leaves the field unchanged, `#N/A` sets it null.
+pub(crate) fn csv_value(value: &str) -> FieldValue {
+    match value {
+        "" => FieldValue::Unchanged,
+        "#N/A" => FieldValue::Null,
+        other => FieldValue::Set(other.to_owned()),
+    }
 }
 
 fn parse_xml(bytes: &[u8]) -> Result<Vec<InputRecord>, String> {

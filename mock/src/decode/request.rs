@@ -7,8 +7,6 @@ use std::time::SystemTime;
 use http::Method;
 use http::header::{self, CONTENT_TYPE, HeaderMap};
 
-use crate::limits::MAX_BATCH_BYTES;
-
 /// A request as the handlers see it (body already de-chunked and content-decoded).
 #[derive(Debug)]
 pub(crate) struct Req {
@@ -44,8 +42,13 @@ pub(crate) struct Ctx {
     pub pretty: bool,
 }
 
-/// The request body after `Content-Encoding` decoding, or why it could not be decoded.
-pub(crate) fn decode_body(headers: &HeaderMap, raw: &[u8]) -> Result<Vec<u8>, String> {
+/// The request body after `Content-Encoding` decoding (inflated to at most `limit` bytes), or
+/// why it could not be decoded.
+pub(crate) fn decode_body(
+    headers: &HeaderMap,
+    raw: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, String> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -55,8 +58,7 @@ pub(crate) fn decode_body(headers: &HeaderMap, raw: &[u8]) -> Result<Vec<u8>, St
         "" | "identity" => Ok(raw.to_vec()),
         "gzip" | "x-gzip" => {
             let mut out = Vec::new();
-            // Decode one byte more than a batch may hold: enough to refuse it, and no gzip bomb.
-            let limit = u64::try_from(MAX_BATCH_BYTES + 1).unwrap_or(u64::MAX);
+            let limit = u64::try_from(limit).unwrap_or(u64::MAX);
             flate2::read::MultiGzDecoder::new(raw)
                 .take(limit)
                 .read_to_end(&mut out)

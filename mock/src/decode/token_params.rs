@@ -47,3 +47,16 @@ pub(crate) fn rest_token(req: &Req) -> Option<&str> {
         })
         .or_else(|| req.header("x-sfdc-session"))
 }
+
+/// The access token of a REST request's `Authorization` header: `Bearer …` or `OAuth …`.
+/// `None` without one; `Some(Err(()))` for another scheme or a garbled header.
+pub(crate) fn authorization_token(req: &Req) -> Option<Result<&str, ()>> {
+    let value = req.headers.get("authorization")?;
+    let parsed = value.to_str().ok().and_then(|v| {
+        let (scheme, token) = v.trim().split_once(' ')?;
+        let token = token.trim();
+        let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth");
+        (known && !token.is_empty()).then_some(token)
+    });
+    Some(parsed.ok_or(()))
+}

@@ -5,3 +5,5 @@ pub(crate) mod batch_resource;
 pub(crate) mod job_resource;
 pub(crate) mod limits;
 pub(crate) mod token;
+pub(crate) mod v2_data;
+pub(crate) mod v2_jobs;

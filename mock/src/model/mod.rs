@@ -3,6 +3,7 @@
 pub(crate) mod auth;
 pub(crate) mod batch;
 pub(crate) mod job;
+pub(crate) mod v2job;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -11,9 +12,11 @@ use crate::api_error::ApiError;
 use crate::config::MockConfig;
 use crate::counters::Counters;
 use crate::ids::IdGen;
+use crate::limits::V2_MAX_UPLOAD_BYTES;
 use crate::model::auth::Auth;
 use crate::model::batch::{Batch, BatchKind};
 use crate::model::job::{Concurrency, Job};
+use crate::model::v2job::{V2Job, V2Knobs};
 use crate::store::Store;
 
 /// Knobs that can change while the server runs.
@@ -24,7 +27,7 @@ pub(crate) struct Settings {
 }
 
 /// `t + d`, saturating far in the future instead of overflowing.
-fn later(t: SystemTime, d: Duration) -> SystemTime {
+pub(crate) fn later(t: SystemTime, d: Duration) -> SystemTime {
     t.checked_add(d)
         .or_else(|| t.checked_add(Duration::from_secs(u64::from(u32::MAX))))
         .unwrap_or(t)
@@ -39,6 +42,10 @@ pub(crate) struct State {
     pub ids: IdGen,
     pub jobs: BTreeMap<String, Job>,
     pub batches: BTreeMap<String, Batch>,
+    /// Bulk API 2.0 jobs (ingest and query), by id.
+    pub v2_jobs: BTreeMap<String, V2Job>,
+    /// The Bulk API 2.0 knobs.
+    pub v2: V2Knobs,
     /// Query batches still to fail with `QUERY_TIMEOUT`.
     pub query_timeouts: usize,
     /// Requests to `/services/…` (reported by `/limits` and `Sforce-Limit-Info`).
@@ -76,6 +83,8 @@ impl State {
             ids,
             jobs: BTreeMap::new(),
             batches: BTreeMap::new(),
+            v2_jobs: BTreeMap::new(),
+            v2: V2Knobs::new(cfg, V2_MAX_UPLOAD_BYTES),
             query_timeouts: 0,
             api_requests: 0,
             batches_created: 0,

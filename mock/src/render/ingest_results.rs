@@ -87,26 +87,31 @@ fn results_csv(results: &[RecordResult]) -> Result<Vec<u8>, csv::Error> {
         .from_writer(Vec::new());
     writer.write_record(["Id", "Success", "Created", "Error"])?;
     for result in results {
-        let error: Vec<String> = result
-            .errors
-            .iter()
-            .map(|e| {
-                let fields = if e.fields.is_empty() {
-                    "--".to_owned()
-                } else {
-                    format!("{} --", e.fields.join(","))
-                };
-                format!("{}:{}:{fields}", e.status_code, e.message)
-            })
-            .collect();
         writer.write_record([
             result.id.as_deref().unwrap_or(""),
             if result.success { "true" } else { "false" },
             if result.created { "true" } else { "false" },
-            &error.join(" "),
+            &error_text(&result.errors),
         ])?;
     }
     writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// Record errors as a result's `Error` (1.0) or `sf__Error` (2.0):
+/// `STATUS_CODE:message:fields --`, several separated by a space.
+pub(crate) fn error_text(errors: &[RecordError]) -> String {
+    let texts: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let fields = if e.fields.is_empty() {
+                "--".to_owned()
+            } else {
+                format!("{} --", e.fields.join(","))
+            };
+            format!("{}:{}:{fields}", e.status_code, e.message)
+        })
+        .collect();
+    texts.join(" ")
 }
 
 #[cfg(test)]

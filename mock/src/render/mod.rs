@@ -6,3 +6,5 @@ pub(crate) mod ingest_results;
 pub(crate) mod query_results;
 pub(crate) mod reply;
 pub(crate) mod rest;
+pub(crate) mod v2_docs;
+pub(crate) mod v2_results;
