@@ -109,6 +109,8 @@ pub fn config(c: &Connection, env: &Env) -> Result<Config, Failure> {
         _ if c.jwt_key_file.is_some() => Err(Failure::usage(
             "--jwt-key-file needs --username (or SF_USERNAME) and --client-id (or SF_CLIENT_ID)",
         )),
+        // No credentials at all: the access token's options, as before the logins.
+        _ if c.api_url.is_none() => Err(Failure::usage("missing --api-url (or SF_API_URL)")),
         _ => Err(Failure::usage(
             "missing --access-token (or SF_ACCESS_TOKEN)",
         )),
