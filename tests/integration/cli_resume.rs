@@ -202,8 +202,15 @@ fn job_id_cuts_the_file_again_when_batches_failed_as_a_whole() {
     let run = sfbulk(
         &mock,
         &[
-            "load", "--operation", "insert", "--object", "Account", "--file", &file,
-            "--batch-size", "100",
+            "load",
+            "--operation",
+            "insert",
+            "--object",
+            "Account",
+            "--file",
+            &file,
+            "--batch-size",
+            "100",
         ],
     );
     run.expect(3);
@@ -211,12 +218,29 @@ fn job_id_cuts_the_file_again_when_batches_failed_as_a_whole() {
     let job = jobs_touched(&mock, 0).remove(0);
     let batches = ok_json(&mock, &["list-batches", &job]);
     assert_eq!(batches.as_array().unwrap().len(), 3);
-    assert!(batches.as_array().unwrap().iter().all(|b| b["state"] == "Failed"), "{batches}");
+    assert!(
+        batches
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["state"] == "Failed"),
+        "{batches}"
+    );
 
     let results = dir.file("again.csv");
     let run = sfbulk(
         &mock,
-        &["load", "--job-id", &job, "--file", &file, "--batch-size", "100", "--results", &results],
+        &[
+            "load",
+            "--job-id",
+            &job,
+            "--file",
+            &file,
+            "--batch-size",
+            "100",
+            "--results",
+            &results,
+        ],
     );
     run.expect(3);
     assert_eq!(run.json()["records"], 250);
@@ -230,7 +254,8 @@ fn job_id_cuts_the_file_again_when_batches_failed_as_a_whole() {
     let run = sfbulk(&mock, &["load", "--job-id", &job, "--file", &file]);
     run.expect(2);
     assert!(
-        run.stderr.contains("the file cuts into 1 batches with the limits given, 3 were given"),
+        run.stderr
+            .contains("the file cuts into 1 batches with the limits given, 3 were given"),
         "{}",
         run.stderr
     );

@@ -230,9 +230,9 @@ fn a_load_failing_at_its_second_upload_leaves_no_open_job_and_names_the_closed_o
     );
     let first = jobs.iter().find(|(_, s)| s != "Aborted").unwrap();
     assert!(
-        run.stderr.contains(&format!(
-            "jobs closed before the failure, with the input's first "
-        )) && run.stderr.contains(&format!("{} (", first.0)),
+        run.stderr
+            .contains("jobs closed before the failure, with the input's first ")
+            && run.stderr.contains(&format!("{} (", first.0)),
         "names the job it closed: {}",
         run.stderr
     );

@@ -56,8 +56,11 @@ fn write_accounts(path: &Path, n: usize) {
     writeln!(out, "Name,Description,Phone").unwrap();
     for i in 1..=n {
         if i % 10 == 0 {
-            writeln!(out, "\"Acct {i}\",\"likes \"\"quotes\"\", commas,\nand lines\",555-{i:07}")
-                .unwrap();
+            writeln!(
+                out,
+                "\"Acct {i}\",\"likes \"\"quotes\"\", commas,\nand lines\",555-{i:07}"
+            )
+            .unwrap();
         } else {
             writeln!(out, "Acct {i},plain description {i},555-{i:07}").unwrap();
         }
@@ -121,7 +124,15 @@ fn main() {
             let results = dir.join("results.csv");
             let start = Instant::now();
             let child = Command::new(&sfbulk)
-                .args(["--api-url", &url, "--access-token", token, "load", "--bulk-api", api])
+                .args([
+                    "--api-url",
+                    &url,
+                    "--access-token",
+                    token,
+                    "load",
+                    "--bulk-api",
+                    api,
+                ])
                 .args(["--operation", "insert", "--object", "Account", "--file"])
                 .arg(&input)
                 .arg("--results")
