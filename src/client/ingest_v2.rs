@@ -93,7 +93,7 @@ impl IngestLoad {
             .client
             .set_job_state(JobKind::Ingest, job_id, &JobState::Aborted)
         {
-            Ok(_) => cause,
+            Ok(_) => super::resume::context(cause, &format!(" (job {job_id}: Aborted)")),
             Err(e) => Error::Transport(format!(
                 "{cause}; then aborting job {job_id} failed too ({e}): abort it by hand"
             )),

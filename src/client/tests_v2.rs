@@ -212,7 +212,13 @@ fn a_refused_upload_aborts_the_job_and_names_the_error() {
     );
     l.write(b"Name\na\n").unwrap();
     match l.finish() {
-        Err(Error::Api { code, .. }) => assert_eq!(code, "INVALIDJOBSTATE"),
+        Err(Error::Api { code, message, .. }) => {
+            assert_eq!(code, "INVALIDJOBSTATE");
+            assert!(
+                message.ends_with(&format!(" (job {J1}: Aborted)")),
+                "{message}"
+            );
+        }
         other => panic!("expected the api error, got {other:?}"),
     }
 }
