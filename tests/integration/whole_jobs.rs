@@ -312,6 +312,58 @@ async fn csv_load_refuses_bad_input_before_sending_it_and_aborts_its_job() {
     assert_eq!(mock.counters().batches_stored(), 0, "no batch sent");
 }
 
+/// The issue's case for hosts that stream into `csv-load`: 11,500 good records (about
+/// 2.4 MB, fed in 64 KiB pieces) then one with 5 fields under a 3-field header. The batch of
+/// 10,000 already sent stays; the job is aborted; the error says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_record_far_into_a_streamed_load_aborts_the_job_and_says_what_was_sent() {
+    let mock = mock();
+    let cfg = cfg(&mock);
+    let mut inst = instance().await;
+    let load = ok(inst
+        .start_csv_load(&cfg, &job_request(Operation::Insert, "Account", None), None)
+        .await);
+    let job_id = inst.load_job_id(&load).await.unwrap();
+    let mut input = b"Name,Description,Phone\n".to_vec();
+    for i in 0..11_500 {
+        input.extend(format!("n{i},\"{}, {i}\",555-{i:04}\n", "x".repeat(180)).bytes());
+    }
+    input.extend(b"bad,a,b,c,d\nafter,x,y\n");
+    let mut sent = Vec::new();
+    let mut failure = None;
+    for piece in input.chunks(64 * 1024) {
+        match inst.load_write(&load, piece).await.unwrap() {
+            Ok(refs) => sent.extend(refs),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let Some(Error::InvalidInput(m)) = failure else {
+        panic!("expected invalid-input, got {failure:?}");
+    };
+    assert_eq!(
+        m,
+        format!(
+            "record 11501 has 5 fields, the header has 3; job {job_id} was aborted: 10000 \
+             records in 1 batch (input records 1-10000) had been sent before, nothing after"
+        )
+    );
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        ok(inst.get_job(&cfg, &job_id).await).state,
+        JobState::Aborted,
+        "nothing left Open"
+    );
+    assert_eq!(mock.counters().batches_stored(), 1, "the batch sent before, nothing after");
+    // The load is over: finishing returns the same error and sends nothing.
+    let before = mock.request_count();
+    let again = err(inst.load_finish(&load).await);
+    assert!(matches!(&again, Error::InvalidInput(e) if *e == m), "{again:?}");
+    assert_eq!(mock.request_count(), before);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_query_batch_is_an_api_error_with_its_state_message() {
     let mock = mock();
