@@ -53,6 +53,8 @@ pub(crate) struct Records {
     header_chars: usize,
     max_bytes: usize,
     max_chars: usize,
+    /// The field delimiter (to tell whether a quote opens a value).
+    delimiter: u8,
     failed: Option<String>,
     finished: bool,
 }
@@ -76,6 +78,7 @@ impl Records {
             header_chars: 0,
             max_bytes,
             max_chars,
+            delimiter: b',',
             failed: None,
             finished: false,
         }
@@ -84,6 +87,7 @@ impl Records {
     /// The same reader for fields separated by `delimiter` (before any input).
     pub(crate) fn with_delimiter(mut self, delimiter: u8) -> Self {
         self.csv = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        self.delimiter = delimiter;
         self
     }
 
@@ -255,7 +259,7 @@ impl Records {
                 (S::Start, b'"') | (S::QuoteInQuoted, b'"') => S::Quoted,
                 (S::Quoted, b'"') => S::QuoteInQuoted,
                 (S::Quoted, _) => S::Quoted,
-                (_, b',') => S::Start,
+                (_, d) if d == self.delimiter => S::Start,
                 _ => S::Plain,
             };
         }
@@ -334,5 +338,55 @@ impl Records {
         self.fields = 0;
         self.index += 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &[u8], delimiter: u8) -> Result<Vec<Vec<u8>>, String> {
+        let mut r = Records::new(usize::MAX, usize::MAX).with_delimiter(delimiter);
+        let mut out = Vec::new();
+        r.push(input, &mut |rec| {
+            out.push(rec.content.to_vec());
+            Ok(())
+        })?;
+        r.finish(&mut |rec| {
+            out.push(rec.content.to_vec());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Found by the `join_v2` fuzz target (fuzz/regressions/join_v2/open-quote-after-semicolon):
+    /// the end-of-input check knew only the comma, so with another delimiter a value opened
+    /// by a quote after it was taken for a plain one and the open quote was accepted.
+    #[test]
+    fn a_quote_left_open_at_the_end_is_refused_whatever_the_delimiter() {
+        for d in [b',', b';', b'|', b'\t'] {
+            let sep = char::from(d);
+            let open = format!("a{sep}b\n1{sep}\"2\n3");
+            assert_eq!(
+                read_all(open.as_bytes(), d),
+                Err("record 1: expected a closing quote, found the end of the input".into()),
+                "delimiter {d:?}"
+            );
+            let closed = format!("a{sep}b\n1{sep}\"2\n3\"");
+            assert_eq!(
+                read_all(closed.as_bytes(), d).unwrap().len(),
+                2,
+                "delimiter {d:?}"
+            );
+            // Another delimiter's byte is data: the quote after it does not open a value.
+            let other = if d == b',' { ';' } else { ',' };
+            let plain = format!("a\n1{other}\"2");
+            assert!(read_all(plain.as_bytes(), d).is_ok(), "delimiter {d:?}");
+        }
+        // The fuzzer's input: a quoted header value, then one left open after `;`.
+        assert_eq!(
+            read_all(b"\"a;b\n1;2\n\"3;\"\n", b';'),
+            Err("the header: expected a closing quote, found the end of the input".into())
+        );
     }
 }

@@ -185,7 +185,16 @@ fn error_text(r: &RecordResult) -> String {
 
 /// A CSV value, quoted only when it holds a comma, quote, CR or LF.
 fn push_cell(out: &mut Vec<u8>, cell: &str) {
-    if cell.contains([',', '"', '\r', '\n']) {
+    push_cell_with(out, cell, b',');
+}
+
+/// A CSV value, quoted only when it holds the delimiter, a quote, CR or LF (both joiners'
+/// output).
+pub(crate) fn push_cell_with(out: &mut Vec<u8>, cell: &str, delimiter: u8) {
+    if cell
+        .bytes()
+        .any(|b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'))
+    {
         out.push(b'"');
         out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
         out.push(b'"');

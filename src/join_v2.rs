@@ -11,6 +11,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::csv_input::{Rec, Records};
+use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
 
 /// What happened to one record.
@@ -50,17 +51,33 @@ fn key<S: AsRef<str>>(values: &[S]) -> u128 {
     (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }
 
-/// The records of a whole CSV text as fields (quotes removed).
+/// The records of a whole CSV text as fields (quotes removed). A leading BOM is data: the
+/// caller drops a file's own.
 pub fn csv_rows(data: &[u8], delimiter: u8) -> Result<Vec<Vec<String>>, String> {
     let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    rows_with(&mut reader, data)
+}
+
+/// [`csv_rows`] with a reader built once (building one costs more than reading a record).
+fn rows_with(reader: &mut csv_core::Reader, data: &[u8]) -> Result<Vec<Vec<String>>, String> {
+    reader.reset();
     let mut rows = Vec::new();
     let mut input = data;
     let mut field = vec![0u8; 1024];
     let mut ends = vec![0usize; 64];
     let (mut written, mut ended) = (0, 0);
+    // csv-core drops a BOM at the start of its first input when that holds 3 bytes or more:
+    // its first input is one byte, so a value that starts with U+FEFF keeps it.
+    let mut fed = false;
     loop {
+        let given = if fed {
+            input
+        } else {
+            &input[..input.len().min(1)]
+        };
+        fed = true;
         let (result, read, wrote, n_ends) =
-            reader.read_record(input, &mut field[written..], &mut ends[ended..]);
+            reader.read_record(given, &mut field[written..], &mut ends[ended..]);
         input = &input[read..];
         written += wrote;
         ended += n_ends;
@@ -205,7 +222,8 @@ pub type JobIndex<'a> = &'a mut dyn FnMut(usize, &[String]) -> Result<ResultInde
 #[derive(Debug)]
 pub struct IngestJoiner {
     reader: Records,
-    delimiter: u8,
+    /// Reads one record's values (a reader per record would be built as often).
+    values: csv_core::Reader,
     job_records: Vec<u64>,
     next_job: usize,
     left: u64,
@@ -219,7 +237,7 @@ impl IngestJoiner {
     pub fn new(job_records: Vec<u64>, delimiter: u8) -> Self {
         IngestJoiner {
             reader: Records::new(usize::MAX, usize::MAX).with_delimiter(delimiter),
-            delimiter,
+            values: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             job_records,
             next_job: 0,
             left: 0,
@@ -288,7 +306,7 @@ impl IngestJoiner {
     }
 
     fn row(&mut self, rec: Rec<'_>, index: JobIndex<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-        let fields = csv_rows(&[rec.content, b"\n"].concat(), self.delimiter)?
+        let fields = rows_with(&mut self.values, &[rec.content, b"\n"].concat())?
             .pop()
             .unwrap_or_default();
         let d = b',';
@@ -296,7 +314,7 @@ impl IngestJoiner {
             if i > 0 {
                 out.push(d);
             }
-            push_cell(out, f, d);
+            push_cell_with(out, f, d);
         }
         if rec.index == 0 {
             for name in ["sf__Id", "sf__Success", "sf__Created", "sf__Error"] {
@@ -357,24 +375,10 @@ impl IngestJoiner {
             error.as_str(),
         ] {
             out.push(d);
-            push_cell(out, cell, d);
+            push_cell_with(out, cell, d);
         }
         out.push(b'\n');
         Ok(())
-    }
-}
-
-/// A CSV value, quoted when it holds the delimiter, a quote, CR or LF.
-fn push_cell(out: &mut Vec<u8>, cell: &str, delimiter: u8) {
-    if cell
-        .bytes()
-        .any(|b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'))
-    {
-        out.push(b'"');
-        out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(cell.as_bytes());
     }
 }
 
@@ -479,6 +483,29 @@ mod tests {
             "Name,sf__Id,sf__Success,sf__Created,sf__Error\nx,001A,true,false,\ny,,false,false,UNPROCESSED\n"
         );
         assert_eq!(j.counts(), (2, 1, 0, 1));
+    }
+
+    /// Found by the `join_v2` fuzz target (fuzz/regressions/join_v2/bom-opening-a-record):
+    /// a record whose first value starts with U+FEFF lost it when read again for the join,
+    /// so it matched no result (the results echo it) and the output dropped it.
+    #[test]
+    fn a_value_starting_with_a_bom_keeps_it_and_joins() {
+        assert_eq!(
+            csv_rows("\u{feff}a,b\n".as_bytes(), b',').unwrap(),
+            [["\u{feff}a", "b"]]
+        );
+        let files: [(ResultKind, &[u8]); 1] = [(
+            ResultKind::Successful,
+            "\"sf__Id\",\"sf__Created\",Name\n\"001A\",\"true\",\"\u{feff}x\"\n".as_bytes(),
+        )];
+        let mut j = IngestJoiner::new(vec![1], b',');
+        let mut make = |_i: usize, _c: &[String]| Ok(index(&["Name"], &files));
+        let mut out = j.push("Name\n\u{feff}x\n".as_bytes(), &mut make).unwrap();
+        out.extend(j.finish(&mut make).unwrap());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Name,sf__Id,sf__Success,sf__Created,sf__Error\n\u{feff}x,001A,true,true,\n"
+        );
     }
 
     #[test]

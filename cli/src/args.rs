@@ -22,7 +22,7 @@ use crate::env::Env;
 #[command(
     name = "sfbulk",
     version,
-    about = "Salesforce Bulk API 1.0 through the sfbulk WebAssembly component"
+    about = "Salesforce Bulk API 1.0 and 2.0 through the sfbulk WebAssembly component"
 )]
 pub struct Cli {
     /// How to reach Salesforce.
@@ -98,9 +98,21 @@ pub enum Command {
     /// Read a batch → batchInfo
     GetBatchStatus { job_id: String, batch_id: String },
     /// Per-record results of an ingest batch, or the result ids of a query batch
-    GetBatchResults { job_id: String, batch_id: String },
+    GetBatchResults {
+        job_id: String,
+        batch_id: String,
+        /// Write to this file instead of stdout (it appears only when complete)
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// The batch body exactly as Salesforce stored it
-    GetBatchRequest { job_id: String, batch_id: String },
+    GetBatchRequest {
+        job_id: String,
+        batch_id: String,
+        /// Write to this file instead of stdout (it appears only when complete)
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// The batches of a job → array of batchInfo
     ListBatches { job_id: String },
     /// One query result file, byte for byte
@@ -108,7 +120,7 @@ pub enum Command {
         job_id: String,
         batch_id: String,
         result_id: String,
-        /// Write to this file instead of stdout
+        /// Write to this file instead of stdout (it appears only when complete)
         #[arg(long)]
         output: Option<PathBuf>,
     },
@@ -133,6 +145,9 @@ pub enum Command {
     Load(Load),
     /// Run a query job and write every row of every result file as one CSV
     Query(Query),
+    /// Bulk API 2.0, one command per operation
+    #[command(subcommand)]
+    V2(crate::args_v2::V2),
     /// Serve the mock Salesforce on 127.0.0.1
     MockServer {
         #[arg(long, default_value_t = 0)]
@@ -165,6 +180,7 @@ impl Command {
             Command::UploadBatchFile { .. } => "upload-batch-file",
             Command::Load(_) => "load",
             Command::Query(_) => "query",
+            Command::V2(v2) => v2.name(),
             Command::MockServer { .. } => "mock-server",
             Command::Demo => "demo",
         }
@@ -204,46 +220,71 @@ pub struct CreateJob {
 /// `load`'s options.
 #[derive(Args, Debug)]
 pub struct Load {
-    /// insert, update, upsert, delete, hardDelete
-    #[arg(long)]
-    pub operation: String,
-    #[arg(long)]
-    pub object: String,
+    /// insert, update, upsert, delete, hardDelete (not with --job-id)
+    #[arg(long, required_unless_present = "job_id")]
+    pub operation: Option<String>,
+    /// sObject, e.g. Contact (not with --job-id)
+    #[arg(long, required_unless_present = "job_id")]
+    pub object: Option<String>,
+    /// The CSV input (with --job-id: the file those jobs were loaded from)
     #[arg(long)]
     pub file: PathBuf,
     #[arg(long)]
     pub external_id_field_name: Option<String>,
-    /// Records per batch (at most 10,000, the default)
+    /// Bulk API 1 (batches in one job) or 2 (ingest jobs)
+    #[arg(long, default_value = "1", value_parser = ["1", "2"])]
+    pub bulk_api: String,
+    /// 1.0: records per batch (at most 10,000, the default)
     #[arg(long)]
     pub batch_size: Option<u32>,
+    /// 2.0: bytes per job's upload (default and most 100,000,000)
+    #[arg(long)]
+    pub max_job_bytes: Option<u64>,
     /// Results file (default <file>.results.csv)
     #[arg(long)]
     pub results: Option<PathBuf>,
-    /// Parallel or Serial
+    /// 1.0: Parallel or Serial
     #[arg(long)]
     pub concurrency_mode: Option<String>,
-    /// Give up waiting after this many seconds (the job goes on)
+    /// Case or Lead assignment rule
+    #[arg(long)]
+    pub assignment_rule_id: Option<String>,
+    /// Give up waiting after this many seconds: exit 4, the jobs go on
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// Send nothing: wait for these jobs (loaded from --file) and join their results
+    #[arg(long, conflicts_with_all = ["operation", "object", "external_id_field_name", "concurrency_mode", "assignment_rule_id"])]
+    pub job_id: Vec<String>,
 }
 
 /// `query`'s options.
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["soql", "job_id"]))]
 pub struct Query {
+    /// The SOQL statement of a new query job
     #[arg(long)]
-    pub soql: String,
-    /// Default: the object after FROM
+    pub soql: Option<String>,
+    /// Continue an existing query job instead (wait, then download)
+    #[arg(long, conflicts_with_all = ["soql", "query_all", "object", "pk_chunking"])]
+    pub job_id: Option<String>,
+    /// Bulk API 1 or 2
+    #[arg(long, default_value = "1", value_parser = ["1", "2"])]
+    pub bulk_api: String,
+    /// 1.0: the job's object (default: the object after FROM)
     #[arg(long)]
     pub object: Option<String>,
     /// Include deleted and archived records
     #[arg(long)]
     pub query_all: bool,
-    /// PK chunking; optionally `chunkSize=N; startRow=ID; parent=OBJ`
+    /// 1.0: PK chunking; optionally `chunkSize=N; startRow=ID; parent=OBJ`
     #[arg(long, num_args = 0..=1, default_missing_value = "")]
     pub pk_chunking: Option<String>,
+    /// 2.0: rows per results page (default 100,000)
+    #[arg(long)]
+    pub max_records: Option<u32>,
     #[arg(long)]
     pub output: PathBuf,
-    /// Give up waiting after this many seconds (the job goes on)
+    /// Give up waiting after this many seconds: exit 4, the job goes on
     #[arg(long)]
     pub timeout: Option<u64>,
 }

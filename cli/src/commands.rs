@@ -1,22 +1,22 @@
 //! The commands: one function per operation, each printing its JSON document (or bytes) on
 //! stdout and returning a [`Failure`] otherwise.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::io::Write;
+use std::path::Path;
 
 use host_test::{BatchContent, Config, ContentType, Instance, RawBody};
 use sfbulk_mock::MockConfig;
 
-use crate::args::{Cli, Command, CreateJob, Load, Query};
+use crate::args::{Cli, Command, CreateJob};
 use crate::connection::Connected;
+use crate::download::Sink;
 use crate::env::Env;
-use crate::output::{EXIT_RECORDS_FAILED, Failure, print_json};
+use crate::input::read_input;
+use crate::output::{Failure, print_json};
 use crate::request::{
-    batch_media_type, job_request, parse_content_type, parse_operation, parse_pk_chunking,
-    parse_state_change,
+    batch_media_type, job_request, parse_content_type, parse_operation, parse_state_change,
 };
-use crate::{demo, json, whole_jobs};
+use crate::{commands_v2, demo, json, load, query};
 
 /// Unwraps a component call: a trap is exit 1, an operation error is described.
 macro_rules! call {
@@ -42,7 +42,7 @@ pub async fn execute(
         _ => {}
     }
     let mut run = Connected::open(&cli.conn, env).await?;
-    let outcome = operation(cli.command, &run.cfg, &mut run.inst, stdout).await;
+    let outcome = operation(cli.command, &run.cfg, &mut run.inst, env, stdout, stderr).await;
     run.close(stderr).await;
     outcome
 }
@@ -52,7 +52,9 @@ async fn operation(
     command: Command,
     cfg: &Config,
     inst: &mut Instance,
+    env: &Env,
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
 ) -> Result<(), Failure> {
     match command {
         Command::CreateJob(args) => create_job(inst, cfg, args, stdout).await,
@@ -69,11 +71,21 @@ async fn operation(
         Command::GetBatchStatus { job_id, batch_id } => {
             get_batch_status(inst, cfg, &job_id, &batch_id, stdout).await
         }
-        Command::GetBatchResults { job_id, batch_id } => {
-            get_batch_results(inst, cfg, &job_id, &batch_id, stdout).await
+        Command::GetBatchResults {
+            job_id,
+            batch_id,
+            output,
+        } => {
+            let sink = Sink::new(output.as_deref(), env)?;
+            get_batch_results(inst, cfg, &job_id, &batch_id, sink, stdout).await
         }
-        Command::GetBatchRequest { job_id, batch_id } => {
-            get_batch_request(inst, cfg, &job_id, &batch_id, stdout).await
+        Command::GetBatchRequest {
+            job_id,
+            batch_id,
+            output,
+        } => {
+            let sink = Sink::new(output.as_deref(), env)?;
+            get_batch_request(inst, cfg, &job_id, &batch_id, sink, stdout).await
         }
         Command::ListBatches { job_id } => list_batches(inst, cfg, &job_id, stdout).await,
         Command::GetBulkQueryResults {
@@ -82,8 +94,8 @@ async fn operation(
             result_id,
             output,
         } => {
-            get_bulk_query_results(inst, cfg, [&job_id, &batch_id, &result_id], output, stdout)
-                .await
+            let sink = Sink::new(output.as_deref(), env)?;
+            get_bulk_query_results(inst, cfg, [&job_id, &batch_id, &result_id], sink, stdout).await
         }
         Command::CreateJobToUploadBatchFile {
             object,
@@ -96,8 +108,9 @@ async fn operation(
         Command::UploadBatchFile { job_id, file } => {
             upload_batch_file(inst, cfg, &job_id, &file, stdout).await
         }
-        Command::Load(args) => load(inst, cfg, args, stdout).await,
-        Command::Query(args) => query(inst, cfg, args, stdout).await,
+        Command::Load(args) => load::run(inst, cfg, args, stdout, stderr).await,
+        Command::Query(args) => query::run(inst, cfg, args, stdout).await,
+        Command::V2(v2) => commands_v2::run(v2, cfg, inst, env, stdout).await,
         Command::MockServer { .. } | Command::Demo => Ok(()),
     }
 }
@@ -199,30 +212,36 @@ async fn get_batch_status(
     print_json(stdout, &json::batch_info(&batch))
 }
 
-/// `get-batch-results` → an array of record results, or of result ids.
+/// `get-batch-results` → an array of record results, or of result ids (to stdout or
+/// `--output`, once complete).
 async fn get_batch_results(
     inst: &mut Instance,
     cfg: &Config,
     job_id: &str,
     batch_id: &str,
+    mut sink: Sink,
     stdout: &mut dyn Write,
 ) -> Result<(), Failure> {
     let results = call!(inst.get_batch_results(cfg, job_id, batch_id));
-    print_json(stdout, &json::batch_results(&results))
+    let mut text = serde_json::to_vec_pretty(&json::batch_results(&results)).unwrap_or_default();
+    text.push(b'\n');
+    sink.write(&text)?;
+    sink.commit(stdout)
 }
 
-/// `get-batch-request` → the stored body, byte for byte.
+/// `get-batch-request` → the stored body, byte for byte (to stdout or `--output`, once
+/// complete).
 async fn get_batch_request(
     inst: &mut Instance,
     cfg: &Config,
     job_id: &str,
     batch_id: &str,
+    mut sink: Sink,
     stdout: &mut dyn Write,
 ) -> Result<(), Failure> {
     let bytes = call!(inst.get_batch_request(cfg, job_id, batch_id));
-    stdout
-        .write_all(&bytes)
-        .map_err(|e| Failure::runtime(format!("cannot write to stdout: {e}")))
+    sink.write(&bytes)?;
+    sink.commit(stdout)
 }
 
 /// `list-batches` → an array of batchInfo (also for zero or one batch).
@@ -239,34 +258,25 @@ async fn list_batches(
     )
 }
 
-/// `get-bulk-query-results` → one result file, byte for byte, to stdout or `--output`,
-/// streamed in 1 MiB pieces.
+/// `get-bulk-query-results` → one result file, byte for byte, read in 1 MiB pieces, to
+/// stdout or `--output` once complete (see `download`).
 async fn get_bulk_query_results(
     inst: &mut Instance,
     cfg: &Config,
     [job_id, batch_id, result_id]: [&str; 3],
-    output: Option<PathBuf>,
+    mut sink: Sink,
     stdout: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let mut file;
-    let out: &mut dyn Write = match &output {
-        Some(path) => {
-            file = std::fs::File::create(path)
-                .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?;
-            &mut file
-        }
-        None => stdout,
-    };
     let reader = call!(inst.open_query_result(cfg, job_id, batch_id, result_id));
     loop {
         let chunk = call!(inst.read(&reader, 1 << 20));
         if chunk.is_empty() {
             break;
         }
-        out.write_all(&chunk)
-            .map_err(|e| Failure::runtime(format!("cannot write the result: {e}")))?;
+        sink.write(&chunk)?;
     }
-    inst.close(reader).await.map_err(Failure::trap)
+    inst.close(reader).await.map_err(Failure::trap)?;
+    sink.commit(stdout)
 }
 
 /// `create-job-to-upload-batch-file` → jobInfo (operation insert unless given).
@@ -299,103 +309,4 @@ async fn upload_batch_file(
     let zip = read_input(&file.to_string_lossy())?;
     let batch = call!(inst.upload_batch_file(cfg, job_id, &zip, None));
     print_json(stdout, &json::batch_info(&batch))
-}
-
-/// `load` → `{"jobId","records","succeeded","failed"}`; exit 3 when records failed.
-async fn load(
-    inst: &mut Instance,
-    cfg: &Config,
-    args: Load,
-    stdout: &mut dyn Write,
-) -> Result<(), Failure> {
-    let mut request = job_request(CreateJob {
-        operation: args.operation,
-        object: args.object,
-        content_type: Some("CSV".into()),
-        external_id_field_name: args.external_id_field_name,
-        concurrency_mode: args.concurrency_mode,
-        assignment_rule_id: None,
-        pk_chunking: None,
-        disable_batch_retry: false,
-        line_ending: None,
-    })
-    .map_err(Failure::usage)?;
-    request.content_type = Some(ContentType::Csv);
-    let results = args.results.unwrap_or_else(|| {
-        let mut name = args.file.clone().into_os_string();
-        name.push(".results.csv");
-        PathBuf::from(name)
-    });
-    let load = whole_jobs::LoadArgs {
-        request,
-        input: &args.file,
-        batch_size: args.batch_size,
-        results,
-        wait: whole_jobs::default_wait(args.timeout.map(Duration::from_secs)),
-    };
-    let summary = whole_jobs::load(inst, cfg, load, &whole_jobs::Progress::auto()).await?;
-    print_json(
-        stdout,
-        &serde_json::json!({
-            "jobId": summary.job_id,
-            "records": summary.records,
-            "succeeded": summary.succeeded,
-            "failed": summary.failed,
-        }),
-    )?;
-    if summary.failed > 0 {
-        return Err(Failure {
-            code: EXIT_RECORDS_FAILED,
-            message: format!(
-                "{} of {} records failed; see {}",
-                summary.failed,
-                summary.records,
-                summary.results.display()
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// `query` → `{"jobId","records"}`.
-async fn query(
-    inst: &mut Instance,
-    cfg: &Config,
-    args: Query,
-    stdout: &mut dyn Write,
-) -> Result<(), Failure> {
-    let object = args
-        .object
-        .or_else(|| whole_jobs::soql_object(&args.soql))
-        .ok_or_else(|| Failure::usage("cannot tell the object from the query; give --object"))?;
-    let mut request = whole_jobs::query_request(&object, args.query_all);
-    request.pk_chunking = args
-        .pk_chunking
-        .as_deref()
-        .map(parse_pk_chunking)
-        .transpose()
-        .map_err(Failure::usage)?;
-    let query = whole_jobs::QueryArgs {
-        request,
-        soql: &args.soql,
-        output: &args.output,
-        wait: whole_jobs::default_wait(args.timeout.map(Duration::from_secs)),
-    };
-    let summary = whole_jobs::query(inst, cfg, query, &whole_jobs::Progress::auto()).await?;
-    print_json(
-        stdout,
-        &serde_json::json!({ "jobId": summary.job_id, "records": summary.records }),
-    )
-}
-
-/// The bytes of a file, or of stdin for `-`.
-fn read_input(path: &str) -> Result<Vec<u8>, Failure> {
-    let mut data = Vec::new();
-    let read = if path == "-" {
-        std::io::stdin().read_to_end(&mut data).map(|_| ())
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut data).map(|_| ()))
-    };
-    read.map_err(|e| Failure::usage(format!("cannot read {path}: {e}")))?;
-    Ok(data)
 }

@@ -5,29 +5,46 @@
 //! [`run`] is the whole program, callable in-process: arguments and environment in, bytes to
 //! stdout and stderr, an exit code out. The binary is [`main`].
 //!
-//! - [`args`]: the grammar (clap) and parsing it together with the [`Env`];
-//! - [`commands`]: one function per command; [`connection`]: config, instance and session
-//!   cache around a command; [`request`]: command-line words into the component's values;
-//! - [`whole_jobs`]: the file side of `load` and `query`; [`demo`];
-//! - [`output`]: exit codes and the stderr line; [`json`]: the JSON views of results;
+//! - [`args`], [`args_v2`]: the grammar (clap) and parsing it together with the [`Env`];
+//! - [`commands`], [`commands_v2`]: one function per Bulk API 1.0 / 2.0 operation;
+//!   [`connection`]: config, instance and session cache around a command; [`request`]:
+//!   command-line words into the component's values;
+//! - [`load`], [`query`]: the whole-job commands of both APIs; [`validate`] (driving
+//!   [`csv_rules`]): the first pass over `load`'s input; [`whole_jobs`],
+//!   [`whole_jobs_v2`]: their file side; [`resume`]: `load --job-id`; [`demo`];
+//! - [`input`], [`download`]: reading input files; output files and stdout written only
+//!   when complete;
+//! - [`output`]: exit codes and the stderr line; [`json`], [`json_v2`]: the JSON views of
+//!   results;
 //! - [`session_cache`]: renewed tokens kept between runs; [`env`]: the environment as a value.
 
 pub mod args;
+pub mod args_v2;
 pub mod commands;
+pub mod commands_v2;
 pub mod connection;
+pub mod csv_rules;
 pub mod demo;
+pub mod download;
 pub mod env;
+pub mod input;
 pub mod json;
+pub mod json_v2;
+pub mod load;
 pub mod output;
+pub mod query;
 pub mod request;
+pub mod resume;
 pub mod session_cache;
+pub mod validate;
 pub mod whole_jobs;
+pub mod whole_jobs_v2;
 
 use std::ffi::OsString;
 use std::io::Write;
 
 pub use env::Env;
-pub use output::{EXIT_FAILURE, EXIT_RECORDS_FAILED, EXIT_USAGE, describe};
+pub use output::{EXIT_DEADLINE, EXIT_FAILURE, EXIT_RECORDS_FAILED, EXIT_USAGE, describe};
 pub use request::{parse_content_type, parse_operation, parse_pk_chunking};
 
 /// Runs the command line (`args[0]` is the program name) with the environment `env`.

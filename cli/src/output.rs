@@ -5,14 +5,14 @@ use std::io::Write;
 
 use host_test::Error;
 
-use crate::whole_jobs::JobFailure;
-
 /// Exit code: a failure reported by Salesforce or the network.
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code: bad usage, or input refused before anything was sent.
 pub const EXIT_USAGE: i32 = 2;
 /// Exit code of `load`: the job finished, but some records failed.
 pub const EXIT_RECORDS_FAILED: i32 = 3;
+/// Exit code of `load` and `query`: the deadline (`--timeout`) passed while jobs still run.
+pub const EXIT_DEADLINE: i32 = 4;
 
 /// A failure with its exit code and the one stderr line (without the command name).
 #[derive(Debug)]
@@ -50,15 +50,14 @@ impl Failure {
         let (code, message) = describe(&e);
         Failure { code, message }
     }
-}
 
-impl From<JobFailure> for Failure {
-    fn from(f: JobFailure) -> Self {
-        match f {
-            JobFailure::Op(e) => Failure::op(e),
-            JobFailure::Trap(e) => Failure::trap(e),
-            JobFailure::Io(m) => Failure::usage(m),
+    /// The same failure with `note` added to its line (`…; note`).
+    pub fn note(mut self, note: impl AsRef<str>) -> Self {
+        let note = note.as_ref();
+        if !note.is_empty() {
+            self.message = format!("{}; {note}", self.message);
         }
+        self
     }
 }
 
@@ -89,7 +88,7 @@ pub fn describe(e: &Error) -> (i32, String) {
         ),
         Error::OutcomeUnknown(m) => (EXIT_FAILURE, format!("outcome unknown: {m}")),
         Error::StillRunning(r) => (
-            EXIT_FAILURE,
+            EXIT_DEADLINE,
             format!(
                 "still running: job {} has {} batches not finished ({}); nothing was aborted",
                 r.job_id,

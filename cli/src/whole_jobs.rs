@@ -1,22 +1,30 @@
-//! Whole jobs: the file side of `sfbulk load` and `sfbulk query` (and of the demo, which
-//! runs both), over the component's `csv-load`, `wait-for-batches`, `result-join` and
-//! `query-stream`. The host only moves bytes between files and the component, in bounded
-//! pieces.
+//! Whole jobs of Bulk API 1.0: the file side of `sfbulk load` and `sfbulk query` (and of the
+//! demo, which runs both), over the component's `csv-load`, `wait-for-batches`,
+//! `result-join` and `query-stream`. The host only moves bytes between files and the
+//! component, in bounded pieces.
+//!
+//! Nothing is left half-done: once the job exists, a failure settles it before it is
+//! reported (a job still `Open` is closed when batches were sent, so that they are
+//! processed and their results can be joined later with `--job-id`, else aborted), and the
+//! failure names the job with its state. A deadline leaves everything as it is.
 
-use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use host_test::{
-    BatchContent, BatchRef, Config, ContentType, Error, Instance, JobRequest, JobStateChange,
-    Operation, SplitOptions, WaitOptions,
+    BatchContent, BatchRef, Config, ContentType, Error, Instance, JobRequest, JobState,
+    JobStateChange, Operation, SplitOptions, WaitOptions,
 };
 
-/// Size of the pieces read from input files and from result streams.
-pub const CHUNK: usize = 1 << 20;
+use crate::download::AtomicFile;
+pub use crate::input::CHUNK;
+use crate::input::Chunks;
+use crate::json;
+use crate::output::Failure;
 
-/// A failure of a whole job: the operation error, a trap, or a local I/O problem.
+/// A failure of a whole job: the operation error, a trap, or a local problem; and what
+/// became of the job(s) it leaves behind.
 #[derive(Debug)]
 pub enum JobFailure {
     /// The component reported an error.
@@ -25,11 +33,58 @@ pub enum JobFailure {
     Trap(wasmtime::Error),
     /// A local file could not be read or written (a usage problem).
     Io(String),
+    /// A failure already described (a local file, a refused input).
+    Local(Failure),
+    /// A failure, and a note on the jobs it left (`job J is Closed; …`).
+    Left(Box<JobFailure>, String),
+}
+
+impl JobFailure {
+    /// The same failure with a note on the jobs it leaves behind.
+    pub fn left(self, note: impl Into<String>) -> Self {
+        JobFailure::Left(Box::new(self), note.into())
+    }
+
+    /// The operation error underneath, if any.
+    pub fn op(&self) -> Option<&Error> {
+        match self {
+            JobFailure::Op(e) => Some(e),
+            JobFailure::Left(inner, _) => inner.op(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a deadline (`still-running`, exit 4).
+    pub fn is_deadline(&self) -> bool {
+        match self {
+            JobFailure::Local(f) => f.code == crate::output::EXIT_DEADLINE,
+            JobFailure::Left(inner, _) => inner.is_deadline(),
+            other => matches!(other.op(), Some(Error::StillRunning(_))),
+        }
+    }
 }
 
 impl From<wasmtime::Error> for JobFailure {
     fn from(e: wasmtime::Error) -> Self {
         JobFailure::Trap(e)
+    }
+}
+
+impl From<Failure> for JobFailure {
+    fn from(f: Failure) -> Self {
+        JobFailure::Local(f)
+    }
+}
+
+impl From<JobFailure> for Failure {
+    fn from(f: JobFailure) -> Self {
+        match f {
+            JobFailure::Op(e) => Failure::op(e),
+            JobFailure::Trap(e) => Failure::trap(e),
+            JobFailure::Io(m) => Failure::usage(m),
+            JobFailure::Local(f) => f,
+            JobFailure::Left(inner, note) => Failure::from(*inner).note(note),
+        }
     }
 }
 
@@ -63,7 +118,8 @@ impl Progress {
         }
     }
 
-    fn show(&self, what: &str) {
+    /// One progress line (replacing the last).
+    pub fn show(&self, what: &str) {
         if self.on {
             let mut err = std::io::stderr().lock();
             let _ = write!(
@@ -75,7 +131,8 @@ impl Progress {
         }
     }
 
-    fn done(&self) {
+    /// Ends the progress line.
+    pub fn done(&self) {
         if self.on {
             let _ = writeln!(std::io::stderr());
         }
@@ -113,34 +170,6 @@ pub struct LoadArgs<'a> {
     pub wait: WaitOptions,
 }
 
-/// A file read in pieces of [`CHUNK`] bytes.
-struct Chunks<'a> {
-    path: &'a Path,
-    file: File,
-    buf: Vec<u8>,
-}
-
-impl<'a> Chunks<'a> {
-    fn open(path: &'a Path) -> Result<Self, JobFailure> {
-        let file = File::open(path)
-            .map_err(|e| JobFailure::Io(format!("cannot read {}: {e}", path.display())))?;
-        Ok(Chunks {
-            path,
-            file,
-            buf: vec![0u8; CHUNK],
-        })
-    }
-
-    /// The next piece, or `None` at the end of the file.
-    fn next_chunk(&mut self) -> Result<Option<&[u8]>, JobFailure> {
-        let n = self
-            .file
-            .read(&mut self.buf)
-            .map_err(|e| JobFailure::Io(format!("cannot read {}: {e}", self.path.display())))?;
-        Ok((n > 0).then(|| &self.buf[..n]))
-    }
-}
-
 /// Loads a CSV file: split into batches, added, closed, waited for, results joined.
 pub async fn load(
     inst: &mut Instance,
@@ -155,61 +184,127 @@ pub async fn load(
     let load = op!(inst.start_csv_load(cfg, &args.request, Some(&split)));
     let job_id = inst.load_job_id(&load).await?;
     let mut refs: Vec<BatchRef> = Vec::new();
-    // The file is read twice (here and for the join) instead of being held in memory.
-    let mut input = Chunks::open(args.input)?;
-    while let Some(chunk) = input.next_chunk()? {
-        refs.extend(op!(inst.load_write(&load, chunk)));
-        progress.show(&format!("job {job_id}: {} batches sent", refs.len()));
+    let sent: Result<(), JobFailure> = async {
+        // The file is read twice (here and for the join) instead of being held in memory.
+        let mut input = Chunks::open(args.input)?;
+        while let Some(chunk) = input.next_chunk()? {
+            refs.extend(op!(inst.load_write(&load, chunk)));
+            progress.show(&format!("job {job_id}: {} batches sent", refs.len()));
+        }
+        refs.extend(op!(inst.load_finish(&load)));
+        Ok(())
     }
-    refs.extend(op!(inst.load_finish(&load)));
+    .await;
+    if let Err(f) = sent {
+        return Err(settle(inst, cfg, &job_id, f).await);
+    }
     let records: u64 = refs.iter().map(|r| u64::from(r.records)).sum();
     progress.show(&format!(
         "job {job_id}: {} batches, {records} records sent, waiting",
         refs.len()
     ));
     let ids: Vec<String> = refs.iter().map(|r| r.batch_id.clone()).collect();
-    wait_with_progress(inst, cfg, &job_id, &ids, &args.wait, progress).await?;
+    let resume = resume_hint(&job_id, args.input);
+    wait_with_progress(inst, cfg, &job_id, &ids, &args.wait, progress)
+        .await
+        .map_err(|f| f.left(format!("job {job_id} is Closed; {resume}")))?;
+    let summary = join(inst, cfg, &job_id, refs, args.input, args.results, progress)
+        .await
+        .map_err(|f| f.left(format!("job {job_id} is Closed and finished; {resume}")))?;
+    Ok(summary)
+}
+
+/// How to pick a 1.0 load up again.
+fn resume_hint(job_id: &str, input: &Path) -> String {
+    format!(
+        "its results can be joined later with `sfbulk load --job-id {job_id} --file {}`",
+        input.display()
+    )
+}
+
+/// Joins the finished batches' results to the input file.
+pub async fn join(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_id: &str,
+    refs: Vec<BatchRef>,
+    input: &Path,
+    results: PathBuf,
+    progress: &Progress,
+) -> Result<LoadSummary, JobFailure> {
     progress.show(&format!(
         "job {job_id}: {} batches done, joining results",
         refs.len()
     ));
-
-    let join = op!(inst.open_result_join(cfg, &job_id, &refs));
-    let out = File::create(&args.results)
-        .map_err(|e| JobFailure::Io(format!("cannot create {}: {e}", args.results.display())))?;
-    let mut out = BufWriter::new(out);
-    let write_err = |e: std::io::Error| JobFailure::Io(format!("cannot write the results: {e}"));
+    let ids: Vec<String> = refs.iter().map(|r| r.batch_id.clone()).collect();
+    let join = op!(inst.open_result_join(cfg, job_id, &refs));
+    let mut out = AtomicFile::create(&results)?;
     // Feed the input again, piece by piece.
-    let mut input = Chunks::open(args.input)?;
-    while let Some(chunk) = input.next_chunk()? {
+    let mut chunks = Chunks::open(input)?;
+    while let Some(chunk) = chunks.next_chunk()? {
         let joined = op!(inst.join_push(&join, chunk));
-        out.write_all(&joined).map_err(write_err)?;
+        out.write(&joined)?;
     }
     let joined = op!(inst.join_finish(&join));
-    out.write_all(&joined).map_err(write_err)?;
-    out.flush().map_err(write_err)?;
+    out.write(&joined)?;
+    out.commit()?;
     let counts = inst.join_counts(&join).await?;
     progress.done();
     Ok(LoadSummary {
-        job_id,
+        job_id: job_id.to_string(),
         batches: ids,
         records: counts.records,
         succeeded: counts.succeeded,
         failed: counts.failed,
-        results: args.results,
+        results,
     })
+}
+
+/// After a failure of a load or query whose job exists: a job still `Open` is closed when
+/// it holds batches (Salesforce processes them; their results can be read later), else
+/// aborted. The failure comes back with the job and its state.
+async fn settle(inst: &mut Instance, cfg: &Config, job_id: &str, cause: JobFailure) -> JobFailure {
+    let note = match inst.get_job(cfg, job_id).await {
+        Ok(Ok(job)) if job.state == JobState::Open => {
+            // The job's own count: a write that failed may have sent batches before.
+            let batches_sent = job.number_batches_total;
+            let change = if batches_sent > 0 {
+                JobStateChange::Closed
+            } else {
+                JobStateChange::Aborted
+            };
+            match inst.update_job(cfg, job_id, change).await {
+                Ok(Ok(job)) => format!(
+                    "job {job_id} is {} ({batches_sent} batches sent before the failure)",
+                    json::job_state(&job.state)
+                ),
+                Ok(Err(e)) => format!(
+                    "job {job_id} is still Open: settling it failed too ({}); close or abort it with `sfbulk update-job`",
+                    crate::output::describe(&e).1
+                ),
+                Err(e) => format!("job {job_id} is still Open: settling it failed too ({e})"),
+            }
+        }
+        Ok(Ok(job)) => format!("job {job_id} is {}", json::job_state(&job.state)),
+        Ok(Err(e)) => format!(
+            "job {job_id}: its state could not be read ({})",
+            crate::output::describe(&e).1
+        ),
+        Err(e) => format!("job {job_id}: its state could not be read ({e})"),
+    };
+    cause.left(note)
 }
 
 /// Waits for the batches in one-second rounds, so that progress can be shown between
 /// them; the overall deadline is `wait.timeout_ms`.
-async fn wait_with_progress(
+pub async fn wait_with_progress(
     inst: &mut Instance,
     cfg: &Config,
     job_id: &str,
     ids: &[String],
     wait: &WaitOptions,
     progress: &Progress,
-) -> Result<(), JobFailure> {
+) -> Result<Vec<host_test::BatchInfo>, JobFailure> {
     let start = Instant::now();
     let deadline = wait.timeout_ms.map(Duration::from_millis);
     loop {
@@ -222,7 +317,7 @@ async fn wait_with_progress(
             .wait_for_batches(cfg, job_id, ids, Some(&round))
             .await?
         {
-            Ok(_) => return Ok(()),
+            Ok(done) => return Ok(done),
             Err(Error::StillRunning(r))
                 if left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
             {
@@ -267,37 +362,89 @@ pub async fn query(
     args: QueryArgs<'_>,
     progress: &Progress,
 ) -> Result<QuerySummary, JobFailure> {
+    // The output first: an unwritable one is refused before anything is sent.
+    let out = AtomicFile::create(args.output)?;
     let job = op!(inst.create_job(cfg, &args.request));
-    let batch = op!(inst.add_batch(cfg, &job.id, &BatchContent::Query(args.soql.to_string())));
-    let stream = op!(inst.open_query_stream(cfg, &job.id, &[], Some(&args.wait)));
-    let out = File::create(args.output)
-        .map_err(|e| JobFailure::Io(format!("cannot create {}: {e}", args.output.display())))?;
-    let mut out = BufWriter::with_capacity(CHUNK, out);
-    let write_err =
-        |e: std::io::Error| JobFailure::Io(format!("cannot write {}: {e}", args.output.display()));
-    let mut bytes = 0u64;
-    loop {
-        let chunk = op!(inst.stream_read(&stream, CHUNK as u32));
-        if chunk.is_empty() {
-            break;
-        }
-        bytes += chunk.len() as u64;
-        out.write_all(&chunk).map_err(write_err)?;
-        progress.show(&format!("job {}: {:.1} MB", job.id, bytes as f64 / 1e6));
+    let added = inst
+        .add_batch(cfg, &job.id, &BatchContent::Query(args.soql.to_string()))
+        .await;
+    match added {
+        Ok(Ok(_)) => {}
+        // No query runs: nothing to keep.
+        Ok(Err(e)) => return Err(settle(inst, cfg, &job.id, JobFailure::Op(e)).await),
+        Err(e) => return Err(settle(inst, cfg, &job.id, JobFailure::Trap(e)).await),
     }
-    out.flush().map_err(write_err)?;
-    let position = inst.stream_position(&stream).await?;
-    // With PK chunking the job stays open until every chunk has been read (Salesforce's advice).
-    op!(inst.update_job(cfg, &job.id, JobStateChange::Closed));
+    let pk = args.request.pk_chunking.is_some();
+    read_query_job(inst, cfg, &job.id, out, &args.wait, pk, progress).await
+}
+
+/// Continues an existing query job (`query --job-id`): waits, then downloads.
+pub async fn continue_query(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_id: &str,
+    output: &Path,
+    wait: &WaitOptions,
+    progress: &Progress,
+) -> Result<QuerySummary, JobFailure> {
+    let out = AtomicFile::create(output)?;
+    read_query_job(inst, cfg, job_id, out, wait, false, progress).await
+}
+
+/// Streams a query job's rows into `out`, then closes the job. After a failure a job
+/// still `Open` is closed (its results stay readable: continue it with `--job-id`); at a
+/// deadline it is left as it is.
+async fn read_query_job(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_id: &str,
+    mut out: AtomicFile,
+    wait: &WaitOptions,
+    pk_chunking: bool,
+    progress: &Progress,
+) -> Result<QuerySummary, JobFailure> {
+    let hint = format!(
+        "continue it with `sfbulk query --job-id {job_id} --output {}`",
+        out.target().display()
+    );
+    let read: Result<(u64, usize), JobFailure> = async {
+        let stream = op!(inst.open_query_stream(cfg, job_id, &[], Some(wait)));
+        let mut bytes = 0u64;
+        loop {
+            let chunk = op!(inst.stream_read(&stream, CHUNK as u32));
+            if chunk.is_empty() {
+                break;
+            }
+            bytes += chunk.len() as u64;
+            out.write(&chunk)?;
+            progress.show(&format!("job {job_id}: {:.1} MB", bytes as f64 / 1e6));
+        }
+        let position = inst.stream_position(&stream).await?;
+        out.commit()?;
+        Ok((position.rows, position.done_batch_ids.len()))
+    }
+    .await;
+    let (rows, done_batches) = match read {
+        Ok(p) => p,
+        Err(f) if f.is_deadline() => {
+            return Err(f.left(format!("job {job_id} is Open, left as it is; {hint}")));
+        }
+        Err(f) => {
+            let f = settle(inst, cfg, job_id, f).await;
+            return Err(f.left(hint));
+        }
+    };
+    // With PK chunking the job stays open until every chunk has been read (Salesforce's
+    // advice); it is closed once everything is written.
+    let job = op!(inst.get_job(cfg, job_id));
+    if job.state == JobState::Open {
+        op!(inst.update_job(cfg, job_id, JobStateChange::Closed));
+    }
     progress.done();
-    let _ = batch;
     Ok(QuerySummary {
-        job_id: job.id,
-        records: position.rows,
-        batches: position
-            .done_batch_ids
-            .len()
-            .saturating_sub(usize::from(args.request.pk_chunking.is_some())),
+        job_id: job_id.to_string(),
+        records: rows,
+        batches: done_batches.saturating_sub(usize::from(pk_chunking)),
     })
 }
 

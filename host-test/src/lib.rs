@@ -4,7 +4,9 @@
 //! - [`Runtime`] compiles the component once (with wasmtime's on-disk compile cache) and
 //!   instantiates it cheaply through an `InstancePre`.
 //! - [`Instance`] is one component instance (one store): its sessions live as long as it
-//!   does. Its methods mirror the WIT operations.
+//!   does. Its methods mirror the WIT operations: `bulk`'s here, `bulk2`'s (Bulk API 2.0)
+//!   in [`bulk2`], which also re-exports that interface's types.
+pub mod bulk2;
 pub mod shrink;
 
 use std::path::Path;

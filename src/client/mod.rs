@@ -8,6 +8,8 @@
 //! - [`call`]: the [`Client`] and its one retry/renewal loop.
 //! - `ops`: the Bulk API 1.0 operations on [`Client`].
 //! - `ops_v2`: the Bulk API 2.0 operations on [`Client`].
+//! - [`resume`]: a body read through breaks (opened again, what was read skipped), for
+//!   every result GET.
 //! - [`load`], [`result_join`], [`query_stream`]: whole 1.0 jobs; [`ingest_v2`],
 //!   [`query_v2`]: whole 2.0 jobs.
 
@@ -19,6 +21,7 @@ mod ops_v2;
 pub mod query_stream;
 pub mod query_v2;
 pub mod result_join;
+pub mod resume;
 pub mod settings;
 pub mod state;
 pub mod transport;
@@ -36,6 +39,7 @@ pub use load::{BatchRef, CsvLoad, SplitOptions};
 pub use query_stream::{QueryPosition, QueryStream};
 pub use query_v2::{QueryPositionV2, QueryStreamV2};
 pub use result_join::{JoinCounts, ResultJoin};
+pub use resume::ResumingBody;
 pub use settings::{Config, Settings, WaitOptions};
 pub use state::State;
 pub use transport::{BodyReader, Opened, RawBody, SendFailure, Timeouts, Transport};

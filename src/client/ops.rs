@@ -12,6 +12,7 @@ use crate::protocol::{
 };
 
 use super::call::{Client, Replay};
+use super::resume::ResumingBody;
 use super::transport::BodyReader;
 
 impl Client {
@@ -117,36 +118,61 @@ impl Client {
         protocol::parse_batch_list(&resp)
     }
 
-    /// `get-batch-results`.
+    /// `get-batch-results`: read whole through [`ResumingBody`] (a body cut short is opened
+    /// again and resumed).
     pub fn batch_results(&self, job_id: &str, batch_id: &str) -> Result<BatchResults, Error> {
-        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, &|ep| {
-            protocol::get_batch_results(ep, job_id, batch_id)
-        })?;
+        let (job, batch) = (job_id.to_string(), batch_id.to_string());
+        let resp = ResumingBody::open(
+            self,
+            format!("the results of batch {batch_id}"),
+            Box::new(move |ep| protocol::get_batch_results(ep, &job, &batch)),
+        )?
+        .read_all(MAX_FILE_BYTES)?;
         protocol::parse_batch_results(&resp)
     }
 
-    /// `get-batch-request`.
+    /// `get-batch-request`: read whole through [`ResumingBody`].
     pub fn batch_request(&self, job_id: &str, batch_id: &str) -> Result<Vec<u8>, Error> {
-        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, &|ep| {
-            protocol::get_batch_request(ep, job_id, batch_id)
-        })?;
+        let (job, batch) = (job_id.to_string(), batch_id.to_string());
+        let resp = ResumingBody::open(
+            self,
+            format!("the request of batch {batch_id}"),
+            Box::new(move |ep| protocol::get_batch_request(ep, &job, &batch)),
+        )?
+        .read_all(MAX_FILE_BYTES)?;
         protocol::parse_bytes(resp)
     }
 
-    /// `get-bulk-query-results`: one result file, whole.
+    /// `get-bulk-query-results`: one result file, whole, read through [`ResumingBody`].
     pub fn query_result(
         &self,
         job_id: &str,
         batch_id: &str,
         result_id: &str,
     ) -> Result<Vec<u8>, Error> {
-        let resp = self.call(Replay::Idempotent, MAX_FILE_BYTES, &|ep| {
-            protocol::get_query_result(ep, job_id, batch_id, result_id)
-        })?;
+        let resp = self
+            .open_query_result_resuming(job_id, batch_id, result_id)?
+            .read_all(MAX_FILE_BYTES)?;
         protocol::parse_bytes(resp)
     }
 
-    /// Opens a result file for streaming, with the retries and renewal of any GET.
+    /// Opens a result file for streaming, resumed where it broke (see [`ResumingBody`]).
+    pub fn open_query_result_resuming(
+        &self,
+        job_id: &str,
+        batch_id: &str,
+        result_id: &str,
+    ) -> Result<ResumingBody, Error> {
+        let ids = [job_id, batch_id, result_id].map(str::to_string);
+        ResumingBody::open(
+            self,
+            format!("result {result_id} of batch {batch_id}"),
+            Box::new(move |ep| protocol::get_query_result(ep, &ids[0], &ids[1], &ids[2])),
+        )
+    }
+
+    /// Opens a result file for streaming, with the retries and renewal of any GET; a break
+    /// mid-body is the caller's ([`Client::open_query_result_resuming`] resumes it).
     pub fn open_query_result(
         &self,
         job_id: &str,

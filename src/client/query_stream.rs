@@ -1,6 +1,7 @@
 //! Every query result of a job as one CSV stream (`query-stream`): batches read as they
 //! finish, their result files opened one after another and stitched ([`crate::stitch`]);
-//! a file whose connection breaks is opened again and resumed where it broke.
+//! a file whose connection breaks is opened again and resumed where it broke
+//! ([`super::resume`]).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -13,10 +14,9 @@ use crate::protocol;
 use crate::stitch::Stitcher;
 
 use super::call::Client;
-use super::transport::BodyReader;
+use super::resume::ResumingBody;
 
-/// How often one result file is opened again after its connection broke.
-pub const MAX_REOPEN: u32 = 3;
+pub use super::resume::MAX_REOPEN;
 
 /// Where a stream is: the batches fully read and the rows written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,19 +43,10 @@ struct StreamState {
     done: Vec<String>,
     /// The batch being read and its result files not opened yet.
     batch: Option<(String, VecDeque<String>)>,
-    file: Option<FileState>,
+    /// The result file being read.
+    file: Option<ResumingBody>,
     stitcher: Stitcher,
     finished: bool,
-}
-
-struct FileState {
-    body: BodyReader,
-    batch: String,
-    result: String,
-    /// Decoded bytes read from this file so far (to resume after a broken connection).
-    consumed: u64,
-    /// Times the file was reopened after a broken connection.
-    reopened: u32,
 }
 
 impl QueryStream {
@@ -169,17 +160,11 @@ impl QueryStream {
                 .map(|(batch, files)| (batch.clone(), files.pop_front()));
             match next_file {
                 Some((batch, Some(result))) => {
-                    let body = self
-                        .client
-                        .open_query_result(&self.job_id, &batch, &result)?;
+                    let body =
+                        self.client
+                            .open_query_result_resuming(&self.job_id, &batch, &result)?;
                     st.stitcher.begin_file();
-                    st.file = Some(FileState {
-                        body,
-                        batch,
-                        result,
-                        consumed: 0,
-                        reopened: 0,
-                    });
+                    st.file = Some(body);
                 }
                 Some((batch, None)) => {
                     st.done.push(batch);
@@ -199,21 +184,8 @@ impl QueryStream {
         let Some(file) = st.file.as_mut() else {
             return Ok(Vec::new());
         };
-        let chunk = match file.body.read_chunk(max) {
-            Ok(chunk) => chunk,
-            // The connection broke mid-file (reset, cut short, timeout): open the file
-            // again and skip what was already read, a few times at most.
-            Err(Error::Transport(_) | Error::Timeout(_)) if file.reopened < MAX_REOPEN => {
-                file.reopened += 1;
-                file.body =
-                    self.client
-                        .open_query_result(&self.job_id, &file.batch, &file.result)?;
-                skip(&mut file.body, file.consumed, &file.result)?;
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(e),
-        };
-        file.consumed += chunk.len() as u64;
+        // A break mid-file is resumed by the reader (opened again, what was read skipped).
+        let chunk = file.read_chunk(max)?;
         if chunk.is_empty() {
             st.file = None;
             return Ok(st.stitcher.end_file());
@@ -237,24 +209,6 @@ impl QueryStream {
             rows: st.stitcher.rows(),
         }
     }
-}
-
-/// Skips the `n` bytes of a reopened file that were already read.
-fn skip(body: &mut BodyReader, n: u64, result: &str) -> Result<(), Error> {
-    let mut left = n;
-    while left > 0 {
-        let part = body.read_chunk(left.min(1 << 20) as usize)?;
-        if part.is_empty() {
-            return Err(Error::unexpected(
-                200,
-                Some("text/csv"),
-                format!("result {result} is shorter when read again"),
-                &[],
-            ));
-        }
-        left -= part.len() as u64;
-    }
-    Ok(())
 }
 
 /// The exception code a batch's state message starts with (`InvalidBatch : …`), else

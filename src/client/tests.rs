@@ -599,10 +599,286 @@ fn a_lost_batch_reply_whose_batch_was_never_made_is_sent_again() {
 fn a_malformed_record_is_refused_by_the_load_naming_the_record() {
     let (script, c) = client(&config());
     let load = start_load(&script, &c, 10);
+    expect_state_change(&script, "Aborted");
     match load.write(b"Name,Phone\na,1\nb\n") {
-        Err(Error::InvalidInput(m)) => assert!(m.contains("record 2"), "{m}"),
+        Err(Error::InvalidInput(m)) => {
+            assert!(m.contains("record 2"), "{m}");
+            assert!(
+                m.ends_with(&format!(
+                    "; job {JOB} was aborted: no records had been sent"
+                )),
+                "{m}"
+            );
+        }
         other => panic!("expected invalid-input, got {other:?}"),
     }
+    assert_last_post_is(&script, "Aborted");
+}
+
+// ---- a load that fails after its job exists: nothing left Open ----
+
+/// Expects `POST job/{JOB}` (update-job) answered with the job in `state`.
+fn expect_state_change(script: &Script, state: &str) {
+    script.expect("POST", job_url(), xml(200, job_xml(state, "CSV", "insert")));
+}
+
+/// The last request was update-job to `state`.
+fn assert_last_post_is(script: &Script, state: &str) {
+    let seen = script.seen();
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.method.as_str(), last.uri.as_str()),
+        ("POST", job_url().as_str())
+    );
+    let body = String::from_utf8(last.body.clone()).unwrap();
+    assert!(body.contains(&format!("<state>{state}</state>")), "{body}");
+}
+
+fn batch_post() -> String {
+    format!("{BASE}/job/{JOB}/batch")
+}
+
+#[test]
+fn a_malformed_record_far_into_a_streamed_load_aborts_the_job_and_says_what_was_sent() {
+    // The issue's case: 11,500 good records (about 2.4 MB) then a record with 5 fields under
+    // a 3-field header, streamed in 64 KiB pieces with Salesforce's batch limits.
+    let (script, c) = client(&config());
+    script.expect(
+        "POST",
+        format!("{BASE}/job"),
+        xml(201, job_xml("Open", "CSV", "insert")),
+    );
+    let req = JobRequest::new(Operation::Insert, "Account");
+    let load = CsvLoad::start(c.clone(), req, SplitOptions::default()).unwrap();
+    let mut input = b"Name,Description,Phone\n".to_vec();
+    let filler = "x".repeat(180);
+    for i in 0..11_500 {
+        input.extend(format!("n{i},\"{filler}, {i}\",555-{i:04}\n").bytes());
+    }
+    assert!(input.len() > 2_300_000, "{}", input.len());
+    input.extend(b"bad,a,b,c,d\nafter,x,y\n");
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    expect_state_change(&script, "Aborted");
+    let mut sent = Vec::new();
+    let mut failure = None;
+    for piece in input.chunks(64 * 1024) {
+        match load.write(piece) {
+            Ok(refs) => sent.extend(refs),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let Some(Error::InvalidInput(m)) = failure else {
+        panic!("expected invalid-input, got {failure:?}");
+    };
+    assert_eq!(
+        m,
+        format!(
+            "record 11501 has 5 fields, the header has 3; job {JOB} was aborted: 10000 records \
+             in 1 batch (input records 1-10000) had been sent before, nothing after"
+        )
+    );
+    assert_eq!(sent.len(), 1);
+    assert_eq!(load.batches(), sent);
+    assert_last_post_is(&script, "Aborted");
+    // The load is over: the same error, and nothing more is sent (the script is done).
+    assert_eq!(
+        load.write(b"more,x,y\n"),
+        Err(Error::InvalidInput(m.clone()))
+    );
+    assert_eq!(load.finish(), Err(Error::InvalidInput(m)));
+    assert_eq!(script.seen().len(), 3, "create, one batch, abort");
+    drop(load);
+    assert_eq!(
+        script.seen().len(),
+        3,
+        "a failed load sends nothing when dropped"
+    );
+}
+
+#[test]
+fn a_malformed_last_record_found_by_finish_aborts_the_job() {
+    let (script, c) = client(&config());
+    let load = start_load(&script, &c, 2);
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    let sent = load.write(b"Name\na\nb\n\"open quote").unwrap();
+    assert_eq!(sent.len(), 1);
+    expect_state_change(&script, "Aborted");
+    match load.finish() {
+        Err(Error::InvalidInput(m)) => {
+            assert!(m.contains("record 3"), "{m}");
+            assert!(
+                m.ends_with(&format!(
+                    "; job {JOB} was aborted: 2 records in 1 batch (input records 1-2) had been \
+                     sent before, nothing after"
+                )),
+                "{m}"
+            );
+        }
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    assert_last_post_is(&script, "Aborted");
+}
+
+#[test]
+fn a_batch_refused_after_others_were_accepted_closes_the_job_keeping_them() {
+    let (script, c) = client(&config());
+    let load = start_load(&script, &c, 2);
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    script.expect(
+        "POST",
+        batch_post(),
+        xml(400, error_xml("InvalidBatch", "Records not processed")),
+    );
+    expect_state_change(&script, "Closed");
+    let err = load.write(b"Name\na\nb\nc\nd\ne\n").unwrap_err();
+    match &err {
+        Error::Api { code, message, .. } => {
+            assert_eq!(code, "InvalidBatch");
+            assert_eq!(
+                message,
+                &format!(
+                    "Records not processed; job {JOB} was closed with the 2 records in 1 batch \
+                     (input records 1-2) already sent, which salesforce processes; the rest of \
+                     the input was not sent"
+                )
+            );
+        }
+        other => panic!("expected api, got {other:?}"),
+    }
+    assert_last_post_is(&script, "Closed");
+    // The accepted batch is still known to the caller, to read its results.
+    let refs = load.batches();
+    assert_eq!(refs.len(), 1);
+    assert_eq!((refs[0].batch_id.as_str(), refs[0].records), (B1, 2));
+    assert_eq!(load.finish(), Err(err));
+    assert_eq!(script.seen().len(), 4, "create, two batch posts, close");
+}
+
+#[test]
+fn a_first_batch_refused_aborts_the_job() {
+    let (script, c) = client(&config());
+    let load = start_load(&script, &c, 2);
+    script.expect(
+        "POST",
+        batch_post(),
+        xml(400, error_xml("InvalidBatch", "Field name not found : Nme")),
+    );
+    expect_state_change(&script, "Aborted");
+    match load.write(b"Nme\na\nb\n") {
+        Err(Error::Api { message, .. }) => assert!(
+            message.ends_with(&format!(
+                "; job {JOB} was aborted: no records had been sent"
+            )),
+            "{message}"
+        ),
+        other => panic!("expected api, got {other:?}"),
+    }
+    assert_last_post_is(&script, "Aborted");
+}
+
+#[test]
+fn a_batch_whose_outcome_stays_unknown_closes_the_job_and_says_it_may_be_in_it() {
+    let mut cfg = config();
+    cfg.max_attempts = Some(1);
+    let (script, c) = client(&cfg);
+    let load = start_load(&script, &c, 2);
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    script.expect("POST", batch_post(), reset(true));
+    // Finding out fails too: the outcome stays unknown.
+    script.expect("GET", batch_post(), status(503, vec![]));
+    expect_state_change(&script, "Closed");
+    match load.write(b"Name\na\nb\nc\nd\n") {
+        Err(Error::OutcomeUnknown(m)) => {
+            assert!(
+                m.starts_with(&format!("add-batch to job {JOB}: the request was sent")),
+                "{m}"
+            );
+            assert!(
+                m.contains("looking through the job's batches to find out failed too"),
+                "{m}"
+            );
+            assert!(
+                m.contains(&format!(
+                    "job {JOB} was closed with the 2 records in 1 batch"
+                )),
+                "{m}"
+            );
+            assert!(
+                m.ends_with(
+                    "(the batch whose outcome is unknown, records 3-4, may be in the job too)"
+                ),
+                "{m}"
+            );
+        }
+        other => panic!("expected outcome-unknown, got {other:?}"),
+    }
+    assert_last_post_is(&script, "Closed");
+}
+
+#[test]
+fn an_abort_that_fails_too_is_said_and_the_job_named() {
+    let mut cfg = config();
+    cfg.max_attempts = Some(1);
+    let (script, c) = client(&cfg);
+    let load = start_load(&script, &c, 2);
+    script.expect("POST", job_url(), status(503, vec![]));
+    match load.write(b"Name,Phone\na\n") {
+        Err(Error::InvalidInput(m)) => assert!(
+            m.contains(&format!(
+                "; job {JOB} could not be aborted (unexpected response (http 503"
+            )) && m.ends_with("and may still be Open: no records had been sent"),
+            "{m}"
+        ),
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_close_that_fails_at_finish_says_the_job_may_still_be_open() {
+    let mut cfg = config();
+    cfg.max_attempts = Some(1);
+    let (script, c) = client(&cfg);
+    let load = start_load(&script, &c, 10);
+    load.write(b"Name\na\n").unwrap();
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    script.expect("POST", job_url(), reset(true));
+    match load.finish() {
+        Err(Error::Transport(m)) => assert!(
+            m.ends_with(&format!(
+                "; closing job {JOB} failed: all the input was sent (1 record in 1 batch (input \
+                 records 1-1)), the job may still be Open (its batches are processed all the same)"
+            )),
+            "{m}"
+        ),
+        other => panic!("expected transport, got {other:?}"),
+    }
+    // Nothing more is tried: not even when dropped.
+    drop(load);
+    assert_eq!(script.seen().len(), 3);
+}
+
+#[test]
+fn a_load_dropped_before_finish_aborts_its_job() {
+    let (script, c) = client(&config());
+    let load = start_load(&script, &c, 2);
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    load.write(b"Name\na\nb\nc\n").unwrap();
+    expect_state_change(&script, "Aborted");
+    drop(load);
+    assert_last_post_is(&script, "Aborted");
+    // A finished load is not touched when dropped.
+    let (script, c) = client(&config());
+    let load = start_load(&script, &c, 2);
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    expect_state_change(&script, "Closed");
+    load.write(b"Name\na\n").unwrap();
+    load.finish().unwrap();
+    assert!(matches!(load.write(b"b\n"), Err(Error::InvalidInput(m)) if m.contains("finished")));
+    drop(load);
+    assert_eq!(script.seen().len(), 3);
 }
 
 #[test]
@@ -798,4 +1074,201 @@ fn an_error_reply_to_a_result_file_is_the_salesforce_error() {
         Err(other) => panic!("expected api, got {other:?}"),
         Ok(_) => panic!("expected api, got a reader"),
     }
+}
+
+// ---- every result GET resumes a body cut short ----
+
+const R1: &str = "7520M0000000001QAA";
+
+fn result_url() -> String {
+    format!("{}/result/{R1}", batch_url(B1))
+}
+
+fn cut(body: &[u8], after: usize, headers: Vec<(&'static str, String)>) -> Reply {
+    Reply::CutShort {
+        status: 200,
+        headers,
+        body: body.to_vec(),
+        after,
+    }
+}
+
+/// A result file of about 50 KB with quoted values, CRLFs and non-ASCII.
+fn result_file() -> Vec<u8> {
+    let mut f = b"\"Id\",\"Name\"\n".to_vec();
+    for i in 0..1000 {
+        f.extend(format!("\"001{i:015}\",\"Zürich, \"\"{i}\"\"\r\nline\"\n").bytes());
+    }
+    f
+}
+
+#[test]
+fn a_query_result_cut_short_is_resumed_and_comes_out_byte_identical() {
+    let file = result_file();
+    for after in [0, 1, 17, file.len() / 2, file.len() - 1] {
+        let (script, c) = client(&config());
+        script.expect("GET", result_url(), cut(&file, after, vec![]));
+        script.expect("GET", result_url(), csv(&file));
+        assert_eq!(
+            c.query_result(JOB, B1, R1).unwrap(),
+            file,
+            "cut after {after}"
+        );
+        assert_eq!(script.seen().len(), 2);
+        assert!(script.sleeps().is_empty(), "reopened at once");
+    }
+}
+
+#[test]
+fn a_query_result_cut_short_three_times_is_resumed_each_time_from_where_it_broke() {
+    let file = result_file();
+    let (script, c) = client(&config());
+    // Each opening breaks further on; a break while skipping (the third) counts too.
+    script.expect("GET", result_url(), cut(&file, 10_000, vec![]));
+    script.expect("GET", result_url(), cut(&file, 30_000, vec![]));
+    script.expect("GET", result_url(), cut(&file, 20_000, vec![]));
+    script.expect("GET", result_url(), csv(&file));
+    assert_eq!(c.query_result(JOB, B1, R1).unwrap(), file);
+}
+
+#[test]
+fn a_gzip_query_result_cut_short_is_resumed_on_the_decoded_bytes() {
+    use std::io::Write;
+    let file = result_file();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&file).unwrap();
+    let gz = enc.finish().unwrap();
+    let gzip = || vec![("content-encoding", "gzip".to_string())];
+    let (script, c) = client(&config());
+    script.expect("GET", result_url(), cut(&gz, gz.len() / 2, gzip()));
+    script.expect(
+        "GET",
+        result_url(),
+        Reply::Full {
+            status: 200,
+            headers: gzip(),
+            body: gz.clone(),
+        },
+    );
+    assert_eq!(c.query_result(JOB, B1, R1).unwrap(), file);
+}
+
+#[test]
+fn a_result_shorter_when_read_again_is_an_error() {
+    let file = result_file();
+    let (script, c) = client(&config());
+    script.expect("GET", result_url(), cut(&file, 30_000, vec![]));
+    script.expect("GET", result_url(), csv(&file[..20_000]));
+    match c.query_result(JOB, B1, R1) {
+        Err(Error::UnexpectedResponse { status, detail, .. }) => {
+            assert_eq!(status, 200);
+            assert_eq!(
+                detail,
+                format!(
+                    "result {R1} of batch {B1} is shorter when read again: 20000 bytes, 30000 \
+                     were read before"
+                )
+            );
+        }
+        other => panic!("expected unexpected-response, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_result_that_keeps_breaking_is_opened_again_three_times_then_the_transport_error() {
+    let file = result_file();
+    let (script, c) = client(&config());
+    for _ in 0..1 + resume::MAX_REOPEN {
+        script.expect("GET", result_url(), cut(&file, 100, vec![]));
+    }
+    match c.query_result(JOB, B1, R1) {
+        Err(Error::Transport(m)) => assert_eq!(
+            m,
+            format!(
+                "reading the reply body: connection reset (scripted) (result {R1} of batch {B1}: \
+                 100 bytes read, opened again 3 times, no more)"
+            )
+        ),
+        other => panic!("expected transport, got {other:?}"),
+    }
+    assert_eq!(script.seen().len(), 4);
+}
+
+#[test]
+fn with_retries_off_a_result_cut_short_is_not_opened_again() {
+    let mut cfg = config();
+    cfg.max_attempts = Some(1);
+    let (script, c) = client(&cfg);
+    script.expect("GET", result_url(), cut(&result_file(), 100, vec![]));
+    assert!(
+        matches!(c.query_result(JOB, B1, R1), Err(Error::Transport(m)) if m.ends_with("opened again 0 times, no more)"))
+    );
+    assert_eq!(script.seen().len(), 1);
+}
+
+#[test]
+fn batch_results_and_batch_requests_cut_short_are_resumed() {
+    let results = b"\"Id\",\"Success\",\"Created\",\"Error\"\n\"001000000000001AAA\",\"true\",\"true\",\"\"\n\"\",\"false\",\"false\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --\"\n";
+    let (script, c) = client(&config());
+    let ct = || vec![("content-type", "text/csv".to_string())];
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B1)),
+        cut(results, 40, ct()),
+    );
+    script.expect("GET", format!("{}/result", batch_url(B1)), csv(results));
+    let whole = {
+        let (script, c) = client(&config());
+        script.expect("GET", format!("{}/result", batch_url(B1)), csv(results));
+        c.batch_results(JOB, B1).unwrap()
+    };
+    assert_eq!(c.batch_results(JOB, B1).unwrap(), whole);
+    let crate::model::BatchResults::Ingest(rows) = &whole else {
+        panic!("expected ingest results, got {whole:?}");
+    };
+    assert_eq!(rows.len(), 2);
+
+    let request = result_file();
+    let url = format!("{}/request", batch_url(B1));
+    script.expect("GET", url.clone(), cut(&request, 12_345, ct()));
+    script.expect("GET", url, csv(&request));
+    assert_eq!(c.batch_request(JOB, B1).unwrap(), request);
+}
+
+#[test]
+fn a_query_stream_that_keeps_breaking_gives_up_with_the_transport_error() {
+    let (script, c) = client(&config());
+    script.expect(
+        "GET",
+        job_url(),
+        xml(200, job_xml("Closed", "CSV", "query")),
+    );
+    let stream = QueryStream::open(c, JOB.into(), vec![], WaitOptions::default().policy()).unwrap();
+    script.expect(
+        "GET",
+        format!("{BASE}/job/{JOB}/batch"),
+        xml(200, list_xml(&[(B1, "Completed")])),
+    );
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B1)),
+        xml(
+            200,
+            format!(r#"<?xml version="1.0" encoding="UTF-8"?><result-list xmlns="{NS}"><result>{R1}</result></result-list>"#),
+        ),
+    );
+    let file = result_file();
+    for _ in 0..1 + resume::MAX_REOPEN {
+        script.expect("GET", result_url(), cut(&file, 5_000, vec![]));
+    }
+    let mut out = Vec::new();
+    let err = loop {
+        match stream.read(1024) {
+            Ok(chunk) if chunk.is_empty() => panic!("the stream ended"),
+            Ok(chunk) => out.extend(chunk),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, Error::Transport(m) if m.contains("opened again 3 times")));
+    assert!(file.starts_with(&out));
 }

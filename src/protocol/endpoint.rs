@@ -150,22 +150,15 @@ impl Endpoint {
         accept: &'static str,
         body: Vec<u8>,
     ) -> Result<Request<Vec<u8>>, Error> {
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token))
-            .map_err(|_| Error::invalid("access token is not a valid header value"))?;
-        auth.set_sensitive(true);
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(AUTHORIZATION, auth)
-            .header(CALL_OPTIONS_HEADER, HeaderValue::from_static(CALL_OPTIONS))
-            .header(ACCEPT, HeaderValue::from_static(accept))
-            .header(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-        if let Some(ct) = content_type {
-            builder = builder.header(CONTENT_TYPE, ct);
-        }
-        builder
-            .body(body)
-            .map_err(|e| Error::invalid(format!("cannot build request: {e}")))
+        let auth = format!("Bearer {}", self.token);
+        build(
+            method,
+            uri,
+            (AUTHORIZATION, &auth),
+            content_type,
+            Some(accept),
+            body,
+        )
     }
 
     pub(crate) fn request(
@@ -177,22 +170,46 @@ impl Endpoint {
     ) -> Result<Request<Vec<u8>>, Error> {
         let scheme = if self.https { "https" } else { "http" };
         let uri = format!("{scheme}://{}{}{path}", self.authority, self.base_path);
-        let mut session = HeaderValue::from_str(&self.token)
-            .map_err(|_| Error::invalid("access token is not a valid header value"))?;
-        session.set_sensitive(true);
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(SESSION_HEADER, session)
-            .header(CALL_OPTIONS_HEADER, HeaderValue::from_static(CALL_OPTIONS))
-            .header(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-        if let Some(ct) = content_type {
-            builder = builder.header(CONTENT_TYPE, ct);
-        }
-        builder
-            .body(body)
-            .map_err(|e| Error::invalid(format!("cannot build request: {e}")))
+        build(
+            method,
+            uri,
+            (SESSION_HEADER, &self.token),
+            content_type,
+            None,
+            body,
+        )
     }
+}
+
+/// A request with the session header (marked sensitive), the call options, gzip accepted,
+/// and the content type and accept headers when given: the one place both APIs' requests are
+/// put together.
+fn build(
+    method: Method,
+    uri: String,
+    (session_name, session): (HeaderName, &str),
+    content_type: Option<&str>,
+    accept: Option<&'static str>,
+    body: Vec<u8>,
+) -> Result<Request<Vec<u8>>, Error> {
+    let mut session = HeaderValue::from_str(session)
+        .map_err(|_| Error::invalid("access token is not a valid header value"))?;
+    session.set_sensitive(true);
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(session_name, session)
+        .header(CALL_OPTIONS_HEADER, HeaderValue::from_static(CALL_OPTIONS));
+    if let Some(accept) = accept {
+        builder = builder.header(ACCEPT, HeaderValue::from_static(accept));
+    }
+    builder = builder.header(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+    if let Some(ct) = content_type {
+        builder = builder.header(CONTENT_TYPE, ct);
+    }
+    builder
+        .body(body)
+        .map_err(|e| Error::invalid(format!("cannot build request: {e}")))
 }
 
 /// A URL as error messages show it: without user info, so that a password in a URL never

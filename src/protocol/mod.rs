@@ -29,7 +29,7 @@ pub use batch_body::{
     BatchBody, BatchContent, batch_body, essence, require_zip_job, zip_batch_body,
 };
 pub use endpoint::{CALL_OPTIONS, Endpoint, SESSION_HEADER, is_loopback, parse_base_url};
-pub use ids::{validate_id, validate_name};
+pub use ids::{external_id_field, validate_id, validate_name};
 pub use limits::*;
 pub use oauth::{
     DEFAULT_TOKEN_HOST, RefreshCredentials, TokenGrant, parse_token_response, token_request,

@@ -5,12 +5,12 @@ use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request};
 
 use crate::error::Error;
-use crate::model::{ContentType, JobRequest, JobStateChange, Operation};
+use crate::model::{ContentType, JobRequest, JobStateChange};
 use crate::wire::{self, DocFormat};
 
 use super::batch_body::BatchBody;
 use super::endpoint::Endpoint;
-use super::ids::{validate_id, validate_name};
+use super::ids::{external_id_field, validate_id, validate_name};
 use super::limits::MAX_PK_CHUNK_SIZE;
 
 const PK_CHUNKING_HEADER: HeaderName = HeaderName::from_static("sforce-enable-pkchunking");
@@ -42,22 +42,7 @@ pub fn create_job(ep: &Endpoint, req: &JobRequest) -> Result<Request<Vec<u8>>, E
             cm.as_str()
         )));
     }
-    let ext = req
-        .external_id_field_name
-        .as_deref()
-        .filter(|s| !s.is_empty());
-    match (&req.operation, ext) {
-        (Operation::Upsert, None) => {
-            return Err(Error::invalid("upsert needs an external id field name"));
-        }
-        (Operation::Upsert, Some(f)) => validate_name("external id field name", f)?,
-        (op, Some(_)) => {
-            return Err(Error::invalid(format!(
-                "an external id field name is only for upsert, not {op}"
-            )));
-        }
-        _ => {}
-    }
+    external_id_field(&req.operation, req.external_id_field_name.as_deref())?;
     if let Some(rule) = &req.assignment_rule_id {
         validate_id("assignment rule id", rule)?;
     }

@@ -4,16 +4,25 @@
 //!
 //! Run one area with `cargo test --test integration faults::`.
 
+mod cli_util;
 mod common;
 mod hosts_util;
 
 mod auth;
 mod bad_input;
 mod cli;
+mod cli_downloads;
+mod cli_failures;
+mod cli_resume;
+mod cli_validate;
 mod faults;
 mod hosts_node;
 mod hosts_python;
 mod hosts_spin_app;
 mod hosts_wasmtime_cli;
 mod operations;
+mod v2_commands;
+mod v2_load;
+mod v2_query;
+mod v2_resume;
 mod whole_jobs;

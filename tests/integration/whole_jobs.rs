@@ -261,20 +261,35 @@ async fn a_wait_at_its_deadline_reports_still_running_and_touches_nothing() {
     );
 }
 
+/// A malformed record reaching the component's `csv-load` (a host that streams, with no
+/// first pass) is refused before its batch is sent, and the job is aborted: the only
+/// request after it is the abort.
 #[tokio::test(flavor = "multi_thread")]
-async fn csv_load_refuses_bad_input_before_sending_it() {
+async fn csv_load_refuses_bad_input_before_sending_it_and_aborts_its_job() {
     let mock = mock();
     let cfg = cfg(&mock);
     let mut inst = instance().await;
     let load = ok(inst
         .start_csv_load(&cfg, &job_request(Operation::Insert, "Account", None), None)
         .await);
+    let job = inst.load_job_id(&load).await.unwrap();
     let before = mock.request_count();
     let e = err(inst.load_write(&load, b"Name,Phone\nA,1\nB\n").await);
     assert!(
-        matches!(&e, Error::InvalidInput(m) if m.contains("field")),
+        matches!(&e, Error::InvalidInput(m) if m.contains("field") && m.contains(&job)),
         "{e:?}"
     );
+    let after: Vec<_> = mock.requests()[before..].to_vec();
+    assert_eq!(after.len(), 1, "only the abort: {after:?}");
+    assert!(
+        after[0].path.ends_with(&format!("/job/{job}")),
+        "{}",
+        after[0].path
+    );
+    assert_eq!(ok(inst.get_job(&cfg, &job).await).state, JobState::Aborted);
+    assert_eq!(mock.counters().batches_stored(), 0, "no batch sent");
+
+    let before = mock.request_count();
     let e = err(inst
         .start_csv_load(
             &cfg,
@@ -293,7 +308,8 @@ async fn csv_load_refuses_bad_input_before_sending_it() {
         matches!(&e, Error::InvalidInput(m) if m.contains("utf-8") || m.contains("UTF-8")),
         "{e:?}"
     );
-    assert_eq!(mock.request_count(), before);
+    assert_eq!(mock.request_count(), before + 1, "only the abort");
+    assert_eq!(mock.counters().batches_stored(), 0, "no batch sent");
 }
 
 #[tokio::test(flavor = "multi_thread")]

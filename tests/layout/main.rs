@@ -1,5 +1,5 @@
 //! The layout rules of the repository, checked on its sources:
-//! - no module imports another in a loop (within `src/`, the mock and the CLI);
+//! - no module imports another in a loop (within `src/`, the host, the mock and the CLI);
 //! - no two source files of a crate share a file name with different meanings is left to
 //!   review; this checks the loops, which review misses.
 //!
@@ -210,6 +210,11 @@ fn the_host_crate_has_no_import_loops() {
 #[test]
 fn the_mock_has_no_import_loops() {
     assert_no_loops("mock/src");
+}
+
+#[test]
+fn the_command_line_has_no_import_loops() {
+    assert_no_loops("cli/src");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::model::v2::{IngestRequest, JobState, QueryRequest, ResultKind};
 use crate::wire::v2 as wire;
 
 use crate::protocol::endpoint::Endpoint;
-use crate::protocol::ids::{validate_id, validate_name};
+use crate::protocol::ids::{external_id_field, validate_id, validate_name};
 use crate::protocol::limits::{MAX_QUERY_PAGE_RECORDS, MAX_UPLOAD_BYTES};
 
 const JSON: &str = "application/json";
@@ -49,22 +49,7 @@ pub fn create_ingest_job(ep: &Endpoint, req: &IngestRequest) -> Result<Request<V
         }
     }
     validate_name("object", &req.object)?;
-    let ext = req
-        .external_id_field_name
-        .as_deref()
-        .filter(|s| !s.is_empty());
-    match (&req.operation, ext) {
-        (Operation::Upsert, None) => {
-            return Err(Error::invalid("upsert needs an external id field name"));
-        }
-        (Operation::Upsert, Some(f)) => validate_name("external id field name", f)?,
-        (op, Some(_)) => {
-            return Err(Error::invalid(format!(
-                "an external id field name is only for upsert, not {op}"
-            )));
-        }
-        _ => {}
-    }
+    let ext = external_id_field(&req.operation, req.external_id_field_name.as_deref())?;
     if let Some(rule) = &req.assignment_rule_id {
         validate_id("assignment rule id", rule)?;
     }

@@ -1,0 +1,274 @@
+//! `load --job-id …`: joining the results of jobs loaded earlier (by a run that stopped
+//! at its deadline, or failed after its jobs were closed) to the file they were loaded
+//! from, sending nothing. Operation and object come from the jobs.
+//!
+//! The join needs which input records each batch (1.0) or job (2.0) holds. They hold
+//! consecutive records in the order given (1.0: the job's batches in the order Salesforce
+//! lists them, by creation; 2.0: the `--job-id`s in order), so only the counts are needed:
+//! a finished batch or job says how many records it processed. When more than one does not
+//! (a batch that failed as a whole, a 2.0 job that failed or was aborted), the file is cut
+//! again natively with the component's own splitter and the load's limits (`--batch-size`,
+//! `--max-job-bytes`: give the ones the load used). Every count is checked against the
+//! file; the join then checks every record's result.
+
+use std::path::Path;
+
+use host_test::bulk2::{ColumnDelimiter, IngestJobRef, JobKind, JobState as State2};
+use host_test::{BatchRef, BatchState, Config, Instance, LineEnding, Operation, WaitOptions};
+use sfbulk_core::split::{CsvSplitter, SplitLimits};
+
+use crate::input::Chunks;
+use crate::json_v2;
+use crate::output::Failure;
+use crate::whole_jobs::{self, JobFailure, LoadSummary, Progress};
+use crate::whole_jobs_v2;
+
+/// Unwraps a component call.
+macro_rules! op {
+    ($e:expr) => {
+        $e.await?.map_err(JobFailure::Op)?
+    };
+}
+
+/// How the file was cut: the limits the load used.
+#[derive(Clone, Copy, Debug)]
+pub enum Cut {
+    /// Bulk API 1.0 batches of at most this many records.
+    Batches(u32),
+    /// Bulk API 2.0 uploads of at most this many bytes, with this delimiter and line end.
+    Jobs {
+        max_bytes: u64,
+        delimiter: u8,
+        crlf: bool,
+    },
+}
+
+/// The records in each piece of the file, cut as the component cuts it.
+pub fn cut_counts(path: &Path, cut: Cut) -> Result<Vec<u64>, Failure> {
+    let mut splitter = match cut {
+        Cut::Batches(n) => CsvSplitter::new(SplitLimits {
+            max_records: n as usize,
+            ..SplitLimits::default()
+        }),
+        Cut::Jobs {
+            max_bytes,
+            delimiter,
+            crlf,
+        } => {
+            let max = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+            let term: &'static [u8] = if crlf { b"\r\n" } else { b"\n" };
+            CsvSplitter::new(SplitLimits {
+                max_records: usize::MAX,
+                max_bytes: max,
+                max_chars: max,
+            })
+            .with_format(delimiter, Some(term))
+        }
+    };
+    let bad = |e: String| Failure::usage(format!("invalid input: {}: {e}", path.display()));
+    let mut counts = Vec::new();
+    let mut chunks = Chunks::open(path)?;
+    while let Some(chunk) = chunks.next_chunk()? {
+        counts.extend(
+            splitter
+                .push(chunk)
+                .map_err(bad)?
+                .iter()
+                .map(|b| b.records as u64),
+        );
+    }
+    counts.extend(
+        splitter
+            .finish()
+            .map_err(bad)?
+            .iter()
+            .map(|b| b.records as u64),
+    );
+    Ok(counts)
+}
+
+/// Each piece's record count: the ones the pieces reported, the single unknown one by
+/// difference, more than one unknown by cutting the file again. Checked against `total`.
+fn counts(
+    known: &[Option<u64>],
+    total: u64,
+    what: &str,
+    cut: impl FnOnce() -> Result<Vec<u64>, Failure>,
+) -> Result<Vec<u64>, Failure> {
+    let unknown = known.iter().filter(|k| k.is_none()).count();
+    let sum: u64 = known.iter().flatten().sum();
+    let mismatch = |n: u64| {
+        Failure::usage(format!(
+            "the {what} hold {n} records, the file has {total}: give the file they were loaded from (and the limits the load used)"
+        ))
+    };
+    let counts: Vec<u64> = match unknown {
+        0 => known.iter().flatten().copied().collect(),
+        1 if sum <= total => known.iter().map(|k| k.unwrap_or(total - sum)).collect(),
+        _ => {
+            let cut = cut()?;
+            if cut.len() != known.len() {
+                return Err(Failure::usage(format!(
+                    "the file cuts into {} {what} with the limits given, {} were given: give the file they were loaded from (and the limits the load used)",
+                    cut.len(),
+                    known.len()
+                )));
+            }
+            for (c, k) in cut.iter().zip(known) {
+                if k.is_some_and(|k| k != *c) {
+                    return Err(mismatch(sum));
+                }
+            }
+            cut
+        }
+    };
+    let n: u64 = counts.iter().sum();
+    if n != total {
+        return Err(mismatch(n));
+    }
+    Ok(counts)
+}
+
+/// `load --job-id J --file F` of Bulk API 1.0.
+#[allow(clippy::too_many_arguments)]
+pub async fn load_v1(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_id: &str,
+    input: &Path,
+    records: u64,
+    batch_size: Option<u32>,
+    results: std::path::PathBuf,
+    wait: &WaitOptions,
+    progress: &Progress,
+) -> Result<LoadSummary, JobFailure> {
+    let job = op!(inst.get_job(cfg, job_id));
+    if matches!(job.operation, Operation::Query | Operation::QueryAll) {
+        return Err(Failure::usage(format!("job {job_id} is a query job, not a load")).into());
+    }
+    let mut batches = op!(inst.list_batches(cfg, job_id));
+    // By creation (the order a load adds them in); equal times keep the listed order.
+    batches.sort_by(|a, b| a.created_date.cmp(&b.created_date));
+    let ids: Vec<String> = batches.iter().map(|b| b.id.clone()).collect();
+    let done = whole_jobs::wait_with_progress(inst, cfg, job_id, &ids, wait, progress)
+        .await
+        .map_err(|f| f.left(format!("job {job_id} was left as it is")))?;
+    let known: Vec<Option<u64>> = ids
+        .iter()
+        .map(|id| {
+            done.iter()
+                .find(|b| &b.id == id)
+                .filter(|b| b.state == BatchState::Completed)
+                .map(|b| b.number_records_processed)
+        })
+        .collect();
+    let size = batch_size.unwrap_or(10_000);
+    let counts = counts(&known, records, "batches", || {
+        cut_counts(input, Cut::Batches(size))
+    })?;
+    let mut first = 0u64;
+    let refs = ids
+        .into_iter()
+        .zip(counts)
+        .map(|(batch_id, n)| {
+            let r = BatchRef {
+                batch_id,
+                first_record: first,
+                records: n as u32,
+            };
+            first += n;
+            r
+        })
+        .collect();
+    whole_jobs::join(inst, cfg, job_id, refs, input, results, progress).await
+}
+
+/// The dialect of a 2.0 load's input, as `validate` found it.
+#[derive(Clone, Copy, Debug)]
+pub struct Dialect {
+    /// The column delimiter.
+    pub delimiter: u8,
+    /// Whether the header ends with CRLF.
+    pub crlf: bool,
+}
+
+/// `load --bulk-api 2 --job-id J … --file F`.
+#[allow(clippy::too_many_arguments)]
+pub async fn load_v2(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_ids: &[String],
+    input: &Path,
+    records: u64,
+    dialect: Dialect,
+    max_job_bytes: Option<u64>,
+    results: std::path::PathBuf,
+    wait: &WaitOptions,
+    progress: &Progress,
+) -> Result<whole_jobs_v2::LoadSummary, JobFailure> {
+    let mut first: Option<(String, String)> = None;
+    for id in job_ids {
+        let job = op!(inst.get_job_info(cfg, JobKind::Ingest, id));
+        if job.state == Some(State2::Open) {
+            return Err(Failure::runtime(format!(
+                "job {id} is Open: its upload was never completed, so it has no results; close it (`sfbulk v2 ingest close {id}`) or abort it"
+            ))
+            .into());
+        }
+        let this = (job.operation.clone(), job.object.clone());
+        match &first {
+            None => first = Some(this),
+            Some(f) if *f != this => {
+                return Err(Failure::usage(format!(
+                    "job {id} is {} {}, the first job {} {}: give the jobs of one load",
+                    this.0, this.1, f.0, f.1
+                ))
+                .into());
+            }
+            Some(_) => {}
+        }
+    }
+    let jobs = whole_jobs_v2::wait_for_jobs(inst, cfg, JobKind::Ingest, job_ids, wait, progress)
+        .await
+        .map_err(|f| f.left("the jobs were left as they are"))?;
+    let known: Vec<Option<u64>> = job_ids
+        .iter()
+        .map(|id| {
+            jobs.iter()
+                .find(|j| &j.id == id)
+                .filter(|j| j.state == Some(State2::JobComplete))
+                .map(|j| j.number_records_processed)
+        })
+        .collect();
+    let cut = Cut::Jobs {
+        max_bytes: max_job_bytes.unwrap_or(sfbulk_core::protocol::MAX_UPLOAD_BYTES as u64),
+        delimiter: dialect.delimiter,
+        crlf: dialect.crlf,
+    };
+    let counts = counts(&known, records, "jobs", || cut_counts(input, cut))?;
+    let mut next = 0u64;
+    let refs: Vec<IngestJobRef> = job_ids
+        .iter()
+        .zip(counts)
+        .map(|(id, n)| {
+            let r = IngestJobRef {
+                job_id: id.clone(),
+                first_record: next,
+                records: n,
+            };
+            next += n;
+            r
+        })
+        .collect();
+    let delimiter: Option<ColumnDelimiter> = json_v2::delimiter_of(dialect.delimiter);
+    whole_jobs_v2::join(inst, cfg, refs, jobs, delimiter, input, results, progress).await
+}
+
+/// The line ending a 2.0 job declares for an input whose header ends so.
+pub fn line_ending(crlf: bool) -> LineEnding {
+    if crlf {
+        LineEnding::Crlf
+    } else {
+        LineEnding::Lf
+    }
+}

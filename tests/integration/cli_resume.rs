@@ -1,0 +1,187 @@
+//! Deadlines and resuming, Bulk API 1.0: `--timeout` exits 4 naming the job and the batches
+//! still running and leaves them alone; `load --job-id` then joins the results without
+//! sending anything, `query --job-id` continues the query job.
+
+use std::time::Duration;
+
+use crate::cli_util::*;
+use crate::common::*;
+
+#[test]
+fn load_timeout_exits_4_and_job_id_then_joins_the_results_sending_nothing() {
+    let mock = mock();
+    mock.set_processing_delay(Duration::from_secs(600));
+    let dir = TempDir::new("resume-load");
+    let file = dir.file("accounts.csv");
+    std::fs::write(&file, accounts(2_500, &[7, 2_001])).unwrap();
+    let results = dir.file("accounts.csv.results.csv");
+    let load = [
+        "load",
+        "--operation",
+        "insert",
+        "--object",
+        "Account",
+        "--file",
+        &file,
+        "--batch-size",
+        "1000",
+    ];
+    let mut args = load.to_vec();
+    args.extend(["--timeout", "1"]);
+    let run = sfbulk(&mock, &args);
+    run.expect(4);
+    assert!(run.stdout.is_empty(), "nothing on stdout");
+    let jobs = jobs_touched(&mock, 0);
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = &jobs[0];
+    assert!(
+        run.stderr.starts_with(&format!(
+            "load: still running: job {job} has 3 batches not finished ("
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was aborted"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("load --job-id {job} --file {file}")),
+        "says how to resume: {}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(!std::path::Path::new(&results).exists(), "no results yet");
+    assert_eq!(dir.names(), vec!["accounts.csv"], "no partial file left");
+    // Left alone: closed by the load (all batches sent), nothing aborted.
+    let info = ok_json(&mock, &["get-job", job]);
+    assert_eq!(info["state"], "Closed");
+    for b in ok_json(&mock, &["list-batches", job]).as_array().unwrap() {
+        assert!(
+            ["Queued", "InProgress"].contains(&b["state"].as_str().unwrap()),
+            "{b}"
+        );
+    }
+
+    // The batches finish; the join sends nothing.
+    mock.advance_clock(Duration::from_secs(1_200));
+    let before = mock.request_count();
+    let run = sfbulk(
+        &mock,
+        &[
+            "load",
+            "--job-id",
+            job,
+            "--file",
+            &file,
+            "--batch-size",
+            "1000",
+        ],
+    );
+    run.expect(3);
+    let summary = run.json();
+    assert_eq!(summary["jobId"], job.as_str());
+    assert_eq!(summary["records"], 2_500);
+    assert_eq!(summary["succeeded"], 2_498);
+    assert_eq!(summary["failed"], 2);
+    assert!(
+        mock.requests()[before..].iter().all(|r| r.method == "GET"),
+        "the resume only reads"
+    );
+    let rows = csv_rows(std::path::Path::new(&results));
+    assert_eq!(rows.len(), 2_501);
+    assert_eq!(
+        rows[0],
+        [
+            "Name",
+            "Description",
+            "sf__Id",
+            "sf__Success",
+            "sf__Created",
+            "sf__Error"
+        ]
+    );
+    for (i, row) in rows[1..].iter().enumerate() {
+        let n = i + 1;
+        if n == 7 || n == 2_001 {
+            assert_eq!(row[3], "false", "row {n}: {row:?}");
+        } else {
+            assert_eq!(row[0], format!("Acct {n}"), "in input order");
+            assert_eq!(row[3], "true", "row {n}: {row:?}");
+        }
+    }
+    assert_eq!(mock.record_count("Account"), 2_498);
+
+    // Another file than the one loaded: refused, nothing joined.
+    let other = dir.file("other.csv");
+    std::fs::write(&other, accounts(2_400, &[])).unwrap();
+    let run = sfbulk(&mock, &["load", "--job-id", job, "--file", &other]);
+    run.expect(2);
+    assert!(
+        run.stderr
+            .contains("the batches hold 2500 records, the file has 2400"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn query_timeout_exits_4_and_job_id_then_continues_the_job() {
+    let mock = mock();
+    mock.insert_records(
+        "Account",
+        (0..50)
+            .map(|i| vec![("Name".to_string(), format!("Q {i}"))])
+            .collect(),
+    );
+    let total = mock.record_count("Account");
+    mock.set_processing_delay(Duration::from_secs(600));
+    let dir = TempDir::new("resume-query");
+    let out = dir.file("accounts.csv");
+    let run = sfbulk(
+        &mock,
+        &[
+            "query",
+            "--soql",
+            "SELECT Id, Name FROM Account",
+            "--output",
+            &out,
+            "--timeout",
+            "1",
+        ],
+    );
+    run.expect(4);
+    let jobs = jobs_touched(&mock, 0);
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = &jobs[0];
+    assert!(
+        run.stderr.starts_with(&format!(
+            "query: still running: job {job} has 1 batches not finished ("
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("query --job-id {job} --output {out}")),
+        "{}",
+        run.stderr
+    );
+    assert!(dir.names().is_empty(), "no output, no partial file");
+    let batches = ok_json(&mock, &["list-batches", job]);
+    assert_ne!(batches[0]["state"], "NotProcessed", "not aborted");
+
+    mock.advance_clock(Duration::from_secs(1_200));
+    let before = mock.request_count();
+    let run = sfbulk(&mock, &["query", "--job-id", job, "--output", &out]);
+    run.expect(0);
+    assert_eq!(run.json()["jobId"], job.as_str());
+    assert_eq!(run.json()["records"], total as u64);
+    let rows = csv_rows(std::path::Path::new(&out));
+    assert_eq!(rows.len(), total + 1, "one header, every row");
+    assert!(
+        mock.requests()[before..]
+            .iter()
+            .all(|r| r.method == "GET" || r.path.ends_with(&format!("/job/{job}"))),
+        "reads, and closes the job at the end"
+    );
+    assert_eq!(ok_json(&mock, &["get-job", job])["state"], "Closed");
+}
