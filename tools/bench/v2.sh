@@ -21,7 +21,9 @@
 #               QUERY_ROWS
 #             curl: create, poll, GET the pages of 100,000 by locator (curl_v2.sh)
 #   big     the same query with BIG_ROWS rows: sfbulk, and curl for scale, on a second mock
-#           (memory stays flat: compare sfbulk's peak RSS with the query workload's)
+#           (memory stays flat: compare sfbulk's peak RSS with the query workload's). That mock
+#           holds ~1.4 KB per row (13.2 GB at its peak for 10M): skipped, and said so, when
+#           MemAvailable is below that plus 3 GB.
 #
 # Each client run is its own process under GNU time (`/usr/bin/time -f '%U %S %e %M'`, CPU =
 # user+sys of the process and its children, peak RSS of the largest), RUNS times, rounds
@@ -92,6 +94,8 @@ MOCK_PID=""
 BASE=""
 stop_mock() {
   if [ -n "$MOCK_PID" ]; then
+    echo "mock $BASE: peak RSS $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$MOCK_PID/status")" |
+      tee -a "$OUT/mock-memory.txt" >&2
     kill "$MOCK_PID" 2>/dev/null
     wait "$MOCK_PID" 2>/dev/null
     MOCK_PID=""
@@ -111,6 +115,16 @@ start_mock() { # SEED PAGE_ROWS
   done
   [ -n "$BASE" ] || die "the mock did not start within 600 s"
   echo "mock: $BASE, $1 accounts, pages of $2 by default (pid $MOCK_PID)" >&2
+}
+# Deletes the mock's finished jobs (between runs, untimed): a query job holds all its rows.
+clean_jobs() {
+  local kind id api="$BASE/services/data/v62.0/jobs"
+  for kind in query ingest; do
+    for id in $(curl -sS -H "Authorization: Bearer $TOKEN" "$api/$kind" |
+      grep -o '"id" *: *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'); do
+      curl -sS -o /dev/null -X DELETE -H "Authorization: Bearer $TOKEN" "$api/$kind/$id"
+    done
+  done
 }
 TICK=$(getconf CLK_TCK)
 mock_ticks() { # utime + stime of the mock, in clock ticks
@@ -174,6 +188,7 @@ run() {
   echo "$workload $client run $n: cpu $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') s, wall $wall s, rss $((rss / 1024)) MB, rows $rows/$expected, load1 $load1 ${note:+FAILED: $note}" >&2
   # keep the logs, not the data
   rm -rf "$dir/out"
+  clean_jobs
 }
 q() { printf '%q' "$1"; }
 command_of() { # WORKLOAD CLIENT OUTDIR → the command line (shell words)
@@ -240,7 +255,7 @@ round() {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
   echo "sfbulk: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (modified)'), component $(stat -c %s "$TARGET/guest/sfbulk.wasm" 2>/dev/null) bytes, Bulk 2.0 whole jobs: $SFBULK_V2"
-  echo "peers: simple-salesforce $("$PY" -c 'import simple_salesforce as s; print(s.__version__)' 2>/dev/null) (Python $("$PY" -c 'import sys; print(sys.version.split()[0])')), jsforce $(node -p 'require("jsforce/package.json").version' 2>/dev/null) (node $(node --version)), $(curl --version | head -n 1 | cut -d' ' -f1-2)"
+  echo "peers: simple-salesforce $("$PY" -c 'import importlib.metadata as m; print(m.version("simple-salesforce"))' 2>/dev/null) (Python $("$PY" -c 'import sys; print(sys.version.split()[0])')), jsforce $(node -p 'require("jsforce/package.json").version' 2>/dev/null) (node $(node --version)), $(curl --version | head -n 1 | cut -d' ' -f1-2)"
 } >"$OUT/machine.txt"
 
 if [[ " $WORKLOADS " == *" query "* || " $WORKLOADS " == *" ingest "* ]]; then
@@ -260,12 +275,24 @@ if [[ " $WORKLOADS " == *" query "* || " $WORKLOADS " == *" ingest "* ]]; then
   fi
 fi
 if [[ " $WORKLOADS " == *" big "* ]] && [ "$BIG_ROWS" -gt 0 ]; then
-  start_mock "$BIG_ROWS" "$MAX_RECORDS"
   big_clients=()
   for client in $CLIENTS; do
     case "$client" in sfbulk | curl) big_clients+=("$client") ;; esac
   done
-  round big "$BIG_ROWS" "${big_clients[@]}"
+  # The mock keeps every seeded record (~1.2 KB each) and a query job's rows (~0.15 KB each):
+  # 13.2 GB at its peak for 10M rows. Skip rather than push a shared machine out of memory.
+  stop_mock
+  need_kb=$((BIG_ROWS * 14 / 10 + 3 * 1048576))
+  avail_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
+  if [ "$avail_kb" -lt "$need_kb" ]; then
+    for client in "${big_clients[@]}"; do
+      printf '%s\t%s\t1\t\t\t\t\t\t\t\t%s\t\tskipped: the mock needs ~%d GB for %d rows, %d GB available\n' \
+        big "$client" "$BIG_ROWS" $((need_kb / 1048576)) "$BIG_ROWS" $((avail_kb / 1048576)) >>"$RESULTS"
+    done
+  else
+    start_mock "$BIG_ROWS" "$MAX_RECORDS"
+    round big "$BIG_ROWS" "${big_clients[@]}"
+  fi
 fi
 stop_mock
 
