@@ -23,7 +23,7 @@
 #   big     the same query with BIG_ROWS rows: sfbulk, and curl for scale, on a second mock
 #           (memory stays flat: compare sfbulk's peak RSS with the query workload's). That mock
 #           holds ~1.5 KB per row (15 GB at its peak for 10M): skipped, and said so, when
-#           MemAvailable is below 1.6 KB per row plus 2 GB.
+#           MemAvailable stays below 1.6 KB per row plus 2 GB for MEM_WAIT seconds.
 #
 # Each client run is its own process under GNU time (`/usr/bin/time -f '%U %S %e %M'`, CPU =
 # user+sys of the process and its children, peak RSS of the largest), RUNS times, rounds
@@ -41,6 +41,7 @@
 #   OUT=target/tmp/bench-v2 (scratch and results; emptied first)
 #   PEERS_WORK_DIR=~/.cache/sfbulk-peers-v2 (the peers' installs, shared with run_v2.sh)
 #   LOAD_GATE=  (e.g. 1.5: before each timed run wait, up to GATE_MAX=900 s, for load1 below it)
+#   MEM_WAIT=900 (seconds to wait for the big mock's memory before skipping it)
 #   CARGO_TARGET_DIR (where the release build is; default target/)
 # Needs bash, curl, python3 (venv), node, npm and GNU time (Debian: apt-get install time).
 # The results: $OUT/results.tsv (one line per run), $OUT/summary.md (what is printed), each
@@ -58,6 +59,7 @@ CLIENTS="${CLIENTS:-sfbulk simple-salesforce jsforce curl}"
 OUT="${OUT:-$TARGET/tmp/bench-v2}"
 LOAD_GATE="${LOAD_GATE:-}"
 GATE_MAX="${GATE_MAX:-900}"
+MEM_WAIT="${MEM_WAIT:-900}"
 TOKEN="00DFAKE!SESSIONTOKEN" # the peer session id a stand-alone mock accepts
 MAX_RECORDS=100000
 SOQL="SELECT Id, Name FROM Account" # the seeded accounts only: the query round runs first
@@ -283,7 +285,13 @@ if [[ " $WORKLOADS " == *" big "* ]] && [ "$BIG_ROWS" -gt 0 ]; then
   # 15 GB at its peak for 10M rows. Skip rather than push a shared machine out of memory.
   stop_mock
   need_kb=$((BIG_ROWS * 16 / 10 + 2 * 1048576))
-  avail_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
+  avail_kb=0
+  for ((waited = 0; ; waited += 30)); do
+    avail_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
+    [ "$avail_kb" -ge "$need_kb" ] || [ "$waited" -ge "$MEM_WAIT" ] && break
+    echo "big: waiting for $((need_kb / 1048576)) GB of memory ($((avail_kb / 1048576)) GB available)" >&2
+    sleep 30
+  done
   if [ "$avail_kb" -lt "$need_kb" ]; then
     for client in "${big_clients[@]}"; do
       printf '%s\t%s\t1\t\t\t\t\t\t\t\t%s\t\tskipped: the mock needs ~%d GB for %d rows, %d GB available\n' \
