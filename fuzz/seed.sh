@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the seed corpora fuzz/corpus/<target>/ from tests/fixtures (each fixture prefixed
-# with the format-selector byte the target reads first) plus a few hand-written CSV inputs and
-# gzip bodies made from them.
+# with the format-selector byte the target reads first) plus a few hand-written CSV inputs,
+# gzip bodies made from them, Bulk 2.0 documents, and `limits` inputs at every guard.
 # Idempotent; existing corpus entries are kept.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -79,6 +79,60 @@ for f in "$gz"/*; do
     seed gunzip "$n" '\x00' "$f"       # fed whole, read 1 byte at a time
     seed gunzip "5-$n" '\x45' "$f"     # pieces of 1..6 bytes, reads of 7
     seed gunzip "31-$n" '\x9f' "$f"    # pieces of 1..32 bytes, reads of 4093
-    seed gunzip "63-$n" '\xff' "$f"    # pieces of 1..64 bytes, reads of 100000
+    seed gunzip "62-$n" '\xfe' "$f"    # pieces of 1..63 bytes, reads of 100000
 done
+# Bulk API 2.0: CSV inputs in four dialects joined with made-up results (params: delimiter and
+# style, chunking, seed, records per job), and the 2.0 JSON documents.
+printf 'Name|Description\n"Acme|Inc"|"say ""hi"""\nZ\xc3\xbcrich|"l1\nl2"\nAcme|x\nAcme|x\n' > "$csv/pipe.csv"
+printf 'Name\tPhone\r\na\t1\r\n\t\r\n"b\tc"\t2\r\n' > "$csv/tab.csv"
+printf 'a;b\n1;2\n"3;"\n' > "$csv/semicolon.csv"
+printf 'Name\n""\nx\nx\n""\n' > "$csv/single-column.csv"
+for f in "$csv"/*.csv; do
+    n="$(basename "$f")"
+    for d in 0 1 2 3; do                # , | tab ;
+        seed join_v2 "$d-$n" "\\x0$d\\x07\\x01\\x03" "$f"
+        seed join_v2 "quoted-$d-$n" "\\x0$((d + 4))\\x00\\x02\\x07" "$f"
+        for dmg in 4 5 6; do             # a result row left out, twice, a value changed
+            seed join_v2 "damaged-$dmg-$d-$n" "\\x$(printf %02x $((dmg * 32 + 8 + d)))\\x05\\x03\\x01" "$f"
+        done
+    done
+done
+v2="$(mktemp -d)"
+printf '%s' '{"id":"7505e000000001AAA","operation":"insert","object":"Account","state":"Open","apiVersion":59,"contentUrl":"services/data/v59.0/jobs/ingest/7505e000000001AAA/batches","numberRecordsProcessed":12,"numberRecordsFailed":2.0,"errorMessage":"ClientInputError : LineEnding is invalid"}' > "$v2/job.json"
+printf '%s' '{"done":false,"records":[{"id":"7505e000000001AAA","state":"JobComplete","apiVersion":"59.0"},{"id":"7505e000000002AAA","state":"Aborted"}],"nextRecordsUrl":"/services/data/v59.0/jobs/ingest?queryLocator=01gD"}' > "$v2/list.json"
+printf '%s' '{"resultPages":[{"resultUrl":"/services/data/v59.0/jobs/query/750/results?locator=MTAw"},{"resultUrl":"/services/data/v59.0/jobs/query/750/results"}],"nextRecordsUrl":"/services/data/v59.0/jobs/query/750/resultpages?locator=x","done":false}' > "$v2/pages.json"
+printf '%s' '{"resultChunks":[{"resultLink":"/jobs/query/750/results?locator=QQ%3D%3D&maxRecords=5"}],"nextRecordsUrl":null,"done":true}' > "$v2/chunks.json"
+printf '%s' '/services/data/v59.0/jobs/query/750R0000000zzzzIAA/results?maxRecords=100&locator=MTAwMDA%3D' > "$v2/url.txt"
+printf '%s' '[{"errorCode":"INVALID_SESSION_ID","message":"Session expired or invalid"}]' > "$v2/error.json"
+for f in "$v2"/*; do
+    n="$(basename "$f")"
+    for sel in 0 1 2 3; do
+        seed parse_v2 "$sel-$n" "\\x0$sel" "$f"
+    done
+done
+rm -rf "$v2"
+
+# limits: [guard, offset] then the guard's parameters; offsets 0 (at the limit), +1, -1.
+for off in 00 01 ff; do
+    # 8 MiB control documents: pick (function, format), middle from 1/4 to 3/4.
+    seed limits "doc-list-$off" "\\x00\\x$off\\x04\\x40\\xc0" "$fixtures/batch-info-list-many.xml"
+    seed limits "doc-list-json-$off" "\\x00\\x$off\\x05\\x40\\xc0" "$fixtures/batch-info-list.json"
+    seed limits "doc-job-$off" "\\x00\\x$off\\x00\\x00\\x00" "$fixtures/job-info-create.xml"
+    seed limits "doc-error-$off" "\\x00\\x$off\\x07\\x80\\x80" "$fixtures/error-invalid-job.json"
+    # 32 MiB batch results: CSV, XML, JSON.
+    seed limits "results-csv-$off" "\\x01\\x$off\\x00\\x40\\xff" "$fixtures/ingest-results.csv"
+    seed limits "results-xml-$off" "\\x01\\x$off\\x01\\x40\\xc0" "$fixtures/ingest-results.xml"
+    seed limits "results-json-$off" "\\x01\\x$off\\x02\\x10\\xf0" "$fixtures/ingest-results.json"
+    # 64 KiB gzip names and comments.
+    for which in 0 1 2 3; do
+        seed limits "gzip-field-$which-$off" "\\x02\\x$off\\x0$which" "$csv/tricky.csv"
+    done
+    # 16 MiB bombs.
+    seed limits "bomb-$off" "\\x03\\x$off\\x00\\xff" "$fixtures/ingest-results.csv"
+    # 10,000 records; 10,000,000 bytes in records or in one record.
+    seed limits "records-$off" "\\x04\\x$off\\x05" "$csv/tricky.csv"
+    seed limits "batch-bytes-$off" "\\x05\\x$off\\x00\\x00\\xff" "$fixtures/ingest-results.csv"
+    seed limits "record-bytes-$off" "\\x83\\x$off\\x00\\x00\\xff" "$fixtures/ingest-results.csv"
+done
+
 echo "seeded: $(ls "$corpus" | wc -l) targets, $(find "$corpus" -type f | wc -l) files"

@@ -15,6 +15,8 @@
 
 use std::mem;
 
+use crate::wire::PooledReader;
+
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One complete record as read from the input.
@@ -34,7 +36,7 @@ pub(crate) struct Rec<'a> {
 /// lines, terminators, UTF-8, field counts and record sizes, independent of chunking.
 #[derive(Debug)]
 pub(crate) struct Records {
-    csv: csv_core::Reader,
+    csv: PooledReader,
     /// The first bytes while it is undecided whether they are a BOM.
     bom: Vec<u8>,
     bom_done: bool,
@@ -64,7 +66,7 @@ impl Records {
     /// `max_chars` characters (`usize::MAX` for no limit).
     pub(crate) fn new(max_bytes: usize, max_chars: usize) -> Self {
         Records {
-            csv: csv_core::Reader::new(),
+            csv: PooledReader::new(b','),
             bom: Vec::new(),
             bom_done: false,
             fed: false,
@@ -86,7 +88,7 @@ impl Records {
 
     /// The same reader for fields separated by `delimiter` (before any input).
     pub(crate) fn with_delimiter(mut self, delimiter: u8) -> Self {
-        self.csv = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        self.csv = PooledReader::new(delimiter);
         self.delimiter = delimiter;
         self
     }

@@ -118,7 +118,7 @@ impl fmt::Display for Error {
             } => write!(f, "{code}: {message} (http {status})"),
             Error::SessionExpired(m) => write!(f, "InvalidSessionId: session expired: {m}"),
             Error::Auth { error, description } => {
-                write!(f, "token refresh failed: {error}: {description}")
+                write!(f, "token request refused: {error}: {description}")
             }
             Error::OutcomeUnknown(m) => write!(f, "outcome unknown: {m}"),
             Error::StillRunning { job_id, pending } => write!(

@@ -13,6 +13,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use crate::csv_input::{Rec, Records};
 use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
+use crate::wire::PooledReader;
 
 /// What happened to one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,12 +55,11 @@ fn key<S: AsRef<str>>(values: &[S]) -> u128 {
 /// The records of a whole CSV text as fields (quotes removed). A leading BOM is data: the
 /// caller drops a file's own.
 pub fn csv_rows(data: &[u8], delimiter: u8) -> Result<Vec<Vec<String>>, String> {
-    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
-    rows_with(&mut reader, data)
+    rows_with(&mut PooledReader::new(delimiter), data)
 }
 
-/// [`csv_rows`] with a reader built once (building one costs more than reading a record).
-fn rows_with(reader: &mut csv_core::Reader, data: &[u8]) -> Result<Vec<Vec<String>>, String> {
+/// [`csv_rows`] with a reader of the caller's (reset here).
+fn rows_with(reader: &mut PooledReader, data: &[u8]) -> Result<Vec<Vec<String>>, String> {
     reader.reset();
     let mut rows = Vec::new();
     let mut input = data;
@@ -222,8 +222,15 @@ pub type JobIndex<'a> = &'a mut dyn FnMut(usize, &[String]) -> Result<ResultInde
 #[derive(Debug)]
 pub struct IngestJoiner {
     reader: Records,
-    /// Reads one record's values (a reader per record would be built as often).
-    values: csv_core::Reader,
+    join: Join,
+}
+
+/// What the joiner knows besides its input reader (borrowed apart from it while records are
+/// handed over).
+#[derive(Debug)]
+struct Join {
+    /// Reads one record's values.
+    values: PooledReader,
     job_records: Vec<u64>,
     next_job: usize,
     left: u64,
@@ -237,59 +244,58 @@ impl IngestJoiner {
     pub fn new(job_records: Vec<u64>, delimiter: u8) -> Self {
         IngestJoiner {
             reader: Records::new(usize::MAX, usize::MAX).with_delimiter(delimiter),
-            values: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
-            job_records,
-            next_job: 0,
-            left: 0,
-            index: None,
-            columns: None,
-            counts: [0; 4],
+            join: Join {
+                values: PooledReader::new(delimiter),
+                job_records,
+                next_job: 0,
+                left: 0,
+                index: None,
+                columns: None,
+                counts: [0; 4],
+            },
         }
     }
 
     /// The input's column names, once its header was read.
     pub fn columns(&self) -> Option<&[String]> {
-        self.columns.as_deref()
+        self.join.columns.as_deref()
     }
 
     /// Records written: all, saved, failed, unprocessed.
     pub fn counts(&self) -> (u64, u64, u64, u64) {
-        (
-            self.counts[0],
-            self.counts[1],
-            self.counts[2],
-            self.counts[3],
-        )
+        let c = &self.join.counts;
+        (c[0], c[1], c[2], c[3])
     }
 
     /// Feeds more of the input; `index(i)` gives job `i`'s results when its first record is
     /// reached. Returns the output produced.
     pub fn push(&mut self, data: &[u8], index: JobIndex<'_>) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
-        let mut reader = std::mem::replace(&mut self.reader, Records::new(0, 0));
-        let r = reader.push(data, &mut |rec| self.row(rec, index, &mut out));
-        self.reader = reader;
-        r.map(|()| out)
+        let join = &mut self.join;
+        self.reader
+            .push(data, &mut |rec| join.row(rec, index, &mut out))?;
+        Ok(out)
     }
 
     /// Ends the input; checks every record and every result was accounted for.
     pub fn finish(&mut self, index: JobIndex<'_>) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
-        let mut reader = std::mem::replace(&mut self.reader, Records::new(0, 0));
-        let r = reader.finish(&mut |rec| self.row(rec, index, &mut out));
-        self.reader = reader;
-        r?;
-        self.end_job()?;
-        let total: u64 = self.job_records.iter().sum();
-        if self.counts[0] != total {
+        let join = &mut self.join;
+        self.reader
+            .finish(&mut |rec| join.row(rec, index, &mut out))?;
+        join.end_job()?;
+        let total: u64 = join.job_records.iter().sum();
+        if join.counts[0] != total {
             return Err(format!(
                 "expected {total} records (the jobs' total), found {} in the input",
-                self.counts[0]
+                join.counts[0]
             ));
         }
         Ok(out)
     }
+}
 
+impl Join {
     /// Checks that the finished job's results were all taken.
     fn end_job(&mut self) -> Result<(), String> {
         if let Some(index) = self.index.take() {

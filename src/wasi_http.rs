@@ -248,8 +248,16 @@ fn write_error(e: StreamError) -> Error {
     }
 }
 
+/// How the sfbulk host (`host-test/src/sender`) starts the text of an `internal-error` for
+/// a failure before the request was sent (a proxy or TCP failure: wasi:http has no code with
+/// text for those).
+const HOST_NOT_SENT: &str = "not sent: ";
+
 /// Whether a wasi:http error means the request never reached the server.
 fn never_sent(e: &ErrorCode) -> bool {
+    if let ErrorCode::InternalError(Some(d)) = e {
+        return d.starts_with(HOST_NOT_SENT);
+    }
     matches!(
         e,
         ErrorCode::DnsTimeout
@@ -268,6 +276,8 @@ fn never_sent(e: &ErrorCode) -> bool {
 }
 
 fn transport_error(stage: &str, e: &ErrorCode) -> Error {
+    // A failure before anything was sent happened while connecting, whenever it is seen.
+    let stage = if never_sent(e) { "connecting" } else { stage };
     match e {
         ErrorCode::ConnectionTimeout => Error::Timeout(format!("{stage}: connect timed out")),
         ErrorCode::ConnectionReadTimeout => Error::Timeout(format!("{stage}: read timed out")),
@@ -305,7 +315,11 @@ fn describe(e: &ErrorCode) -> String {
         E::ConnectionLimitReached => ("connection limit reached", None),
         E::TlsProtocolError => ("tls protocol error", None),
         E::TlsCertificateError => ("tls certificate error", None),
-        E::TlsAlertReceived(p) => ("tls alert received", p.alert_message.clone()),
+        // A host's sentence (the sfbulk host names the host and the certificate problem).
+        E::TlsAlertReceived(p) => match &p.alert_message {
+            Some(m) => return m.clone(),
+            None => ("tls alert received", None),
+        },
         E::HttpRequestDenied => ("http request denied", None),
         E::HttpRequestLengthRequired => ("http request length required", None),
         E::HttpRequestBodySize(_) => ("http request body size", None),
@@ -329,6 +343,9 @@ fn describe(e: &ErrorCode) -> String {
         E::HttpProtocolError => ("http protocol error", None),
         E::LoopDetected => ("loop detected", None),
         E::ConfigurationError => ("configuration error", None),
+        E::InternalError(Some(d)) if d.starts_with(HOST_NOT_SENT) => {
+            return d[HOST_NOT_SENT.len()..].to_string();
+        }
         E::InternalError(d) => ("internal error", d.clone()),
     };
     match detail {

@@ -36,7 +36,8 @@ pub struct Cli {
 /// Connection options (global; each may also come from its environment variable).
 #[derive(Args, Debug, Clone, Default)]
 pub struct Connection {
-    /// Instance URL (https://…my.salesforce.com; http:// only for loopback)
+    /// Instance URL (https://…my.salesforce.com; http:// only for loopback); optional when
+    /// a login gives it
     #[arg(long, env = "SF_API_URL", global = true)]
     pub api_url: Option<String>,
     /// API version
@@ -63,9 +64,27 @@ pub struct Connection {
     /// Key under which a refreshed token is cached between runs
     #[arg(long, env = "SF_REGISTRY_PATH", global = true)]
     pub registry_path: Option<String>,
+    /// With --jwt-key-file: the user the JWT bearer login logs in as
+    #[arg(long, env = "SF_USERNAME", global = true)]
+    pub username: Option<String>,
+    /// PEM RSA private key of the connected app: log in with the JWT bearer grant (with
+    /// --username and --client-id)
+    #[arg(long, env = "SF_JWT_KEY_FILE", global = true)]
+    pub jwt_key_file: Option<PathBuf>,
+    /// Take the access token and instance URL from the Salesforce CLI
+    /// (`sf org display --target-org ALIAS --json`)
+    #[arg(long, env = "SF_TARGET_ORG", global = true)]
+    pub target_org: Option<String>,
     /// Folder of the session cache (default ~/.cache/sfbulk)
     #[arg(long, env = "SFBULK_CACHE_DIR", global = true)]
     pub cache_dir: Option<PathBuf>,
+    /// Extra trusted root certificates (PEM), added to the system's
+    #[arg(long, env = "SSL_CERT_FILE", global = true)]
+    pub ca_file: Option<PathBuf>,
+    /// HTTP proxy for https:// (CONNECT tunnel; user:pass@ sent as Basic) [env: https_proxy,
+    /// HTTPS_PROXY; NO_PROXY/no_proxy lists hosts that go direct]
+    #[arg(long, global = true)]
+    pub proxy: Option<String>,
 }
 
 /// One command.

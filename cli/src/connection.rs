@@ -5,37 +5,128 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use host_test::{Config, Instance, Runtime};
+use host_test::{Config, Instance, NetConfig, Network, Runtime};
 
 use crate::args::Connection;
 use crate::env::Env;
 use crate::output::Failure;
 use crate::session_cache;
+use crate::target_org;
 
-/// The component's config for the connection options; both the URL and the token are
-/// required.
-pub fn config(c: &Connection) -> Result<Config, Failure> {
-    let api_url = c
-        .api_url
-        .clone()
-        .ok_or_else(|| Failure::usage("missing --api-url (or SF_API_URL)"))?;
-    let access_token = c
-        .access_token
-        .clone()
-        .ok_or_else(|| Failure::usage("missing --access-token (or SF_ACCESS_TOKEN)"))?;
-    Ok(Config {
+/// The component's config for the connection options. Which credentials are used, first
+/// match wins (any others given are left out of the config):
+/// 1. `--access-token` (renewed by `--refresh-token`, `--client-id` and `--client-secret`
+///    when all three are given); `--api-url` is required;
+/// 2. `--target-org`: the token and instance URL `sf` gives (not renewed);
+/// 3. `--jwt-key-file` + `--username` + `--client-id`: the JWT bearer grant;
+/// 4. `--refresh-token` + `--client-id` + `--client-secret`: the refresh grant first;
+/// 5. `--client-id` + `--client-secret`: the client-credentials grant, at the My Domain
+///    `--token-endpoint` (required).
+///
+/// With 3–5 the grant's `instance_url` replaces `--api-url`, which is optional.
+pub fn config(c: &Connection, env: &Env) -> Result<Config, Failure> {
+    let base = Config {
         api_version: c.api_version.clone(),
-        access_token,
-        api_url,
+        access_token: String::new(),
+        api_url: c.api_url.clone().unwrap_or_default(),
         token_endpoint_hostname: c.token_endpoint.clone(),
-        refresh_token: c.refresh_token.clone(),
-        client_id: c.client_id.clone(),
-        client_secret: c.client_secret.clone(),
+        refresh_token: None,
+        client_id: None,
+        client_secret: None,
         interval_time: c.interval_time,
         registry_path: c.registry_path.clone(),
         timeouts: None,
         retry: None,
-    })
+        username: None,
+        jwt_private_key: None,
+    };
+    let given = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
+    let (client_id, client_secret, refresh_token) = (
+        given(&c.client_id),
+        given(&c.client_secret),
+        given(&c.refresh_token),
+    );
+    if let Some(access_token) = given(&c.access_token) {
+        if c.api_url.is_none() {
+            return Err(Failure::usage("missing --api-url (or SF_API_URL)"));
+        }
+        let renewal = refresh_token.is_some() && client_id.is_some() && client_secret.is_some();
+        return Ok(Config {
+            access_token,
+            refresh_token: refresh_token.filter(|_| renewal),
+            client_id: client_id.filter(|_| renewal),
+            client_secret: client_secret.filter(|_| renewal),
+            ..base
+        });
+    }
+    if let Some(alias) = given(&c.target_org) {
+        let org = target_org::display(&alias, env)?;
+        return Ok(Config {
+            access_token: org.access_token,
+            api_url: org.instance_url,
+            ..base
+        });
+    }
+    if let (Some(path), Some(username), Some(id)) =
+        (&c.jwt_key_file, given(&c.username), &client_id)
+    {
+        // Read here, handed to the component as text; never shown (the path is).
+        let key = std::fs::read_to_string(path).map_err(|e| {
+            Failure::usage(format!(
+                "cannot read --jwt-key-file {}: {}",
+                path.display(),
+                e.kind()
+            ))
+        })?;
+        return Ok(Config {
+            client_id: Some(id.clone()),
+            username: Some(username),
+            jwt_private_key: Some(key),
+            ..base
+        });
+    }
+    match (refresh_token, client_id, client_secret) {
+        (Some(refresh), Some(id), Some(secret)) => Ok(Config {
+            refresh_token: Some(refresh),
+            client_id: Some(id),
+            client_secret: Some(secret),
+            ..base
+        }),
+        (None, Some(id), Some(secret)) => {
+            if c.token_endpoint.is_none() {
+                return Err(Failure::usage(
+                    "--client-id and --client-secret log in with the client-credentials grant, \
+                     which needs your org's My Domain: add --token-endpoint \
+                     https://YOURDOMAIN.my.salesforce.com (or SF_TOKEN_ENDPOINT)",
+                ));
+            }
+            Ok(Config {
+                client_id: Some(id),
+                client_secret: Some(secret),
+                ..base
+            })
+        }
+        _ if c.jwt_key_file.is_some() => Err(Failure::usage(
+            "--jwt-key-file needs --username (or SF_USERNAME) and --client-id (or SF_CLIENT_ID)",
+        )),
+        // No credentials at all: the access token's options, as before the logins.
+        _ if c.api_url.is_none() => Err(Failure::usage("missing --api-url (or SF_API_URL)")),
+        _ => Err(Failure::usage(
+            "missing --access-token (or SF_ACCESS_TOKEN)",
+        )),
+    }
+}
+
+/// The network the instance sends through: `--ca-file` (`SSL_CERT_FILE`) added to the
+/// system's roots; `--proxy`, else `https_proxy`, else `HTTPS_PROXY`, with `no_proxy` (else
+/// `NO_PROXY`). A CA file that cannot be used or a bad proxy URL is a usage error.
+pub fn network(c: &Connection, env: &Env) -> Result<Network, Failure> {
+    let var = |name: &str| env.get(name).map(|v| v.to_string_lossy().into_owned());
+    let mut cfg =
+        NetConfig::from_vars(c.ca_file.clone(), c.proxy.as_deref(), var).map_err(Failure::usage)?;
+    cfg.trust_hint =
+        Some("--ca-file or SSL_CERT_FILE adds a trusted root certificate (PEM)".to_string());
+    Network::new(&cfg).map_err(Failure::usage)
 }
 
 /// A component instance ready for one command.
@@ -51,9 +142,9 @@ impl Connected {
     /// Makes the config, instantiates the component and seeds it with the cached session
     /// (`--cache-dir`, else `$XDG_CACHE_HOME/sfbulk` or `$HOME/.cache/sfbulk` from `env`).
     pub async fn open(conn: &Connection, env: &Env) -> Result<Self, Failure> {
-        let cfg = config(conn)?;
+        let cfg = config(conn, env)?;
         let mut inst = Runtime::shared()
-            .instantiate()
+            .instantiate_with(&network(conn, env)?)
             .await
             .map_err(Failure::trap)?;
         let cache_dir = conn

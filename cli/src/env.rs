@@ -2,7 +2,8 @@
 //! process environment, an in-process caller (a test) passes exactly the variables it means.
 //!
 //! Read from it: the connection options' variables (`SF_API_URL`, …, `SFBULK_CACHE_DIR`;
-//! see `args.rs`) and, for the default session cache folder, `XDG_CACHE_HOME` and `HOME`.
+//! see `args.rs`), for the default session cache folder `XDG_CACHE_HOME` and `HOME`, and for
+//! `--target-org` the `PATH` that finds `sf` (which runs with exactly this environment).
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -30,6 +31,13 @@ impl Env {
     pub fn with(mut self, name: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.vars.insert(name.into(), value.into());
         self
+    }
+
+    /// Every variable, by name.
+    pub fn vars(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
     }
 
     /// The value of `name`, when set.

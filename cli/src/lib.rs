@@ -16,7 +16,8 @@
 //!   when complete;
 //! - [`output`]: exit codes and the stderr line; [`json`], [`json_v2`]: the JSON views of
 //!   results;
-//! - [`session_cache`]: renewed tokens kept between runs; [`env`]: the environment as a value.
+//! - [`session_cache`]: renewed tokens kept between runs; [`env`]: the environment as a value;
+//! - [`target_org`]: `--target-org`, a session from the Salesforce CLI.
 
 pub mod args;
 pub mod args_v2;
@@ -36,6 +37,7 @@ pub mod query;
 pub mod request;
 pub mod resume;
 pub mod session_cache;
+pub mod target_org;
 pub mod validate;
 pub mod whole_jobs;
 pub mod whole_jobs_v2;

@@ -11,9 +11,10 @@ use host_test::{Config, ContentType, Instance, WaitOptions};
 
 use crate::args::{CreateJob, Load};
 use crate::commands_v2::ingest_operation;
+use crate::download::AtomicFile;
 use crate::json_v2::delimiter_of;
 use crate::output::{EXIT_RECORDS_FAILED, Failure, print_json};
-use crate::request::job_request;
+use crate::request::{job_request, parse_operation};
 use crate::resume::{self, Dialect};
 use crate::validate::{self, Checked, Refused, Rules};
 use crate::whole_jobs::{self, Progress};
@@ -40,6 +41,8 @@ pub async fn run(
         name.push(".results.csv");
         PathBuf::from(name)
     });
+    // An unwritable results file is refused now, not after the load.
+    drop(AtomicFile::create(&results)?);
     let rules = if v2 {
         Rules::bulk2(args.max_job_bytes.unwrap_or(MAX_UPLOAD_BYTES))
     } else {
@@ -68,8 +71,15 @@ pub async fn run(
     }
 }
 
-/// Options of the other API are refused, as are limits out of range.
+/// Options of the other API are refused, as are limits out of range and unknown words.
 fn check_options(args: &Load, v2: bool) -> Result<(), Failure> {
+    if let Some(op) = &args.operation {
+        if v2 {
+            ingest_operation(op)?;
+        } else {
+            parse_operation(op).map_err(Failure::usage)?;
+        }
+    }
     let only = |flag: &str, api: &str| Failure::usage(format!("{flag} is for --bulk-api {api}"));
     if v2 {
         if args.batch_size.is_some() {

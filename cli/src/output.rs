@@ -84,7 +84,7 @@ pub fn describe(e: &Error) -> (i32, String) {
         Error::SessionExpired(m) => (EXIT_FAILURE, format!("InvalidSessionId: {m}")),
         Error::Auth(a) => (
             EXIT_FAILURE,
-            format!("token refresh failed: {}: {}", a.error, a.description),
+            format!("token request refused: {}: {}", a.error, a.description),
         ),
         Error::OutcomeUnknown(m) => (EXIT_FAILURE, format!("outcome unknown: {m}")),
         Error::StillRunning(r) => (

@@ -4,7 +4,9 @@
 //!
 //! An entry is used only by a run whose config carries the same api-url and the same
 //! access token as the run that stored it (the token is kept as a hash): a token given
-//! anew on the command line wins over the cache.
+//! anew on the command line wins over the cache. A run that logs in with a grant (no access
+//! token) matches on its login instead: the same client id, username, token endpoint and
+//! refresh token.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -59,6 +61,23 @@ fn token_hash(token: &str) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// What a cached entry must match: the config's access token, or, for a grant login, who
+/// logs in where.
+fn identity(cfg: &Config) -> String {
+    if !cfg.access_token.is_empty() {
+        return cfg.access_token.clone();
+    }
+    let part = |o: &Option<String>| o.clone().unwrap_or_default();
+    format!(
+        "login\n{}\n{}\n{}\n{}\n{}",
+        part(&cfg.client_id),
+        part(&cfg.username),
+        part(&cfg.token_endpoint_hostname),
+        part(&cfg.refresh_token),
+        cfg.jwt_private_key.is_some()
+    )
+}
+
 fn read_all(dir: &Path) -> BTreeMap<String, Entry> {
     std::fs::read(file(dir))
         .ok()
@@ -71,7 +90,7 @@ pub fn load(dir: &Path, cfg: &Config) -> Option<Session> {
     let key = cfg.registry_path.as_deref().filter(|p| !p.is_empty())?;
     let entry = read_all(dir).remove(key)?;
     let matches =
-        entry.api_url == cfg.api_url && entry.config_token_hash == token_hash(&cfg.access_token);
+        entry.api_url == cfg.api_url && entry.config_token_hash == token_hash(&identity(cfg));
     matches.then_some(Session {
         access_token: entry.access_token,
         instance_url: entry.instance_url,
@@ -89,7 +108,7 @@ pub fn store(dir: &Path, cfg: &Config, session: &Session) -> std::io::Result<()>
     let mut all = read_all(dir);
     let entry = Entry {
         api_url: cfg.api_url.clone(),
-        config_token_hash: token_hash(&cfg.access_token),
+        config_token_hash: token_hash(&identity(cfg)),
         access_token: session.access_token.clone(),
         instance_url: session.instance_url.clone(),
         obtained_at_ms: session.obtained_at_ms,

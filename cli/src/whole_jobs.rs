@@ -375,7 +375,7 @@ pub async fn query(
         Err(e) => return Err(settle(inst, cfg, &job.id, JobFailure::Trap(e)).await),
     }
     let pk = args.request.pk_chunking.is_some();
-    read_query_job(inst, cfg, &job.id, out, &args.wait, pk, progress).await
+    read_query_job(inst, cfg, &job.id, out, &args.wait, pk, true, progress).await
 }
 
 /// Continues an existing query job (`query --job-id`): waits, then downloads.
@@ -388,12 +388,14 @@ pub async fn continue_query(
     progress: &Progress,
 ) -> Result<QuerySummary, JobFailure> {
     let out = AtomicFile::create(output)?;
-    read_query_job(inst, cfg, job_id, out, wait, false, progress).await
+    read_query_job(inst, cfg, job_id, out, wait, false, false, progress).await
 }
 
-/// Streams a query job's rows into `out`, then closes the job. After a failure a job
-/// still `Open` is closed (its results stay readable: continue it with `--job-id`); at a
-/// deadline it is left as it is.
+/// Streams a query job's rows into `out`, then closes the job. After a failure a job this
+/// command `created` and still `Open` is closed (its results stay readable: continue it
+/// with `--job-id`); a job it continues is only named with its state; at a deadline either
+/// is left as it is.
+#[allow(clippy::too_many_arguments)]
 async fn read_query_job(
     inst: &mut Instance,
     cfg: &Config,
@@ -401,6 +403,7 @@ async fn read_query_job(
     mut out: AtomicFile,
     wait: &WaitOptions,
     pk_chunking: bool,
+    created: bool,
     progress: &Progress,
 ) -> Result<QuerySummary, JobFailure> {
     let hint = format!(
@@ -429,9 +432,16 @@ async fn read_query_job(
         Err(f) if f.is_deadline() => {
             return Err(f.left(format!("job {job_id} is Open, left as it is; {hint}")));
         }
-        Err(f) => {
+        Err(f) if created => {
             let f = settle(inst, cfg, job_id, f).await;
             return Err(f.left(hint));
+        }
+        Err(f) => {
+            let state = match inst.get_job(cfg, job_id).await {
+                Ok(Ok(job)) => json::job_state(&job.state).to_string(),
+                _ => "in a state that could not be read".into(),
+            };
+            return Err(f.left(format!("job {job_id} is {state}, left as it is")));
         }
     };
     // With PK chunking the job stays open until every chunk has been read (Salesforce's

@@ -199,7 +199,7 @@ fn resume_note(f: JobFailure, ids: &[String], input: &Path) -> JobFailure {
 }
 
 /// A `still-running` error of 2.0 jobs in the words of 2.0: which jobs, of how many.
-fn deadline(f: JobFailure, of: usize) -> JobFailure {
+pub fn deadline(f: JobFailure, of: usize) -> JobFailure {
     match f {
         JobFailure::Op(Error::StillRunning(r)) => JobFailure::Local(Failure {
             code: EXIT_DEADLINE,

@@ -4,7 +4,14 @@
 //! Wire targets: the first byte picks the format (or the `Content-Type`), the rest is the
 //! body; they must not panic. `split` and `join` also check invariants against a reference
 //! CSV reader. `gunzip` decodes gzip streaming and whole (same result) and checks what it
-//! decodes against flate2.
+//! decodes against flate2. `join_v2` and `parse_v2` cover Bulk API 2.0; `limits` generates
+//! inputs around every large-input guard.
+
+mod limits;
+mod v2;
+
+pub use limits::limits;
+pub use v2::{join_v2, parse_v2};
 
 use sfbulk::join::ResultJoiner;
 use sfbulk::model::{RecordError, RecordResult};
@@ -14,12 +21,12 @@ use sfbulk::wire::{self, DocFormat};
 use sfbulk::gzip::{self, Gunzip, GzipError};
 
 use std::cell::RefCell;
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::mem;
 
 use csv_core::ReadFieldResult;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn doc_format(selector: u8) -> DocFormat {
     if selector & 1 == 0 {
@@ -79,8 +86,19 @@ pub fn parse_batch_results(data: &[u8]) {
     }
 }
 
+/// The wire's record counter against the reference reader: `Ok(n)` exactly when the input
+/// is UTF-8 and every record has the header's number of fields, `n` being the records after
+/// the header (one leading BOM dropped, blank lines skipped).
 pub fn count_csv_records(data: &[u8]) {
-    let _ = wire::count_csv_records(data);
+    let counted = wire::count_csv_records(data);
+    let body = data.strip_prefix(BOM).unwrap_or(data);
+    let records = parse_csv(body);
+    let even = records.iter().all(|r| r.len() == records[0].len());
+    match (std::str::from_utf8(body).is_ok() && even, counted) {
+        (true, Ok(n)) => assert_eq!(n, records.len().saturating_sub(1)),
+        (false, Err(e)) => assert!(!e.is_empty()),
+        (ok, got) => panic!("utf-8 with even records: {ok}; counted {got:?}; records {records:?}"),
+    }
 }
 
 pub fn check_attachment_zip(data: &[u8]) {
@@ -88,14 +106,14 @@ pub fn check_attachment_zip(data: &[u8]) {
 }
 
 /// A small deterministic generator for chunk sizes and results.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u8) -> Self {
+    pub(crate) fn new(seed: u8) -> Self {
         Rng(0x9E37_79B9_7F4A_7C15 ^ (u64::from(seed) + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9))
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -104,7 +122,7 @@ impl Rng {
 }
 
 /// Cuts `data` into chunks: one chunk for seed 0, else random sizes up to `1 + seed % 64`.
-fn chunks(data: &[u8], seed: u8) -> Vec<&[u8]> {
+pub(crate) fn chunks(data: &[u8], seed: u8) -> Vec<&[u8]> {
     if seed == 0 {
         return vec![data];
     }
@@ -121,7 +139,7 @@ fn chunks(data: &[u8], seed: u8) -> Vec<&[u8]> {
 }
 
 /// Small limits so that inputs of a few hundred bytes make several batches.
-fn limits(params: &[u8; 3]) -> SplitLimits {
+fn small_limits(params: &[u8; 3]) -> SplitLimits {
     SplitLimits {
         max_records: 1 + usize::from(params[0]) % 16,
         max_bytes: 4 + usize::from(params[1]) * 4,
@@ -138,7 +156,7 @@ thread_local! {
 
 /// Records of fields. One leading BOM of `data` is kept as data: the reference reader drops
 /// the BOM added here instead.
-fn parse_csv(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
+pub(crate) fn parse_csv(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
     REFERENCE.with_borrow_mut(|reader| {
         reader.reset();
         let input = [BOM, data].concat();
@@ -164,7 +182,7 @@ fn parse_csv(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
 
 type Split = (Vec<Batch>, Option<Vec<u8>>, u64);
 
-fn run_split(input: &[u8], limits: SplitLimits, seed: u8) -> Result<Split, String> {
+pub(crate) fn run_split(input: &[u8], limits: SplitLimits, seed: u8) -> Result<Split, String> {
     let mut splitter = CsvSplitter::new(limits);
     let mut batches = Vec::new();
     for chunk in chunks(input, seed) {
@@ -184,7 +202,7 @@ pub fn split(data: &[u8]) {
     let Some((params, input)) = data.split_first_chunk::<4>() else {
         return;
     };
-    let limits = limits(&[params[0], params[1], params[2]]);
+    let limits = small_limits(&[params[0], params[1], params[2]]);
     let whole = run_split(input, limits, 0);
     let chunked = run_split(input, limits, params[3]);
     assert_eq!(whole, chunked, "chunking changed the result");
@@ -309,7 +327,7 @@ pub fn join(data: &[u8]) {
     let Some((params, input)) = data.split_first_chunk::<5>() else {
         return;
     };
-    let limits = limits(&[params[0], params[1], params[2]]);
+    let limits = small_limits(&[params[0], params[1], params[2]]);
     let Ok((batches, _, _)) = run_split(input, limits, 0) else {
         return;
     };
@@ -370,7 +388,7 @@ pub fn join(data: &[u8]) {
 /// Decoded bytes beyond which `gunzip` skips an input. Deflate inflates up to ~1032x, so
 /// inputs up to 16 KB never reach it; longer ones (a bomb) must not exhaust the fuzzer's
 /// memory (`-rss_limit_mb=2048`).
-const GUNZIP_LIMIT: usize = 16 << 20;
+pub(crate) const GUNZIP_LIMIT: usize = 16 << 20;
 
 /// Output buffer sizes for the streaming decoder, picked by the selector's two high bits:
 /// 1 byte, odd small, across the 32 KB window, more than `gunzip()`'s 64 KB.
@@ -378,7 +396,10 @@ const GUNZIP_OUT: [usize; 4] = [1, 7, 4093, 100_000];
 
 /// Feeds `chunks` one by one, reading until 0 after each, then finishes. `None` once the
 /// output passes [`GUNZIP_LIMIT`].
-fn gunzip_streaming(chunks: &[&[u8]], out_size: usize) -> Option<Result<Vec<u8>, GzipError>> {
+pub(crate) fn gunzip_streaming(
+    chunks: &[&[u8]],
+    out_size: usize,
+) -> Option<Result<Vec<u8>, GzipError>> {
     let mut g = Gunzip::new();
     let mut out = Vec::new();
     let mut buf = vec![0u8; out_size];
@@ -401,41 +422,124 @@ fn gunzip_streaming(chunks: &[&[u8]], out_size: usize) -> Option<Result<Vec<u8>,
     }
     // Bytes after the last member that do not start another one are an error.
     g.feed(b"junk");
-    assert!(g.read(&mut buf).is_err(), "junk after the last member accepted");
+    assert!(
+        g.read(&mut buf).is_err(),
+        "junk after the last member accepted"
+    );
     Some(Ok(out))
 }
 
 /// The first byte picks the feed pieces (low 6 bits: 0 = all at once, else random sizes up to
-/// 1 + n) and the output buffer size (high 2 bits); the rest is the gzip input. Decoding it
-/// streaming and whole gives the same result (both Ok with the same bytes, or both Err);
-/// what decodes is what flate2's `MultiGzDecoder` decodes (members one after the other, the
-/// header CRC checked, names and comments up to 65,535 bytes, nothing after the last member).
+/// 1 + n) and the output buffer size (high 2 bits); the rest is the gzip input. See
+/// [`check_gunzip`]; headers with names and comments around the 65,535-byte limit are
+/// generated by `limits`.
 pub fn gunzip(data: &[u8]) {
-    let Some((&selector, input)) = data.split_first() else {
-        return;
+    if let Some((&selector, input)) = data.split_first() {
+        check_gunzip(input, selector);
+    }
+}
+
+/// The longest file name or comment a gzip header may hold (flate2's limit, and ours).
+pub(crate) const MAX_GZIP_FIELD: usize = 65_535;
+
+/// A gzip member whose header has a long name, comment or both, from `params`: byte 0 picks
+/// the fields (FNAME, FCOMMENT, both, both + FEXTRA + FHCRC), byte 1 the length as an offset
+/// of -128..127 from 65,535 (the second field 64 bytes shorter), the rest the field bytes
+/// (cycled, NUL made `n`) and the payload (compressed for real). Returns the member, the
+/// payload and the longest field.
+pub(crate) fn long_header_gzip(params: &[u8]) -> Option<(Vec<u8>, Vec<u8>, usize)> {
+    let (&[which, offset], rest) = params.split_first_chunk::<2>()?;
+    let len = (MAX_GZIP_FIELD as i64 + i64::from(offset as i8)) as usize;
+    let (field_src, payload) = rest.split_at(rest.len() / 2);
+    let field = |n: usize| -> Vec<u8> {
+        let src: &[u8] = if field_src.is_empty() {
+            b"name"
+        } else {
+            field_src
+        };
+        let mut f: Vec<u8> = src.iter().copied().cycle().take(n).collect();
+        for b in &mut f {
+            if *b == 0 {
+                *b = b'n';
+            }
+        }
+        f.push(0);
+        f
     };
+    let (flags, fields): (u8, Vec<Vec<u8>>) = match which % 4 {
+        0 => (0x08, vec![field(len)]),
+        1 => (0x10, vec![field(len)]),
+        2 => (0x18, vec![field(len), field(len - 64)]),
+        _ => (0x1e, vec![field(len - 64), field(len)]),
+    };
+    let mut gz = vec![0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 255];
+    if flags & 0x04 != 0 {
+        gz.extend_from_slice(&[4, 0, b'a', b'b', 2, 0]);
+    }
+    for f in &fields {
+        gz.extend_from_slice(f);
+    }
+    if flags & 0x02 != 0 {
+        let crc = crc32(&gz);
+        gz.extend_from_slice(&(crc as u16).to_le_bytes());
+    }
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflate.write_all(payload).unwrap();
+    gz.extend(deflate.finish().unwrap());
+    gz.extend_from_slice(&crc32(payload).to_le_bytes());
+    gz.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    Some((gz, payload.to_vec(), len))
+}
+
+/// CRC-32 (IEEE), bit by bit: a reference independent of the decoder's tables.
+pub(crate) fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Decodes `input` streaming (pieces and output buffer picked by `selector`) and whole: the
+/// same result (both Ok with the same bytes, or both Err); what decodes is what flate2's
+/// `MultiGzDecoder` decodes (members one after the other, the header CRC checked, names and
+/// comments up to 65,535 bytes, nothing after the last member). Inputs that inflate past
+/// [`GUNZIP_LIMIT`] are skipped (`None`); returns what decoded.
+pub(crate) fn check_gunzip(input: &[u8], selector: u8) -> Option<Vec<u8>> {
     let pieces = chunks(input, selector & 0x3f);
     let out_size = GUNZIP_OUT[usize::from(selector >> 6)];
     // Streaming first, as it stops at the limit; the whole decode then has as much to do
     // unless the two disagree.
-    let Some(streamed) = gunzip_streaming(&pieces, out_size) else {
-        return;
-    };
+    let streamed = gunzip_streaming(&pieces, out_size)?;
     let whole = gzip::gunzip(input);
     match (&streamed, &whole) {
         (Ok(a), Ok(b)) => assert!(a == b, "streaming and whole decodes differ"),
         (Err(_), Err(_)) => {}
         _ => panic!("streaming: {streamed:?}\nwhole: {whole:?}"),
     }
-    let Ok(ours) = whole else {
-        return;
-    };
     let mut theirs = Vec::new();
     let flate = flate2::read::MultiGzDecoder::new(input)
         .take(GUNZIP_LIMIT as u64 + 1)
         .read_to_end(&mut theirs);
+    let Ok(ours) = whole else {
+        // flate2 reads a member's header and data lazily: it may take what we refuse only
+        // when its reader stops early (never here: it reads to the end).
+        assert!(
+            flate.is_err() || theirs.len() > GUNZIP_LIMIT,
+            "flate2 decoded what we refused"
+        );
+        return None;
+    };
     if let Err(e) = flate {
         panic!("we decoded {} bytes, flate2 refused: {e}", ours.len());
     }
     assert!(ours == theirs, "flate2 decodes other bytes");
+    Some(ours)
 }

@@ -3,11 +3,15 @@
 //!
 //! - [`Runtime`] compiles the component once (with wasmtime's on-disk compile cache) and
 //!   instantiates it cheaply through an `InstancePre`.
+//! - [`sender`]: the instances' outbound HTTP ([`Network`]: pooled connections, TLS with the
+//!   system's and extra roots, proxies, the component's timeouts).
 //! - [`Instance`] is one component instance (one store): its sessions live as long as it
 //!   does. Its methods mirror the WIT operations: `bulk`'s here, `bulk2`'s (Bulk API 2.0)
 //!   in [`bulk2`], which also re-exports that interface's types.
 pub mod bulk2;
 pub mod shrink;
+
+pub mod sender;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -16,6 +20,9 @@ use wasmtime::component::{Component, Linker, ResourceAny};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use sender::NetHooks;
+pub use sender::{NetConfig, NetStats, Network};
 
 /// Generated bindings of the `connector` world.
 pub mod bindings {
@@ -39,10 +46,12 @@ pub use bindings::exports::sfbulk::connector::bulk::{
 /// the release build, `wasm-opt -Oz`'d when a wasm-opt is found (`src/shrink.rs`).
 pub const SFBULK_WASM: &str = env!("SFBULK_WASM");
 
-/// Per-store host state: WASI, wasi:http and the resource table.
+/// Per-store host state: WASI, wasi:http (sending through a [`Network`]) and the resource
+/// table.
 pub struct State {
     wasi: WasiCtx,
     http: WasiHttpCtx,
+    hooks: NetHooks,
     table: ResourceTable,
 }
 
@@ -60,7 +69,7 @@ impl WasiHttpView for State {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.hooks,
         }
     }
 }
@@ -101,11 +110,21 @@ impl Runtime {
         })
     }
 
-    /// A new instance with its own store (and so its own sessions).
+    /// A new instance with its own store (and so its own sessions), sending through a
+    /// [`Network`] of its own configured from this process's environment (`SSL_CERT_FILE`,
+    /// `HTTPS_PROXY`, `NO_PROXY`, …: [`NetConfig::from_env`]).
     pub async fn instantiate(&self) -> wasmtime::Result<Instance> {
+        let network = Network::from_env().map_err(wasmtime::Error::msg)?;
+        self.instantiate_with(&network).await
+    }
+
+    /// A new instance sending through `network` (instances may share one: they then share
+    /// its pooled connections).
+    pub async fn instantiate_with(&self, network: &Network) -> wasmtime::Result<Instance> {
         let state = State {
             wasi: WasiCtx::builder().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
+            hooks: NetHooks::new(network.clone()),
             table: ResourceTable::new(),
         };
         let mut store = Store::new(&self.engine, state);
@@ -419,6 +438,36 @@ pub fn config(api_url: &str, access_token: &str) -> Config {
         registry_path: None,
         timeouts: None,
         retry: None,
+        username: None,
+        jwt_private_key: None,
+    }
+}
+
+/// A config that logs in with the JWT bearer grant at `token_endpoint` (no access token, no
+/// api-url: the grant's `instance_url` is used).
+pub fn jwt_config(
+    token_endpoint: &str,
+    client_id: &str,
+    username: &str,
+    private_key_pem: &str,
+) -> Config {
+    Config {
+        token_endpoint_hostname: Some(token_endpoint.into()),
+        client_id: Some(client_id.into()),
+        username: Some(username.into()),
+        jwt_private_key: Some(private_key_pem.into()),
+        ..config("", "")
+    }
+}
+
+/// A config that logs in with the client-credentials grant at `my_domain` (the org's My
+/// Domain; no access token, no api-url).
+pub fn client_credentials_config(my_domain: &str, client_id: &str, client_secret: &str) -> Config {
+    Config {
+        token_endpoint_hostname: Some(my_domain.into()),
+        client_id: Some(client_id.into()),
+        client_secret: Some(client_secret.into()),
+        ..config("", "")
     }
 }
 

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+/// The JWT bearer grant type, as counted by [`Counters::token_grants_of`].
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /// A kind of fault the mock injects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FaultKind {
@@ -100,6 +103,8 @@ pub struct Counters {
     fired: BTreeMap<FaultKind, usize>,
     token_grants: usize,
     token_refusals: usize,
+    /// `(grant_type, granted)` → count.
+    token_requests_by_grant: BTreeMap<(String, bool), usize>,
     batches_stored: usize,
     served: BTreeMap<(String, Route), usize>,
     uploads_stored: BTreeMap<String, usize>,
@@ -132,6 +137,26 @@ impl Counters {
     #[must_use]
     pub fn token_refusals(&self) -> usize {
         self.token_refusals
+    }
+
+    /// Access tokens granted for `grant_type` (`refresh_token`, `client_credentials`,
+    /// `urn:ietf:params:oauth:grant-type:jwt-bearer`, or [`JWT_BEARER`]).
+    #[must_use]
+    pub fn token_grants_of(&self, grant_type: &str) -> usize {
+        self.by_grant(grant_type, true)
+    }
+
+    /// Token requests for `grant_type` that were refused.
+    #[must_use]
+    pub fn token_refusals_of(&self, grant_type: &str) -> usize {
+        self.by_grant(grant_type, false)
+    }
+
+    fn by_grant(&self, grant_type: &str, granted: bool) -> usize {
+        self.token_requests_by_grant
+            .get(&(grant_type.to_owned(), granted))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Batches made by add-batch requests (PK chunks the mock splits off are not counted).
@@ -201,7 +226,11 @@ impl Counters {
         *self.fired.entry(kind).or_default() += 1;
     }
 
-    pub(crate) fn note_token(&mut self, granted: bool) {
+    pub(crate) fn note_token(&mut self, grant_type: &str, granted: bool) {
+        *self
+            .token_requests_by_grant
+            .entry((grant_type.to_owned(), granted))
+            .or_default() += 1;
         if granted {
             self.token_grants += 1;
         } else {

@@ -13,6 +13,7 @@ use crate::counters::{Counters, FaultKind};
 use crate::model::State;
 use crate::server;
 use crate::shared::{LoggedRequest, Shared};
+use crate::tls::{Listener, TlsIdentity};
 
 /// A running mock server. Dropping it stops the server and joins its thread.
 pub struct MockServer {
@@ -20,6 +21,8 @@ pub struct MockServer {
     addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Plain or TLS; counts connections (`tls.rs`).
+    pub(crate) listener: Arc<Listener>,
 }
 
 impl MockServer {
@@ -43,17 +46,27 @@ impl MockServer {
     ///
     /// When the port cannot be bound or the server thread cannot be started.
     pub fn start_on(cfg: MockConfig, port: u16) -> io::Result<MockServer> {
+        MockServer::start_listening(cfg, port, Listener::plain())
+    }
+
+    /// Starts a mock whose connections `accepting` takes (plain HTTP or TLS).
+    pub(crate) fn start_listening(
+        cfg: MockConfig,
+        port: u16,
+        accepting: Arc<Listener>,
+    ) -> io::Result<MockServer> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(State::new(
             &cfg,
-            base_url(addr),
+            accepting.url(addr),
             SystemTime::now(),
         )));
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         let server_shared = Arc::clone(&shared);
+        let server_accepting = Arc::clone(&accepting);
         let thread = std::thread::Builder::new()
             .name(format!("mock-salesforce-{}", addr.port()))
             .spawn(move || {
@@ -73,7 +86,8 @@ impl MockServer {
                     match tokio::net::TcpListener::from_std(listener) {
                         Ok(listener) => {
                             let _ = ready_tx.send(Ok(()));
-                            server::serve(listener, server_shared, shutdown_rx).await;
+                            server::serve(listener, server_shared, shutdown_rx, server_accepting)
+                                .await;
                         }
                         Err(err) => {
                             let _ = ready_tx.send(Err(err));
@@ -90,14 +104,16 @@ impl MockServer {
             addr,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
+            listener: accepting,
         };
         ready.map(|()| server)
     }
 
-    /// `http://127.0.0.1:PORT`: the instance URL (no trailing slash).
+    /// `http://127.0.0.1:PORT` (`https://HOST:PORT` over TLS): the instance URL (no
+    /// trailing slash).
     #[must_use]
     pub fn url(&self) -> String {
-        base_url(self.addr)
+        self.listener.url(self.addr)
     }
 
     /// The port the server listens on.
@@ -192,6 +208,28 @@ impl MockServer {
         self.shared.with_state(|s, _| s.auth.revoke_refresh(token));
     }
 
+    /// The connected app (the config's client id) accepts JWT bearer assertions signed with
+    /// the private key of `public_key_pem` (PEM `PUBLIC KEY`, as its certificate holds it)
+    /// for these pre-authorized `usernames`.
+    ///
+    /// # Panics
+    /// When `public_key_pem` is not an RSA public key.
+    pub fn register_jwt_key(&self, public_key_pem: &str, usernames: &[&str]) {
+        use rsa::pkcs8::DecodePublicKey as _;
+        let key = rsa::RsaPublicKey::from_public_key_pem(public_key_pem)
+            .expect("an RSA public key in PEM");
+        self.shared.with_state(|s, _| {
+            s.auth.jwt_key = Some(key);
+            s.auth.jwt_users = usernames.iter().map(|u| (*u).to_owned()).collect();
+        });
+    }
+
+    /// From now on the client-credentials grant gets `invalid_grant` (no run-as user).
+    pub fn disable_client_credentials(&self) {
+        self.shared
+            .with_state(|s, _| s.auth.client_credentials_off = true);
+    }
+
     /// Processing delay of batches added from now on.
     pub fn set_processing_delay(&self, delay: Duration) {
         self.shared
@@ -249,6 +287,39 @@ impl MockServer {
     }
 }
 
+/// Over TLS (`tls.rs`), and the connections accepted.
+impl MockServer {
+    /// Starts a mock over TLS on an ephemeral port of 127.0.0.1 with `identity`'s
+    /// certificate; [`MockServer::url`] is `https://HOST:PORT`.
+    ///
+    /// # Panics
+    ///
+    /// When the certificate or key cannot be used, or no loopback port can be bound.
+    #[must_use]
+    pub fn start_tls(cfg: MockConfig, identity: &TlsIdentity) -> MockServer {
+        match Listener::tls(identity).and_then(|l| MockServer::start_listening(cfg, 0, l)) {
+            Ok(server) => server,
+            Err(err) => panic!("cannot start the mock salesforce server over TLS: {err}"),
+        }
+    }
+
+    /// TCP connections accepted so far (each TLS one counted before its handshake).
+    #[must_use]
+    pub fn connections(&self) -> usize {
+        self.listener
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// TLS handshakes that failed (e.g. the client did not trust the certificate).
+    #[must_use]
+    pub fn tls_handshake_failures(&self) -> usize {
+        self.listener
+            .handshake_failures
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 impl Drop for MockServer {
     fn drop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
@@ -298,8 +369,4 @@ pub fn serve_forever_with(
     loop {
         std::thread::park();
     }
-}
-
-fn base_url(addr: SocketAddr) -> String {
-    format!("http://{addr}")
 }

@@ -1,6 +1,7 @@
 //! A mock of the Salesforce Bulk API 1.0 (`/services/async/{version}/…`), the Bulk API 2.0
-//! (`/services/data/vXX.X/jobs/ingest|query/…`), the OAuth 2.0 refresh-token endpoint
-//! (`/services/oauth2/token`) and the REST `limits` resource, served over real HTTP on
+//! (`/services/data/vXX.X/jobs/ingest|query/…`), the OAuth 2.0 token endpoint
+//! (`/services/oauth2/token`: the refresh-token, JWT bearer and client-credentials grants)
+//! and the REST `limits` resource, served over real HTTP on
 //! 127.0.0.1.
 //!
 //! The wire protocol is the real service's. Bulk 1.0: XML control documents (schema order,
@@ -79,7 +80,7 @@
 //! The modules form layers; each imports only from the layers below it:
 //!
 //! 1. `handle` and `handle_v2` (the public [`MockServer`]) → `server` (HTTP, faults;
-//!    `reply_body`) → `shared`;
+//!    `reply_body`; `tls`: plain or TLS connections, counted) → `shared`;
 //! 2. `router` (path → endpoint, Bulk 1.0 authentication and error format) and `router_v2`
 //!    (Bulk 2.0 resources, versions, authentication);
 //! 3. `endpoints`: one module per resource, each calling the three below;
@@ -114,9 +115,11 @@ mod schema;
 mod server;
 mod shared;
 mod store;
+mod tls;
 
 pub use config::{MockConfig, PEER_SESSION_TOKEN, ResultPagesShape};
-pub use counters::{Counters, FaultKind, Route};
+pub use counters::{Counters, FaultKind, JWT_BEARER, Route};
 pub use handle::{MockServer, serve_forever, serve_forever_with};
 pub use model::v2job::ChunkFault;
 pub use shared::LoggedRequest;
+pub use tls::TlsIdentity;

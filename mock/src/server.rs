@@ -30,6 +30,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut shutdown: oneshot::Receiver<()>,
+    accepting: Arc<crate::tls::Listener>,
 ) {
     loop {
         tokio::select! {
@@ -41,7 +42,10 @@ pub(crate) async fn serve(
                     continue;
                 };
                 let shared = Arc::clone(&shared);
+                let accepting = Arc::clone(&accepting);
                 tokio::spawn(async move {
+                    // Counted, and over TLS after the handshake.
+                    let Some(stream) = accepting.accept(stream).await else { return };
                     let service = service_fn(move |req| handle(Arc::clone(&shared), req));
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)

@@ -67,14 +67,18 @@ impl Client {
             .filter(|x| x.config == s.configured)
         {
             Some(found) => (found.endpoint, found.obtained_at_ms),
-            None => {
-                let obtained = self.transport.wall_ms();
-                self.store(s.configured.clone(), obtained);
-                (s.configured.clone(), obtained)
-            }
+            None => match &s.configured {
+                Some(configured) => {
+                    let obtained = self.transport.wall_ms();
+                    self.store(configured.clone(), obtained);
+                    (configured.clone(), obtained)
+                }
+                // A login without an access token: the grant gives the first session.
+                None => return self.refresh(),
+            },
         };
         if let Some(interval) = s.interval_ms
-            && s.credentials.is_some()
+            && s.login.is_some()
             && self.transport.wall_ms().saturating_sub(obtained) >= interval
         {
             return self.refresh();
@@ -116,15 +120,16 @@ impl Client {
         Ok(())
     }
 
-    /// Gets a new token with the refresh credentials and stores it in the session.
-    /// Sends nothing else: a failed refresh leaves no request with an empty token.
+    /// Gets a new token by the login (the refresh, JWT bearer or client-credentials grant)
+    /// and stores it in the session. Sends nothing else: a refused grant is the `auth`
+    /// error, and no request goes out with an empty or stale token.
     fn refresh(&self) -> Result<Endpoint, Error> {
-        let creds = self.settings.credentials.as_ref().ok_or_else(|| {
+        let login = self.settings.login.as_ref().ok_or_else(|| {
             Error::SessionExpired(
                 "no refresh token, client id and client secret to renew it".into(),
             )
         })?;
-        let req = protocol::token_request(creds)?;
+        let req = login.token_request(self.transport.wall_ms())?;
         let resp = self
             .transport
             .send(req, self.settings.timeouts, MAX_CONTROL_BYTES)?;
@@ -211,7 +216,7 @@ impl Client {
                                 "the session was renewed but salesforce still refuses it".into(),
                             ));
                         }
-                        if self.settings.credentials.is_none() {
+                        if self.settings.login.is_none() {
                             return Ok(Sent::Reply(resp));
                         }
                         // One token request, then the same request once more.

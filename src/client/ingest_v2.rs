@@ -55,7 +55,7 @@ impl IngestLoad {
         max_upload_bytes: Option<u64>,
     ) -> Result<Self, Error> {
         // The same checks as the create request, before anything exists.
-        protocol::v2::create_ingest_job(&client.settings.configured, &request)?;
+        protocol::v2::create_ingest_job(&client.settings.checks_endpoint()?, &request)?;
         let ending = *request.line_ending.get_or_insert(LineEnding::Lf);
         let delimiter = request.column_delimiter.unwrap_or_default();
         let max = max_upload_bytes

@@ -31,6 +31,8 @@ pub(crate) mod scripted;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_login;
+#[cfg(test)]
 mod tests_v2;
 
 pub use call::{Client, Replay};

@@ -11,9 +11,10 @@ use crate::protocol::Endpoint;
 #[derive(Clone)]
 pub(crate) struct Session {
     pub endpoint: Endpoint,
-    /// What the config described when this session started; a config that describes
-    /// another endpoint (new token, URL or version) starts a new session.
-    pub config: Endpoint,
+    /// What the config described when this session started (`None`: a login without an
+    /// access token); a config that describes another endpoint (new token, URL or version)
+    /// starts a new session.
+    pub config: Option<Endpoint>,
     /// When the current token was obtained (ms since the epoch).
     pub obtained_at_ms: u64,
 }

@@ -263,6 +263,8 @@ pub(crate) fn config(c: wit::Config) -> client::Config {
         first_delay_ms: r.first_delay_ms,
         max_delay_ms: r.max_delay_ms,
         max_total_ms: r.max_total_ms,
+        username: c.username,
+        jwt_private_key: c.jwt_private_key,
     }
 }
 

@@ -210,7 +210,7 @@ impl wit::Guest for Component {
         result_id: String,
     ) -> Result<wit::ResultReader, wit::Error> {
         with(config, |c| {
-            c.open_query_result(&job_id, &batch_id, &result_id)
+            c.open_query_result_resuming(&job_id, &batch_id, &result_id)
         })
         .map(|body| wit::ResultReader::new(Reader::new(body)))
     }

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 
 use super::convert::{batch_ref_to, to_wit_error};
 use crate::bindings::exports::sfbulk::connector::bulk as wit;
-use crate::client::{BodyReader, CsvLoad, QueryStream, ResultJoin};
+use crate::client::{CsvLoad, QueryStream, ResultJoin, ResumingBody};
 
 /// Largest piece a `read` hands over (16 MiB).
 const MAX_READ: usize = 16 << 20;
@@ -73,11 +73,11 @@ impl wit::GuestQueryStream for Stream {
 
 /// `result-reader`: one result file being read.
 pub struct Reader {
-    body: RefCell<Option<BodyReader>>,
+    body: RefCell<Option<ResumingBody>>,
 }
 
 impl Reader {
-    pub(super) fn new(body: BodyReader) -> Self {
+    pub(super) fn new(body: ResumingBody) -> Self {
         Reader {
             body: RefCell::new(Some(body)),
         }

@@ -279,7 +279,7 @@ pub fn is_loopback(host: &str) -> bool {
             .all(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u8>().is_ok())
 }
 
-fn normalize_version(v: &str) -> Result<String, Error> {
+pub(crate) fn normalize_version(v: &str) -> Result<String, Error> {
     let v = v.trim();
     let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
     let digits = |s: &str, max: usize| {

@@ -10,12 +10,13 @@
 //! - [`requests`]: the Bulk API 1.0 request builders.
 //! - [`batch_body`]: batch content checked against its job.
 //! - [`response`]: replies judged and parsed.
-//! - [`oauth`]: the token endpoint.
+//! - [`oauth`]: the token endpoint (the logins' grants); [`jwt`]: the JWT bearer assertion.
 //! - [`v2`]: Bulk API 2.0's builders and parsers (beside 1.0's, sharing the rest).
 
 pub mod batch_body;
 pub mod endpoint;
 pub mod ids;
+pub mod jwt;
 pub mod limits;
 pub mod oauth;
 pub mod requests;
@@ -30,9 +31,11 @@ pub use batch_body::{
 };
 pub use endpoint::{CALL_OPTIONS, Endpoint, SESSION_HEADER, is_loopback, parse_base_url};
 pub use ids::{external_id_field, validate_id, validate_name};
+pub use jwt::JwtKey;
 pub use limits::*;
 pub use oauth::{
-    DEFAULT_TOKEN_HOST, RefreshCredentials, TokenGrant, parse_token_response, token_request,
+    ClientCredentials, DEFAULT_TOKEN_HOST, JwtCredentials, Login, RefreshCredentials, TokenGrant,
+    client_credentials_request, jwt_bearer_request, parse_token_response, token_request,
 };
 pub use requests::*;
 pub use response::*;

@@ -1,5 +1,6 @@
-//! The OAuth token endpoint: the refresh-token grant's request and the reply's grant or
-//! OAuth error. Secrets never reach `Debug` or an error.
+//! The OAuth token endpoint: the logins' requests (the refresh-token, JWT bearer and
+//! client-credentials grants) and the reply's grant or OAuth error. Secrets (refresh
+//! tokens, client secrets, private keys, assertions) never reach `Debug` or an error.
 
 use std::fmt;
 
@@ -10,6 +11,7 @@ use crate::error::Error;
 use crate::wire;
 
 use super::endpoint::parse_base_url;
+use super::jwt::{self, Claims, JwtKey};
 use super::response::decoded_body;
 
 /// The default OAuth token host.
@@ -60,25 +62,145 @@ impl fmt::Debug for TokenGrant {
     }
 }
 
+/// JWT bearer credentials: the connected app's key signs an assertion for the user.
+/// `Debug` redacts the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JwtCredentials {
+    /// Token host, e.g. `https://login.salesforce.com`; its origin is the assertion's `aud`.
+    pub token_host: String,
+    /// Connected app consumer key (the assertion's `iss`).
+    pub client_id: String,
+    /// The user to log in as (the assertion's `sub`).
+    pub username: String,
+    /// The connected app's private key.
+    pub key: JwtKey,
+}
+
+impl fmt::Debug for JwtCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtCredentials")
+            .field("token_host", &self.token_host)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Client credentials: the connected app's consumer key and secret, run as the app's user.
+/// The token host must be the org's My Domain. `Debug` redacts the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// The org's My Domain, e.g. `https://acme.my.salesforce.com`.
+    pub token_host: String,
+    /// Connected app consumer key.
+    pub client_id: String,
+    /// Connected app consumer secret.
+    pub client_secret: String,
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("token_host", &self.token_host)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How a session is obtained (and obtained again when it expires) at the token endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Login {
+    /// `grant_type=refresh_token`.
+    Refresh(RefreshCredentials),
+    /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`: run again on expiry.
+    JwtBearer(JwtCredentials),
+    /// `grant_type=client_credentials`: run again on expiry.
+    ClientCredentials(ClientCredentials),
+}
+
+impl Login {
+    /// The token request of this login; `now_ms` (wall clock) dates a JWT assertion.
+    pub fn token_request(&self, now_ms: u64) -> Result<Request<Vec<u8>>, Error> {
+        match self {
+            Login::Refresh(c) => token_request(c),
+            Login::JwtBearer(c) => jwt_bearer_request(c, now_ms),
+            Login::ClientCredentials(c) => client_credentials_request(c),
+        }
+    }
+}
+
 /// `POST {token_host}/services/oauth2/token` with a `grant_type=refresh_token` form body.
 pub fn token_request(creds: &RefreshCredentials) -> Result<Request<Vec<u8>>, Error> {
-    let (https, authority, prefix) = parse_base_url(&creds.token_host, "token endpoint")?;
+    form_post(
+        &creds.token_host,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh token", &creds.refresh_token),
+            ("client id", &creds.client_id),
+            ("client secret", &creds.client_secret),
+        ],
+    )
+}
+
+/// The JWT bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` and an
+/// RS256 assertion (`iss` client id, `sub` username, `aud` the token host's origin, `exp`
+/// two minutes after `now_ms`).
+pub fn jwt_bearer_request(creds: &JwtCredentials, now_ms: u64) -> Result<Request<Vec<u8>>, Error> {
+    let (https, authority, _) = parse_base_url(&creds.token_host, "token endpoint")?;
     for (what, v) in [
-        ("refresh token", &creds.refresh_token),
         ("client id", &creds.client_id),
-        ("client secret", &creds.client_secret),
+        ("username", &creds.username),
     ] {
         if v.is_empty() {
             return Err(Error::invalid(format!("{what} is empty")));
         }
     }
-    let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "refresh_token")
-        .append_pair("refresh_token", &creds.refresh_token)
-        .append_pair("client_id", &creds.client_id)
-        .append_pair("client_secret", &creds.client_secret)
-        .finish()
-        .into_bytes();
+    let aud = format!("{}://{authority}", if https { "https" } else { "http" });
+    let assertion = jwt::assertion(
+        &creds.key,
+        &Claims {
+            iss: &creds.client_id,
+            sub: &creds.username,
+            aud: &aud,
+            exp: now_ms / 1000 + jwt::ASSERTION_LIFETIME_SECS,
+        },
+    )?;
+    form_post(
+        &creds.token_host,
+        &[("grant_type", JWT_BEARER_GRANT), ("assertion", &assertion)],
+    )
+}
+
+/// The JWT bearer grant type (RFC 7523).
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// The client-credentials grant: `grant_type=client_credentials` with the consumer key and
+/// secret in the form body.
+pub fn client_credentials_request(creds: &ClientCredentials) -> Result<Request<Vec<u8>>, Error> {
+    form_post(
+        &creds.token_host,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client id", &creds.client_id),
+            ("client secret", &creds.client_secret),
+        ],
+    )
+}
+
+/// A form POST to the token endpoint. `fields` are `(what, value)`: `what` names the
+/// parameter in an error (`"client id"`), and is the parameter with `_` for spaces.
+fn form_post(token_host: &str, fields: &[(&str, &str)]) -> Result<Request<Vec<u8>>, Error> {
+    let (https, authority, prefix) = parse_base_url(token_host, "token endpoint")?;
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (what, value) in fields {
+        if value.is_empty() {
+            return Err(Error::invalid(format!("{what} is empty")));
+        }
+        form.append_pair(&what.replace(' ', "_"), value);
+    }
+    let body = form.finish().into_bytes();
     let scheme = if https { "https" } else { "http" };
     Request::builder()
         .method(Method::POST)

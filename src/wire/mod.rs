@@ -16,6 +16,8 @@
 
 mod control;
 mod csv;
+
+pub(crate) use csv::PooledReader;
 #[cfg(test)]
 mod fixture_tests;
 mod json;
@@ -256,6 +258,11 @@ pub fn count_csv_records(body: &[u8]) -> Result<usize, String> {
 /// `request.txt` at the root. Returns the number of entries (directories included).
 pub fn check_attachment_zip(zip: &[u8]) -> Result<usize, String> {
     zip::check_attachment_zip(zip)
+}
+
+/// A flat JSON object of string fields, in the given order (e.g. a JWT's claims).
+pub fn json_object(fields: &[(&str, &str)]) -> Vec<u8> {
+    json::write_object(fields)
 }
 
 /// The string fields `names` of a JSON object, e.g. an OAuth token reply, read through the

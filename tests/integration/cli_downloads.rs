@@ -116,10 +116,9 @@ fn a_download_that_fails_leaves_no_file_and_prints_nothing() {
     assert_eq!(dir.names(), vec!["result.csv"]);
 }
 
-/// Needs the component's `result-reader` to resume a cut-short body (the core's
-/// `open_query_result_resuming`; today only the whole-body `get-bulk-query-results` does).
+/// The component's `result-reader` resumes a cut-short body (the core's
+/// `open_query_result_resuming`), as the whole-body `get-bulk-query-results` does.
 #[test]
-#[ignore = "needs the component's result-reader to resume a body cut short (core change)"]
 fn a_result_body_cut_short_once_still_downloads_byte_for_byte() {
     let mock = mock();
     let (job, batch, rid) = finished_query(&mock, 3_000);

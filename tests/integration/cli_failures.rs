@@ -167,7 +167,7 @@ fn a_load_whose_session_cannot_be_renewed_names_the_job_it_could_not_settle() {
     let job = jobs_touched(&mock, 0).remove(0);
     assert!(
         run.stderr
-            .starts_with("load: token refresh failed: invalid_grant"),
+            .starts_with("load: token request refused: invalid_grant"),
         "{}",
         run.stderr
     );

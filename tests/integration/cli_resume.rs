@@ -185,3 +185,53 @@ fn query_timeout_exits_4_and_job_id_then_continues_the_job() {
     );
     assert_eq!(ok_json(&mock, &["get-job", job])["state"], "Closed");
 }
+
+/// Batches that failed as a whole report no record counts: `load --job-id` cuts the file
+/// again with the load's `--batch-size` to know which records each holds.
+#[test]
+fn job_id_cuts_the_file_again_when_batches_failed_as_a_whole() {
+    let mock = mock();
+    let dir = TempDir::new("resume-cut");
+    let file = dir.file("accounts.csv");
+    // The mock fails every batch of a file with an unknown column.
+    let mut text = String::from("Name,Bogus__c\n");
+    for i in 1..=250 {
+        text.push_str(&format!("Acct {i},x\n"));
+    }
+    std::fs::write(&file, &text).unwrap();
+    let run = sfbulk(
+        &mock,
+        &[
+            "load", "--operation", "insert", "--object", "Account", "--file", &file,
+            "--batch-size", "100",
+        ],
+    );
+    run.expect(3);
+    assert_eq!(run.json()["failed"], 250);
+    let job = jobs_touched(&mock, 0).remove(0);
+    let batches = ok_json(&mock, &["list-batches", &job]);
+    assert_eq!(batches.as_array().unwrap().len(), 3);
+    assert!(batches.as_array().unwrap().iter().all(|b| b["state"] == "Failed"), "{batches}");
+
+    let results = dir.file("again.csv");
+    let run = sfbulk(
+        &mock,
+        &["load", "--job-id", &job, "--file", &file, "--batch-size", "100", "--results", &results],
+    );
+    run.expect(3);
+    assert_eq!(run.json()["records"], 250);
+    assert_eq!(run.json()["failed"], 250);
+    let rows = csv_rows(std::path::Path::new(&results));
+    assert_eq!(rows.len(), 251);
+    assert_eq!(rows[250][0], "Acct 250", "in input order");
+    assert!(rows[1..].iter().all(|r| r[3] == "false"));
+
+    // Without the load's batch size the file cuts into one batch, not three.
+    let run = sfbulk(&mock, &["load", "--job-id", &job, "--file", &file]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("the file cuts into 1 batches with the limits given, 3 were given"),
+        "{}",
+        run.stderr
+    );
+}

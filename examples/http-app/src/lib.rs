@@ -153,6 +153,8 @@ fn config() -> Result<Config, String> {
         registry_path: None,
         timeouts: None,
         retry: None,
+        username: None,
+        jwt_private_key: None,
     })
 }
 

@@ -1,4 +1,4 @@
-//! `POST /services/oauth2/token`: the refresh-token grant.
+//! `POST /services/oauth2/token`: the refresh-token, JWT bearer and client-credentials grants.
 
 use http::Method;
 

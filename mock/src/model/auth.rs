@@ -1,6 +1,9 @@
-//! Access tokens, refresh tokens and the OAuth client credentials the mock accepts.
+//! Access tokens, refresh tokens, the OAuth client credentials and the JWT bearer key the
+//! mock accepts.
 
 use std::collections::HashSet;
+
+use rsa::RsaPublicKey;
 
 use crate::config::MockConfig;
 
@@ -23,6 +26,13 @@ pub(crate) struct Auth {
     pub client_secret: String,
     /// Access tokens minted by the token endpoint, oldest first.
     pub issued: Vec<String>,
+    /// The connected app's certificate key for JWT bearer assertions, and the users
+    /// pre-authorized for it (`register_jwt_key`). Without one every assertion is refused.
+    pub jwt_key: Option<RsaPublicKey>,
+    pub jwt_users: Vec<String>,
+    /// Whether the connected app runs the client-credentials flow (on unless a test turns
+    /// it off).
+    pub client_credentials_off: bool,
 }
 
 impl Auth {

@@ -1,0 +1,58 @@
+//! The `limits` target at every guard, one below, at and one above its limit: the target's
+//! own assertions say what must happen there (refused with the size error exactly when over,
+//! decoded exactly up to the limit, batches within Salesforce's limits). `cargo test` in
+//! `fuzz/` (stable is enough).
+
+use std::fs;
+use std::path::Path;
+
+fn fixture(name: &str) -> Vec<u8> {
+    fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// `[guard, offset]` + `params` + `body`, for offsets -1, 0 and +1.
+fn at_the_limit(guard: u8, params: &[u8], body: &[u8]) {
+    for offset in [-1i8, 0, 1] {
+        let input = [&[guard, offset as u8], params, body].concat();
+        sfbulk_fuzz::limits(&input);
+    }
+}
+
+#[test]
+fn control_documents_at_8_mib() {
+    // batchInfoList XML (its batches repeated) and a jobInfo JSON (spaces in the middle).
+    at_the_limit(0, &[4, 0x40, 0xc0], &fixture("batch-info-list-many.xml"));
+    at_the_limit(0, &[1, 0x80, 0x80], &fixture("job-info.json"));
+    at_the_limit(0, &[7, 0x80, 0x80], &fixture("error-invalid-job.json"));
+}
+
+#[test]
+fn batch_results_at_32_mib() {
+    at_the_limit(1, &[0, 0x40, 0xff], &fixture("ingest-results.csv"));
+    at_the_limit(1, &[1, 0x40, 0xc0], &fixture("ingest-results.xml"));
+}
+
+#[test]
+fn gzip_names_and_comments_at_65535_bytes() {
+    for which in 0..4 {
+        at_the_limit(2, &[which], b"name bytes|Id,Name\n001,Acme\n");
+    }
+}
+
+#[test]
+fn gzip_bomb_guard_at_16_mib() {
+    at_the_limit(3, &[0, 0xff], &fixture("ingest-results.csv"));
+}
+
+#[test]
+fn batches_at_10000_records_and_10000000_bytes() {
+    at_the_limit(4, &[5], "Zürich, \"quoted\"\r\nline".as_bytes());
+    at_the_limit(5, &[0, 0, 0xff], &fixture("ingest-results.csv"));
+    // One record of the whole batch's size.
+    at_the_limit(0x83, &[0, 0, 0xff], &fixture("ingest-results.csv"));
+}
