@@ -8,9 +8,19 @@
 // should; the last line printed says what was seen. No login: a session id the mock accepts;
 // jsforce uses instanceUrl verbatim (plain http allowed).
 //
+// Bench modes (tools/bench/v2.sh times them; the harness checks the counts they print or the
+// rows they write):
+//   --scenario bench-ingest --file IN.csv [--object Account]
+//     `conn.bulk2.loadAndWaitForResults` with the file as a read stream (sent as it is), all
+//     three results read as jsforce reads them (parsed into records); prints their counts
+//   --scenario bench-query --soql SOQL --out FILE
+//     `conn.bulk2.query`, its CSV data stream (`.stream()`) piped into FILE; prints its bytes.
+//     One locator page only (see below): the server's page size must hold every row.
+//
 // Not a scenario: a query whose results span several locator pages. jsforce 3.10.16 pipes
 // every page into one CSV parser and fails with ERR_STREAM_WRITE_AFTER_END against any server
 // (jsforce#1546); see README.md.
+const fs = require('fs');
 const jsforce = require('jsforce');
 
 function arg(name, dflt) {
@@ -66,7 +76,37 @@ async function queryOnePage(conn) {
   );
 }
 
-const SCENARIOS = { 'ingest-failed-row': ingestFailedRow, 'query-onepage': queryOnePage };
+async function benchIngest(conn) {
+  const res = await conn.bulk2.loadAndWaitForResults({
+    object: arg('object', 'Account'),
+    operation: 'insert',
+    input: fs.createReadStream(arg('file')),
+    ...POLL,
+  });
+  console.log(
+    `successful=${res.successfulResults.length} failed=${res.failedResults.length} ` +
+      `unprocessed=${res.unprocessedRecords.length}`,
+  );
+}
+
+async function benchQuery(conn) {
+  const records = await conn.bulk2.query(arg('soql'), POLL);
+  const out = fs.createWriteStream(arg('out'));
+  await new Promise((resolve, reject) => {
+    records.on('error', reject);
+    out.on('error', reject);
+    out.on('finish', resolve);
+    records.stream().pipe(out);
+  });
+  console.log(`bytes=${out.bytesWritten}`);
+}
+
+const SCENARIOS = {
+  'ingest-failed-row': ingestFailedRow,
+  'query-onepage': queryOnePage,
+  'bench-ingest': benchIngest,
+  'bench-query': benchQuery,
+};
 
 (async () => {
   const scenario = SCENARIOS[arg('scenario', '')];

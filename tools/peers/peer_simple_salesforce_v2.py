@@ -7,12 +7,22 @@ Salesforce at BASE (the sfbulk mock on loopback), one scenario per run:
 Scenarios: ingest-failed-row, upsert, delete, query-multipage. Exit status 0 means the
 scenario ended as it should; the last line printed says what was seen.
 
+Bench modes (`tools/bench/v2.sh` times them; they check nothing themselves, the harness counts
+the rows in what they write):
+
+    ... --scenario bench-ingest --file IN.csv --out DIR [--object Account]
+        `bulk2.<object>.insert(csv_file=IN.csv)`, then each job's successful, failed and
+        unprocessed results written to DIR/<job>-<kind>.csv (the library's file mode)
+    ... --scenario bench-query --soql SOQL --out DIR [--max-records N]
+        `bulk2.<object>.download(SOQL, DIR, max_records=N)`: one CSV file per page in DIR
+
 No login: a session id the mock accepts, and the bulk2 URL pointed at BASE (simple-salesforce
 builds https:// URLs from instance_url; `sf.bulk2` is rebuilt from `bulk2_url` on every use).
 """
 import argparse
 import csv
 import io
+import os
 import sys
 import uuid
 
@@ -106,6 +116,27 @@ def query_multipage(sf):
     )
 
 
+def bench_ingest(sf, a):
+    bulk = getattr(sf.bulk2, a.object)
+    jobs = bulk.insert(csv_file=a.file, wait=WAIT)
+    for job in jobs:
+        for kind, fetch in (("successful", bulk.get_successful_records),
+                            ("failed", bulk.get_failed_records),
+                            ("unprocessed", bulk.get_unprocessed_records)):
+            fetch(job["job_id"], file=os.path.join(a.out, "%s-%s.csv" % (job["job_id"], kind)))
+    print("jobs=%d processed=%d failed=%d" % (
+        len(jobs), sum(j["numberRecordsProcessed"] for j in jobs),
+        sum(j["numberRecordsFailed"] for j in jobs)))
+
+
+def bench_query(sf, a):
+    pages = getattr(sf.bulk2, a.object).download(
+        a.soql, path=a.out, max_records=a.max_records, wait=WAIT)
+    print("pages=%d records=%d" % (len(pages), sum(p["number_of_records"] for p in pages)))
+
+
+BENCH = {"bench-ingest": bench_ingest, "bench-query": bench_query}
+
 SCENARIOS = {
     "ingest-failed-row": ingest_failed_row,
     "upsert": upsert,
@@ -119,9 +150,17 @@ def main():
     p.add_argument("--base", required=True)
     p.add_argument("--version", default="62.0")
     p.add_argument("--session", default="00DFAKE!SESSIONTOKEN")
-    p.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
+    p.add_argument("--scenario", required=True, choices=sorted(SCENARIOS) + sorted(BENCH))
+    p.add_argument("--object", default="Account")
+    p.add_argument("--file")
+    p.add_argument("--out")
+    p.add_argument("--soql")
+    p.add_argument("--max-records", type=int, default=100000)
     a = p.parse_args()
-    SCENARIOS[a.scenario](connect(a.base, a.version, a.session))
+    if a.scenario in BENCH:
+        BENCH[a.scenario](connect(a.base, a.version, a.session), a)
+    else:
+        SCENARIOS[a.scenario](connect(a.base, a.version, a.session))
 
 
 if __name__ == "__main__":

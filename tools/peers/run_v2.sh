@@ -18,33 +18,9 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$WORK/out"
 WORK="$(cd "$WORK" && pwd)"
 
-# Installs are redone when the pinned files change (their checksum is kept beside them).
-stamp_ok() { [ -f "$2" ] && [ "$(cat "$2")" = "$(cat "${@:3}" | cksum)" ]; }
-install_python() {
-  local stamp="$WORK/venv/.pins"
-  if ! stamp_ok python "$stamp" "$HERE/requirements-v2.txt"; then
-    rm -rf "$WORK/venv"
-    timeout 600 python3 -m venv "$WORK/venv" &&
-      timeout 600 "$WORK/venv/bin/pip" install -q --disable-pip-version-check \
-        -r "$HERE/requirements-v2.txt" &&
-      cat "$HERE/requirements-v2.txt" | cksum >"$stamp"
-  fi
-}
-install_node() {
-  local stamp="$WORK/js/.pins"
-  if ! stamp_ok node "$stamp" "$HERE/package.json" "$HERE/package-lock.json"; then
-    rm -rf "$WORK/js" && mkdir -p "$WORK/js" &&
-      cp "$HERE/package.json" "$HERE/package-lock.json" "$WORK/js/" &&
-      (cd "$WORK/js" && timeout 600 npm ci --no-audit --no-fund --loglevel=error >/dev/null) &&
-      cat "$HERE/package.json" "$HERE/package-lock.json" | cksum >"$stamp"
-  fi
-}
-install_python >"$WORK/out/install-python.out" 2>&1 ||
-  echo "install of simple-salesforce failed (see $WORK/out/install-python.out)"
-install_node >"$WORK/out/install-node.out" 2>&1 ||
-  echo "install of jsforce failed (see $WORK/out/install-node.out)"
-PY="$WORK/venv/bin/python"
-export NODE_PATH="$WORK/js/node_modules"
+# shellcheck source=install_v2.sh
+. "$HERE/install_v2.sh"
+peers_v2_install "$WORK"
 
 pass=0
 fail=0
