@@ -356,11 +356,18 @@ async fn a_malformed_record_far_into_a_streamed_load_aborts_the_job_and_says_wha
         JobState::Aborted,
         "nothing left Open"
     );
-    assert_eq!(mock.counters().batches_stored(), 1, "the batch sent before, nothing after");
+    assert_eq!(
+        mock.counters().batches_stored(),
+        1,
+        "the batch sent before, nothing after"
+    );
     // The load is over: finishing returns the same error and sends nothing.
     let before = mock.request_count();
     let again = err(inst.load_finish(&load).await);
-    assert!(matches!(&again, Error::InvalidInput(e) if *e == m), "{again:?}");
+    assert!(
+        matches!(&again, Error::InvalidInput(e) if *e == m),
+        "{again:?}"
+    );
     assert_eq!(mock.request_count(), before);
 }
 
