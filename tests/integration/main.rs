@@ -28,6 +28,7 @@ mod net_reuse;
 mod net_timeouts;
 mod net_tls;
 mod operations;
+mod packages_npm;
 mod v2_commands;
 mod v2_load;
 mod v2_query;
