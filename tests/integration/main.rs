@@ -29,6 +29,7 @@ mod net_timeouts;
 mod net_tls;
 mod operations;
 mod packages_npm;
+mod packages_python;
 mod v2_commands;
 mod v2_load;
 mod v2_query;
