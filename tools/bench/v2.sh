@@ -12,6 +12,8 @@
 #             simple-salesforce `bulk2.Account.insert(csv_file=…)` + its 3 result files to disk
 #             jsforce `bulk2.loadAndWaitForResults` (its 3 results parsed into records)
 #             curl: create, PUT the file, close, poll, GET the 3 result files (curl_v2.sh)
+#           the npm package (sfbulk-npm) and the Python package (sfbulk-py): `load` of the file
+#             with `results` (one results file joined to the input), tools/bench/pkg_*.
 #   query   `SELECT Id, Name FROM Account` on a mock seeded with QUERY_ROWS accounts (run before
 #           the ingests add theirs), to disk:
 #             sfbulk `query --bulk-api 2 --output` (pages of 100,000, its default)
@@ -20,6 +22,7 @@
 #               on results of several pages (jsforce#1546), so the mock's default page size is
 #               QUERY_ROWS
 #             curl: create, poll, GET the pages of 100,000 by locator (curl_v2.sh)
+#             sfbulk-npm, sfbulk-py: the packages' `query(soql, file)` (pages of 100,000)
 #   big     the same query with BIG_ROWS rows: sfbulk, and curl for scale, on a second mock
 #           (memory stays flat: compare sfbulk's peak RSS with the query workload's). That mock
 #           holds ~1.5 KB per row (15 GB at its peak for 10M): skipped, and said so, when
@@ -38,6 +41,9 @@
 # Settings (environment):
 #   RUNS=3 INGEST_ROWS=100000 QUERY_ROWS=1000000 BIG_ROWS=10000000 (0: skip big)
 #   WORKLOADS="query ingest big"   CLIENTS="sfbulk simple-salesforce jsforce curl"
+#     (also sfbulk-npm and sfbulk-py: the packages, installed by `cargo test -p sfbulk-tests
+#     --test integration packages_` into PKG_NPM_DIR=$TARGET/tmp/packages/npm-user and
+#     PKG_PY=$TARGET/tmp/packages/py-user/venv/bin/python)
 #   OUT=target/tmp/bench-v2 (scratch and results; emptied first)
 #   PEERS_WORK_DIR=~/.cache/sfbulk-peers-v2 (the peers' installs, shared with run_v2.sh)
 #   LOAD_GATE=  (e.g. 1.5: before each timed run wait, up to GATE_MAX=900 s, for load1 below it)
@@ -67,9 +73,20 @@ SFBULK="$TARGET/release/sfbulk"
 MOCK="$TARGET/release/examples/mock_server"
 TIME=/usr/bin/time
 
+PKG_NPM_DIR="${PKG_NPM_DIR:-$TARGET/tmp/packages/npm-user}"
+PKG_PY="${PKG_PY:-$TARGET/tmp/packages/py-user/venv/bin/python}"
+
 die() { echo "v2.sh: $*" >&2 && exit 2; }
-[ -x "$SFBULK" ] && [ -x "$MOCK" ] ||
-  die "no release build in $TARGET (cargo build --release -p sfbulk-cli -p sfbulk-mock --bins --examples)"
+[ -x "$MOCK" ] || die "no release mock in $TARGET (cargo build --release -p sfbulk-mock --examples)"
+if [[ " $CLIENTS " == *" sfbulk "* ]]; then
+  [ -x "$SFBULK" ] || die "no release build in $TARGET (cargo build --release -p sfbulk-cli -p sfbulk-mock --bins --examples)"
+fi
+if [[ " $CLIENTS " == *" sfbulk-npm "* ]]; then
+  [ -f "$PKG_NPM_DIR/node_modules/sfbulk/package.json" ] || die "no npm package installed in $PKG_NPM_DIR (cargo test -p sfbulk-tests --test integration packages_npm)"
+fi
+if [[ " $CLIENTS " == *" sfbulk-py "* ]]; then
+  [ -x "$PKG_PY" ] || die "no Python package installed at $PKG_PY (cargo test -p sfbulk-tests --test integration packages_python)"
+fi
 "$TIME" -f %M true >/dev/null 2>&1 || die "GNU time is missing (Debian: apt-get install time)"
 for tool in curl python3 node npm; do
   command -v "$tool" >/dev/null || die "$tool is missing"
@@ -88,6 +105,7 @@ JSF=(node "$REPO/tools/peers/peer_jsforce_v2.js")
 
 # Does this sfbulk have Bulk 2.0 whole jobs? (Without them its rows say "missing".)
 SFBULK_V2=yes
+[ -x "$SFBULK" ] || SFBULK_V2=no
 "$SFBULK" load --help 2>/dev/null | grep -q -- '--bulk-api' || SFBULK_V2=no
 "$SFBULK" query --help 2>/dev/null | grep -q -- '--bulk-api' || SFBULK_V2=no
 
@@ -219,6 +237,18 @@ command_of() { # WORKLOAD CLIENT OUTDIR → the command line (shell words)
   "query jsforce")
     echo "$(q "${JSF[0]}") $(q "${JSF[1]}") --base $(q "$BASE") --scenario bench-query --soql $(q "$SOQL") --out $(q "$out/accounts.csv")"
     ;;
+  "ingest sfbulk-npm")
+    echo "node $(q "$HERE/pkg_npm.mjs") --dir $(q "$PKG_NPM_DIR") --base $(q "$BASE") --scenario bench-ingest --file $(q "$OUT/ingest.csv") --out $(q "$out")"
+    ;;
+  "ingest sfbulk-py")
+    echo "$(q "$PKG_PY") $(q "$HERE/pkg_py.py") --base $(q "$BASE") --scenario bench-ingest --file $(q "$OUT/ingest.csv") --out $(q "$out")"
+    ;;
+  "query sfbulk-npm")
+    echo "node $(q "$HERE/pkg_npm.mjs") --dir $(q "$PKG_NPM_DIR") --base $(q "$BASE") --scenario bench-query --soql $(q "$SOQL") --out $(q "$out/accounts.csv")"
+    ;;
+  "query sfbulk-py")
+    echo "$(q "$PKG_PY") $(q "$HERE/pkg_py.py") --base $(q "$BASE") --scenario bench-query --soql $(q "$SOQL") --out $(q "$out/accounts.csv")"
+    ;;
   "query curl" | "big curl")
     echo "bash $(q "$HERE/curl_v2.sh") query $(q "$BASE") $(q "$TOKEN") $(q "$SOQL") $MAX_RECORDS $(q "$out")"
     ;;
@@ -231,7 +261,7 @@ rows_of() { # WORKLOAD CLIENT DIR → the rows the client returned
     # successful=A failed=B unprocessed=C: the lengths of the arrays jsforce returned
     awk -F'[ =]' '/^successful=/ { s = $2 + $4 + $6 } END { print s + 0 }' "$3/stdout"
     ;;
-  "query sfbulk" | "big sfbulk" | "query jsforce")
+  "query sfbulk" | "big sfbulk" | "query jsforce" | "query sfbulk-npm" | "query sfbulk-py")
     # one file with one header: the data lines, and 0 if the header shows up more than once
     local headers
     headers=$(grep -c '^"Id","Name"$' "$out/accounts.csv" 2>/dev/null)

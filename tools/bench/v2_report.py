@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 PEERS = ("simple-salesforce", "jsforce")
-ORDER = ("sfbulk", "simple-salesforce", "jsforce", "curl")
+ORDER = ("sfbulk", "sfbulk-npm", "sfbulk-py", "simple-salesforce", "jsforce", "curl")
 WORKLOADS = {
     "query": "query of {rows:,} rows to disk",
     "ingest": "ingest of {rows:,} rows with every result",
