@@ -130,6 +130,15 @@ fn python_package_installs_typechecks_and_runs_against_the_mock() {
             mypy.stdout
         );
     }
+    // The pinned wasmtime takes bytes through the package's fast path (sfbulk/_fastbytes.py).
+    run(
+        Command::new(&py).args([
+            "-c",
+            "import sfbulk._runtime as r; assert r.FAST_BYTES, 'no fast path'",
+        ]),
+        Duration::from_secs(60),
+    )
+    .success("the list<u8> fast path is installed");
     let setup = started.elapsed();
 
     let mock = mock();

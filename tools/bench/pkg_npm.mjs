@@ -4,7 +4,6 @@
 //     sf.load({ object: 'Account', file, results: DIR/results.csv }) (Bulk API 2.0, joined)
 //   node pkg_npm.mjs --dir PROJECT --base URL --scenario bench-query --soql SOQL --out FILE
 //     sf.query(soql, FILE) (pages of 100,000)
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -12,8 +11,7 @@ const arg = (name) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const require = createRequire(join(arg('dir'), 'package.json'));
-const entry = join(require.resolve('sfbulk/package.json'), '..', 'dist/index.js');
+const entry = join(arg('dir'), 'node_modules/sfbulk/dist/index.js');
 const { Sfbulk } = await import(pathToFileURL(entry).href);
 const sf = new Sfbulk({ apiVersion: '62.0', apiUrl: arg('base'), accessToken: '00DFAKE!SESSIONTOKEN' });
 if (arg('scenario') === 'bench-ingest') {

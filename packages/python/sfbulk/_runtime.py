@@ -30,7 +30,11 @@ from wasmtime.component import (
     VariantType,
 )
 
+from . import _fastbytes
+
 PACKAGE = "sfbulk:connector"
+FAST_BYTES = _fastbytes.install()
+"""Whether `list<u8>` goes through the fast path (see `_fastbytes`)."""
 
 
 class SfbulkError(Exception):
