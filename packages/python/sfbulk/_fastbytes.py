@@ -52,7 +52,7 @@ def install() -> bool:
             buf = bytearray(n * stride)
             buf[kind_at::stride] = bytes([u8_kind]) * n
             buf[u8_at::stride] = val
-            ctypes.memmove(raw.data, bytes(buf), len(buf))
+            ctypes.memmove(raw.data, (ctypes.c_char * len(buf)).from_buffer(buf), len(buf))
         ptr.contents.kind = list_kind
         ptr.contents.of.list = raw
 
