@@ -105,11 +105,14 @@ impl fmt::Display for Error {
                 detail,
                 excerpt,
             } => {
-                let ct = content_type.as_deref().unwrap_or("no content type");
                 write!(
                     f,
-                    "unexpected response (http {status}, {ct}): {detail}; body starts {excerpt:?}"
-                )
+                    "unexpected response (http {status}): {detail}; body starts {excerpt:?}"
+                )?;
+                match content_type {
+                    Some(ct) => write!(f, " ({ct})"),
+                    None => write!(f, " (no content type)"),
+                }
             }
             Error::Api {
                 status,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use host_test::{
-    BatchContent, BatchRef, Config, ContentType, Error, Instance, JobRequest, JobState,
+    BatchContent, BatchRef, Config, ContentType, Error, ErrorKind, Instance, JobRequest, JobState,
     JobStateChange, Operation, SplitOptions, WaitOptions,
 };
 
@@ -59,7 +59,9 @@ impl JobFailure {
         match self {
             JobFailure::Local(f) => f.code == crate::output::EXIT_DEADLINE,
             JobFailure::Left(inner, _) => inner.is_deadline(),
-            other => matches!(other.op(), Some(Error::StillRunning(_))),
+            other => other
+                .op()
+                .is_some_and(|e| e.kind == ErrorKind::StillRunning),
         }
     }
 }
@@ -318,12 +320,13 @@ pub async fn wait_with_progress(
             .await?
         {
             Ok(done) => return Ok(done),
-            Err(Error::StillRunning(r))
-                if left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
+            Err(r)
+                if r.kind == ErrorKind::StillRunning
+                    && left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
             {
                 progress.show(&format!(
                     "job {job_id}: {}/{} batches done",
-                    ids.len() - r.pending_batch_ids.len(),
+                    ids.len() - r.pending.len(),
                     ids.len()
                 ));
             }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use host_test::bulk2::{
     ColumnDelimiter, IngestJobRef, IngestRequest, JobInfo, JobKind, QueryRequest,
 };
-use host_test::{Config, Error, Instance, WaitOptions};
+use host_test::{Config, ErrorKind, Instance, WaitOptions};
 
 use crate::download::AtomicFile;
 use crate::input::{CHUNK, Chunks};
@@ -201,12 +201,12 @@ fn resume_note(f: JobFailure, ids: &[String], input: &Path) -> JobFailure {
 /// A `still-running` error of 2.0 jobs in the words of 2.0: which jobs, of how many.
 pub fn deadline(f: JobFailure, of: usize) -> JobFailure {
     match f {
-        JobFailure::Op(Error::StillRunning(r)) => JobFailure::Local(Failure {
+        JobFailure::Op(r) if r.kind == ErrorKind::StillRunning => JobFailure::Local(Failure {
             code: EXIT_DEADLINE,
             message: format!(
                 "still running: {} of {of} jobs not finished ({})",
-                r.pending_batch_ids.len(),
-                r.pending_batch_ids.join(", ")
+                r.pending.len(),
+                r.pending.join(", ")
             ),
         }),
         other => other,
@@ -246,12 +246,13 @@ pub async fn wait_for_jobs(
         };
         match inst.wait_for_jobs(cfg, kind, ids, Some(&round)).await? {
             Ok(done) => return Ok(done),
-            Err(Error::StillRunning(r))
-                if left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
+            Err(r)
+                if r.kind == ErrorKind::StillRunning
+                    && left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
             {
                 progress.show(&format!(
                     "{}/{} jobs done",
-                    ids.len() - r.pending_batch_ids.len(),
+                    ids.len() - r.pending.len(),
                     ids.len()
                 ));
             }
