@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use host_test::{
-    BatchContent, BatchRef, Config, ContentType, Error, ErrorKind, Instance, JobRequest, JobState,
-    JobStateChange, Operation, SplitOptions, WaitOptions,
+    BatchContent, BatchRef, BatchState, Config, ContentType, Error, ErrorKind, Instance,
+    JobRequest, JobState, JobStateChange, Operation, SplitOptions, WaitOptions,
 };
 
 use crate::download::AtomicFile;
@@ -118,6 +118,11 @@ impl Progress {
             on: false,
             start: Instant::now(),
         }
+    }
+
+    /// Whether progress is shown (stderr is a terminal).
+    pub fn enabled(&self) -> bool {
+        self.on
     }
 
     /// One progress line (replacing the last).
@@ -324,11 +329,28 @@ pub async fn wait_with_progress(
                 if r.kind == ErrorKind::StillRunning
                     && left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
             {
-                progress.show(&format!(
-                    "job {job_id}: {}/{} batches done",
-                    ids.len() - r.pending.len(),
-                    ids.len()
-                ));
+                if progress.enabled() {
+                    // The error names what is still running only in its message: the
+                    // batches' states are one list away.
+                    let all = inst
+                        .list_batches(cfg, job_id)
+                        .await?
+                        .map_err(JobFailure::Op)?;
+                    let done = all
+                        .iter()
+                        .filter(|b| ids.is_empty() || ids.contains(&b.id))
+                        .filter(|b| {
+                            matches!(
+                                b.state,
+                                BatchState::Completed
+                                    | BatchState::Failed
+                                    | BatchState::NotProcessed
+                            )
+                        })
+                        .count();
+                    let of = if ids.is_empty() { all.len() } else { ids.len() };
+                    progress.show(&format!("job {job_id}: {done}/{of} batches done"));
+                }
             }
             Err(e) => return Err(JobFailure::Op(e)),
         }

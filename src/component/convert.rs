@@ -10,28 +10,22 @@ pub(crate) fn to_wit_error(e: Error) -> wit::Error {
     use wit::ErrorKind as K;
     let message = e.to_string();
     let code = e.exception_code().map(str::to_string);
-    let (kind, http_status, code, job_id, pending) = match e {
-        Error::InvalidInput(_) => (K::InvalidInput, None, code, None, Vec::new()),
-        Error::Transport(_) => (K::Transport, None, code, None, Vec::new()),
-        Error::Timeout(_) => (K::Timeout, None, code, None, Vec::new()),
-        Error::UnexpectedResponse { status, .. } => {
-            (K::UnexpectedResponse, Some(status), code, None, Vec::new())
-        }
-        Error::Api { status, .. } => (K::Api, Some(status), code, None, Vec::new()),
-        Error::SessionExpired(_) => (K::SessionExpired, None, code, None, Vec::new()),
-        Error::Auth { error, .. } => (K::Auth, None, Some(error), None, Vec::new()),
-        Error::OutcomeUnknown(_) => (K::OutcomeUnknown, None, code, None, Vec::new()),
-        Error::StillRunning { job_id, pending } => {
-            (K::StillRunning, None, code, Some(job_id), pending)
-        }
+    let (kind, http_status, code) = match e {
+        Error::InvalidInput(_) => (K::InvalidInput, None, code),
+        Error::Transport(_) => (K::Transport, None, code),
+        Error::Timeout(_) => (K::Timeout, None, code),
+        Error::UnexpectedResponse { status, .. } => (K::UnexpectedResponse, Some(status), code),
+        Error::Api { status, .. } => (K::Api, Some(status), code),
+        Error::SessionExpired(_) => (K::SessionExpired, None, code),
+        Error::Auth { error, .. } => (K::Auth, None, Some(error)),
+        Error::OutcomeUnknown(_) => (K::OutcomeUnknown, None, code),
+        Error::StillRunning { .. } => (K::StillRunning, None, code),
     };
     wit::Error {
         kind,
         message,
         http_status,
         code,
-        job_id,
-        pending,
     }
 }
 
