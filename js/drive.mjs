@@ -26,14 +26,14 @@ const loadMs = performance.now() - t0;
 const config = { apiVersion: '59.0', accessToken: token, apiUrl: mockUrl };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Calls `f`, which must throw the component's error variant; returns that variant. */
+/** Calls `f`, which must throw the component's error record; returns that record. */
 function thrown(f) {
   try {
     const value = f();
     assert.fail(`expected a thrown error, got ${JSON.stringify(value, bigints)}`);
   } catch (e) {
     assert.ok(e instanceof Error, `a thrown Error, got ${e}`);
-    assert.ok('payload' in e, `the error carries the WIT variant as .payload: ${e.stack}`);
+    assert.ok('payload' in e, `the error carries the WIT error record as .payload: ${e.stack}`);
     return e.payload;
   }
 }
@@ -162,26 +162,27 @@ assert.ok(pieces > 1);
 
 report.query = { jobId: qjob.id, batchId: qbatch.id, resultId: qresults.val[0], file, pieces };
 
-// Errors arrive as thrown errors carrying the WIT variant.
+// Errors arrive as thrown errors carrying the WIT error record.
 const unknownJob = thrown(() => bulk.getJob(config, '750000000000000AAA'));
-assert.equal(unknownJob.tag, 'api');
-assert.equal(unknownJob.val.httpStatus, 400);
-assert.equal(unknownJob.val.exceptionCode, 'InvalidJob');
+assert.equal(unknownJob.kind, 'api');
+assert.equal(unknownJob.httpStatus, 400);
+assert.equal(unknownJob.code, 'InvalidJob');
+assert.match(unknownJob.message, /^InvalidJob: /);
 
 const badId = thrown(() => bulk.getJob(config, 'not an id'));
-assert.equal(badId.tag, 'invalid-input');
-assert.equal(typeof badId.val, 'string');
+assert.equal(badId.kind, 'invalid-input');
+assert.match(badId.message, /^invalid input: /);
 
 const badUpsert = thrown(() =>
   bulk.createJob(config, { operation: { tag: 'upsert' }, object: 'Contact' }),
 );
-assert.equal(badUpsert.tag, 'invalid-input');
+assert.equal(badUpsert.kind, 'invalid-input');
 
 const expired = thrown(() => bulk.getJob({ ...config, accessToken: 'wrong-token' }, job.id));
-assert.equal(expired.tag, 'session-expired');
+assert.equal(expired.kind, 'session-expired');
 
 const refused = thrown(() => bulk.getJob({ ...config, apiUrl: 'http://127.0.0.1:9' }, job.id));
-assert.equal(refused.tag, 'transport');
+assert.equal(refused.kind, 'transport');
 
 report.errors = { unknownJob, badId, badUpsert, expired, refused };
 report.timing = { loadMs: Math.round(loadMs), callsMs: Math.round(performance.now() - t1) };

@@ -44,11 +44,11 @@ pub enum Error {
     },
     /// A non-idempotent request was sent but its reply was lost; it was not replayed.
     OutcomeUnknown(String),
-    /// A wait ended at its deadline with batches still running; nothing was aborted.
+    /// A wait ended at its deadline with batches or jobs still running; nothing was aborted.
     StillRunning {
-        /// The job.
+        /// The job (1.0, or one 2.0 job); empty when several 2.0 jobs were waited for.
         job_id: String,
-        /// Batches not final yet.
+        /// Batches (1.0) or jobs (2.0) not final yet.
         pending: Vec<String>,
     },
 }
@@ -105,11 +105,14 @@ impl fmt::Display for Error {
                 detail,
                 excerpt,
             } => {
-                let ct = content_type.as_deref().unwrap_or("no content type");
                 write!(
                     f,
-                    "unexpected response (http {status}, {ct}): {detail}; body starts {excerpt:?}"
-                )
+                    "unexpected response (http {status}): {detail}; body starts {excerpt:?}"
+                )?;
+                match content_type {
+                    Some(ct) => write!(f, " ({ct})"),
+                    None => write!(f, " (no content type)"),
+                }
             }
             Error::Api {
                 status,
@@ -121,6 +124,17 @@ impl fmt::Display for Error {
                 write!(f, "token request refused: {error}: {description}")
             }
             Error::OutcomeUnknown(m) => write!(f, "outcome unknown: {m}"),
+            // A 2.0 job waited for alone is its own pending entry; several 2.0 jobs have no
+            // one job id; 1.0 jobs list their batches.
+            Error::StillRunning { job_id, pending } if pending == std::slice::from_ref(job_id) => {
+                write!(f, "still running: job {job_id} is not finished")
+            }
+            Error::StillRunning { job_id, pending } if job_id.is_empty() => write!(
+                f,
+                "still running: {} jobs not finished ({})",
+                pending.len(),
+                pending.join(", ")
+            ),
             Error::StillRunning { job_id, pending } => write!(
                 f,
                 "still running: job {job_id} has {} batches not finished ({})",

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use host_test::Error;
+use host_test::{Error, ErrorKind};
 
 /// Exit code: a failure reported by Salesforce or the network.
 pub const EXIT_FAILURE: i32 = 1;
@@ -61,41 +61,13 @@ impl Failure {
     }
 }
 
-/// The one-line description of an operation error and its exit code.
+/// The one-line description of an operation error and its exit code: the component's own
+/// message; exit 2 for input refused before sending, 4 for a deadline, 1 otherwise.
 pub fn describe(e: &Error) -> (i32, String) {
-    match e {
-        Error::InvalidInput(m) => (EXIT_USAGE, format!("invalid input: {m}")),
-        Error::Transport(m) => (EXIT_FAILURE, format!("transport error: {m}")),
-        Error::Timeout(m) => (EXIT_FAILURE, format!("timed out: {m}")),
-        Error::UnexpectedResponse(u) => (
-            EXIT_FAILURE,
-            format!(
-                "unexpected response (http {}): {}; body starts {:?}",
-                u.http_status, u.detail, u.excerpt
-            ),
-        ),
-        Error::Api(a) => (
-            EXIT_FAILURE,
-            format!(
-                "{}: {} (http {})",
-                a.exception_code, a.exception_message, a.http_status
-            ),
-        ),
-        Error::SessionExpired(m) => (EXIT_FAILURE, format!("InvalidSessionId: {m}")),
-        Error::Auth(a) => (
-            EXIT_FAILURE,
-            format!("token request refused: {}: {}", a.error, a.description),
-        ),
-        Error::OutcomeUnknown(m) => (EXIT_FAILURE, format!("outcome unknown: {m}")),
-        Error::StillRunning(r) => (
-            EXIT_DEADLINE,
-            format!(
-                "still running: job {} has {} batches not finished ({}); nothing was aborted",
-                r.job_id,
-                r.pending_batch_ids.len(),
-                r.pending_batch_ids.join(", ")
-            ),
-        ),
+    match e.kind {
+        ErrorKind::InvalidInput => (EXIT_USAGE, e.message.clone()),
+        ErrorKind::StillRunning => (EXIT_DEADLINE, format!("{}; nothing was aborted", e.message)),
+        _ => (EXIT_FAILURE, e.message.clone()),
     }
 }
 

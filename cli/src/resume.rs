@@ -230,7 +230,7 @@ pub async fn load_v2(
     }
     let jobs = whole_jobs_v2::wait_for_jobs(inst, cfg, JobKind::Ingest, job_ids, wait, progress)
         .await
-        .map_err(|f| whole_jobs_v2::deadline(f, job_ids.len()).left("nothing was aborted"))?;
+        .map_err(|f| f.left("nothing was aborted"))?;
     let known: Vec<Option<u64>> = job_ids
         .iter()
         .map(|id| {

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use host_test::{
-    BatchContent, BatchRef, Config, ContentType, Error, Instance, JobRequest, JobState,
-    JobStateChange, Operation, SplitOptions, WaitOptions,
+    BatchContent, BatchRef, BatchState, Config, ContentType, Error, ErrorKind, Instance,
+    JobRequest, JobState, JobStateChange, Operation, SplitOptions, WaitOptions,
 };
 
 use crate::download::AtomicFile;
@@ -59,7 +59,9 @@ impl JobFailure {
         match self {
             JobFailure::Local(f) => f.code == crate::output::EXIT_DEADLINE,
             JobFailure::Left(inner, _) => inner.is_deadline(),
-            other => matches!(other.op(), Some(Error::StillRunning(_))),
+            other => other
+                .op()
+                .is_some_and(|e| e.kind == ErrorKind::StillRunning),
         }
     }
 }
@@ -116,6 +118,11 @@ impl Progress {
             on: false,
             start: Instant::now(),
         }
+    }
+
+    /// Whether progress is shown (stderr is a terminal).
+    pub fn enabled(&self) -> bool {
+        self.on
     }
 
     /// One progress line (replacing the last).
@@ -318,14 +325,32 @@ pub async fn wait_with_progress(
             .await?
         {
             Ok(done) => return Ok(done),
-            Err(Error::StillRunning(r))
-                if left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
+            Err(r)
+                if r.kind == ErrorKind::StillRunning
+                    && left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
             {
-                progress.show(&format!(
-                    "job {job_id}: {}/{} batches done",
-                    ids.len() - r.pending_batch_ids.len(),
-                    ids.len()
-                ));
+                if progress.enabled() {
+                    // The error names what is still running only in its message: the
+                    // batches' states are one list away.
+                    let all = inst
+                        .list_batches(cfg, job_id)
+                        .await?
+                        .map_err(JobFailure::Op)?;
+                    let done = all
+                        .iter()
+                        .filter(|b| ids.is_empty() || ids.contains(&b.id))
+                        .filter(|b| {
+                            matches!(
+                                b.state,
+                                BatchState::Completed
+                                    | BatchState::Failed
+                                    | BatchState::NotProcessed
+                            )
+                        })
+                        .count();
+                    let of = if ids.is_empty() { all.len() } else { ids.len() };
+                    progress.show(&format!("job {job_id}: {done}/{of} batches done"));
+                }
             }
             Err(e) => return Err(JobFailure::Op(e)),
         }

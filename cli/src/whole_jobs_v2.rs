@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use host_test::bulk2::{
-    ColumnDelimiter, IngestJobRef, IngestRequest, JobInfo, JobKind, QueryRequest,
+    ColumnDelimiter, IngestJobRef, IngestRequest, JobInfo, JobKind, JobState, QueryRequest,
 };
-use host_test::{Config, Error, Instance, WaitOptions};
+use host_test::{Config, ErrorKind, Instance, WaitOptions};
 
 use crate::download::AtomicFile;
 use crate::input::{CHUNK, Chunks};
@@ -124,7 +124,7 @@ pub async fn finish(
     let ids: Vec<String> = refs.iter().map(|r| r.job_id.clone()).collect();
     let jobs = wait_for_jobs(inst, cfg, JobKind::Ingest, &ids, wait, progress)
         .await
-        .map_err(|f| resume_note(deadline(f, ids.len()), &ids, input))?;
+        .map_err(|f| resume_note(f, &ids, input))?;
     join(inst, cfg, refs, jobs, delimiter, input, results, progress)
         .await
         .map_err(|f| resume_note(f, &ids, input))
@@ -198,19 +198,29 @@ fn resume_note(f: JobFailure, ids: &[String], input: &Path) -> JobFailure {
     }
 }
 
-/// A `still-running` error of 2.0 jobs in the words of 2.0: which jobs, of how many.
-pub fn deadline(f: JobFailure, of: usize) -> JobFailure {
-    match f {
-        JobFailure::Op(Error::StillRunning(r)) => JobFailure::Local(Failure {
-            code: EXIT_DEADLINE,
-            message: format!(
-                "still running: {} of {of} jobs not finished ({})",
-                r.pending_batch_ids.len(),
-                r.pending_batch_ids.join(", ")
-            ),
-        }),
-        other => other,
+/// The jobs of `ids` not finished yet, read one by one (the `still-running` error names them
+/// only in its message).
+async fn unfinished(
+    inst: &mut Instance,
+    cfg: &Config,
+    kind: JobKind,
+    ids: &[String],
+) -> Result<Vec<String>, JobFailure> {
+    let mut out = Vec::new();
+    for id in ids {
+        let job = inst
+            .get_job_info(cfg, kind, id)
+            .await?
+            .map_err(JobFailure::Op)?;
+        let finished = matches!(
+            job.state,
+            Some(JobState::JobComplete | JobState::Failed | JobState::Aborted)
+        );
+        if !finished {
+            out.push(id.clone());
+        }
     }
+    Ok(out)
 }
 
 /// `J1 (UploadComplete), J2 (JobComplete)`: each job with its state as read now.
@@ -227,7 +237,7 @@ async fn job_states(inst: &mut Instance, cfg: &Config, refs: &[IngestJobRef]) ->
 }
 
 /// Waits for 2.0 jobs in one-second rounds (progress between them) until the deadline.
-/// A deadline is `still-running` naming every job not finished.
+/// A deadline is exit 4 naming every job not finished, of how many.
 pub async fn wait_for_jobs(
     inst: &mut Instance,
     cfg: &Config,
@@ -246,14 +256,30 @@ pub async fn wait_for_jobs(
         };
         match inst.wait_for_jobs(cfg, kind, ids, Some(&round)).await? {
             Ok(done) => return Ok(done),
-            Err(Error::StillRunning(r))
-                if left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
+            Err(r)
+                if r.kind == ErrorKind::StillRunning
+                    && left.is_none_or(|l| l > Duration::from_millis(1_000)) =>
             {
-                progress.show(&format!(
-                    "{}/{} jobs done",
-                    ids.len() - r.pending_batch_ids.len(),
-                    ids.len()
-                ));
+                if progress.enabled() {
+                    let pending = unfinished(inst, cfg, kind, ids).await?;
+                    progress.show(&format!(
+                        "{}/{} jobs done",
+                        ids.len() - pending.len(),
+                        ids.len()
+                    ));
+                }
+            }
+            Err(r) if r.kind == ErrorKind::StillRunning => {
+                let pending = unfinished(inst, cfg, kind, ids).await?;
+                return Err(JobFailure::Local(Failure {
+                    code: EXIT_DEADLINE,
+                    message: format!(
+                        "still running: {} of {} jobs not finished ({})",
+                        pending.len(),
+                        ids.len(),
+                        pending.join(", ")
+                    ),
+                }));
             }
             Err(e) => return Err(JobFailure::Op(e)),
         }

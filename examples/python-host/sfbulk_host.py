@@ -4,11 +4,11 @@
     PYTHONPATH=<where wasmtime is installed> python3 sfbulk_host.py <sfbulk.wasm> <mock url> <token>
 
 Runs the same smoke scenario as js/drive.mjs against a mock Salesforce: an ingest job with a CSV
-batch (wait, per-record results), a query job (result file), and the error variants. Asserts
+batch (wait, per-record results), a query job (result file), and the error kinds. Asserts
 every step; prints one JSON report line on success (tests/integration/hosts_python.rs checks it against the
 mock). The `Bulk` class is a small generic bridge: plain Python values in (dicts for records,
 "tag" or ("tag", payload) for variants, bytes for list<u8>), plain values out, and a raised
-`SfbulkError` carrying the WIT `error` variant as {"tag", "val"}.
+`SfbulkError` carrying the WIT `error` record as a dict (`kind`, `message`, `code`, …).
 """
 
 import json
@@ -31,7 +31,7 @@ from wasmtime.component import (
 
 
 class SfbulkError(Exception):
-    """An operation's `error` variant, as {"tag": ..., "val": ...}."""
+    """An operation's `error` record, as a dict: {"kind": ..., "message": ..., "code": ...}."""
 
     def __init__(self, variant):
         super().__init__(json.dumps(variant))
@@ -107,8 +107,11 @@ class Bulk:
         if rt._tagged():
             ok, payload = ret.tag == "ok", ret.payload
         else:
-            # The error variant arrives as a Variant; an ok payload is never one then.
-            ok, payload = not isinstance(ret, Variant), ret
+            # Untagged: the ok and error payloads are told apart by their Python classes
+            # (the error record is a Record; no untagged ok payload is one).
+            err_classes = set()
+            rt.err.add_classes(err_classes)
+            ok, payload = not isinstance(ret, tuple(err_classes)), ret
         if not ok:
             raise SfbulkError(lift(payload))
         return lift(payload)
@@ -203,13 +206,14 @@ def main():
     report["query"] = {"resultId": qresults["val"][0], "file": data.decode()}
 
     unknown = thrown(lambda: bulk.call("get-job", cfg, "750000000000000AAA"))
-    assert unknown["tag"] == "api" and unknown["val"]["exception-code"] == "InvalidJob", unknown
+    assert unknown["kind"] == "api" and unknown["code"] == "InvalidJob", unknown
+    assert unknown["message"].startswith("InvalidJob: "), unknown
     bad_id = thrown(lambda: bulk.call("get-job", cfg, "not an id"))
-    assert bad_id["tag"] == "invalid-input", bad_id
+    assert bad_id["kind"] == "invalid-input", bad_id
     expired = thrown(lambda: bulk.call("get-job", {**cfg, "access-token": "wrong-token"}, job["id"]))
-    assert expired["tag"] == "session-expired", expired
+    assert expired["kind"] == "session-expired", expired
     refused = thrown(lambda: bulk.call("get-job", {**cfg, "api-url": "http://127.0.0.1:9"}, job["id"]))
-    assert refused["tag"] == "transport", refused
+    assert refused["kind"] == "transport", refused
     report["errors"] = {
         "unknownJob": unknown,
         "badId": bad_id,

@@ -35,11 +35,10 @@ pub mod bindings {
 }
 
 pub use bindings::exports::sfbulk::connector::bulk::{
-    ApiError, AuthError, BatchContent, BatchInfo, BatchRef, BatchResults, BatchState,
-    ConcurrencyMode, Config, ContentType, Error, FieldValue, JobInfo, JobRequest, JobState,
-    JobStateChange, JoinCounts, LineEnding, Operation, PkChunking, QueryPosition, RawBody,
-    RecordError, RecordResult, RecordSet, RetryPolicy, Session, SplitOptions, StillRunning,
-    Timeouts, UnexpectedResponse, WaitOptions,
+    BatchContent, BatchInfo, BatchRef, BatchResults, BatchState, ConcurrencyMode, Config,
+    ContentType, Error, ErrorKind, FieldValue, JobInfo, JobRequest, JobState, JobStateChange,
+    JoinCounts, LineEnding, Operation, PkChunking, QueryPosition, RawBody, RecordError,
+    RecordResult, RecordSet, RetryPolicy, Session, SplitOptions, Timeouts, WaitOptions,
 };
 
 /// The shipped component (`target/guest/sfbulk.wasm`), made by this crate's build script:

@@ -209,10 +209,12 @@ impl Client {
             match poll.next_wait(polls, elapsed, t.jitter()) {
                 Some(d) => t.sleep(d),
                 None => {
-                    return Err(Error::StillRunning {
-                        job_id: pending[0].clone(),
-                        pending,
-                    });
+                    // One job: that job; several: no one job id (the message lists them).
+                    let job_id = match &pending[..] {
+                        [one] => one.clone(),
+                        _ => String::new(),
+                    };
+                    return Err(Error::StillRunning { job_id, pending });
                 }
             }
             polls += 1;

@@ -7,39 +7,25 @@ use crate::model::{self, BatchState, ContentType, JobState, Operation};
 use crate::protocol::BatchContent;
 
 pub(crate) fn to_wit_error(e: Error) -> wit::Error {
-    match e {
-        Error::InvalidInput(m) => wit::Error::InvalidInput(m),
-        Error::Transport(m) => wit::Error::Transport(m),
-        Error::Timeout(m) => wit::Error::Timeout(m),
-        Error::UnexpectedResponse {
-            status,
-            content_type,
-            detail,
-            excerpt,
-        } => wit::Error::UnexpectedResponse(wit::UnexpectedResponse {
-            http_status: status,
-            content_type,
-            detail,
-            excerpt,
-        }),
-        Error::Api {
-            status,
-            code,
-            message,
-        } => wit::Error::Api(wit::ApiError {
-            http_status: status,
-            exception_code: code,
-            exception_message: message,
-        }),
-        Error::SessionExpired(m) => wit::Error::SessionExpired(m),
-        Error::Auth { error, description } => {
-            wit::Error::Auth(wit::AuthError { error, description })
-        }
-        Error::OutcomeUnknown(m) => wit::Error::OutcomeUnknown(m),
-        Error::StillRunning { job_id, pending } => wit::Error::StillRunning(wit::StillRunning {
-            job_id,
-            pending_batch_ids: pending,
-        }),
+    use wit::ErrorKind as K;
+    let message = e.to_string();
+    let code = e.exception_code().map(str::to_string);
+    let (kind, http_status, code) = match e {
+        Error::InvalidInput(_) => (K::InvalidInput, None, code),
+        Error::Transport(_) => (K::Transport, None, code),
+        Error::Timeout(_) => (K::Timeout, None, code),
+        Error::UnexpectedResponse { status, .. } => (K::UnexpectedResponse, Some(status), code),
+        Error::Api { status, .. } => (K::Api, Some(status), code),
+        Error::SessionExpired(_) => (K::SessionExpired, None, code),
+        Error::Auth { error, .. } => (K::Auth, None, Some(error)),
+        Error::OutcomeUnknown(_) => (K::OutcomeUnknown, None, code),
+        Error::StillRunning { .. } => (K::StillRunning, None, code),
+    };
+    wit::Error {
+        kind,
+        message,
+        http_status,
+        code,
     }
 }
 

@@ -290,7 +290,7 @@ async fn create_job_whose_reply_is_lost_is_not_replayed() {
         )
         .await);
     assert!(
-        matches!(&e, Error::OutcomeUnknown(m) if m.contains("create-job")),
+        e.kind == ErrorKind::OutcomeUnknown && e.message.contains("create-job"),
         "{e:?}"
     );
     let posts = mock
@@ -326,7 +326,7 @@ async fn add_batch_whose_reply_is_lost_says_so_with_the_job() {
     mock.reset_after_processing_next(1);
     let e = err(inst.add_batch(&cfg, &job.id, &csv("Name\nA\n")).await);
     assert!(
-        matches!(&e, Error::OutcomeUnknown(m) if m.contains(&job.id)),
+        e.kind == ErrorKind::OutcomeUnknown && e.message.contains(&job.id),
         "{e:?}"
     );
     assert_eq!(
@@ -357,7 +357,7 @@ async fn retries_give_up_with_a_clear_error() {
     mock.fail_next(10, 503, None);
     let e = err(inst.get_job(&cfg, "750000000000000AAA").await);
     assert!(
-        matches!(&e, Error::UnexpectedResponse(u) if u.http_status == 503),
+        e.kind == ErrorKind::UnexpectedResponse && e.http_status == Some(503),
         "{e:?}"
     );
     assert_eq!(mock.request_count(), 3, "three attempts");
@@ -513,7 +513,7 @@ async fn a_reply_slower_than_the_first_byte_timeout_is_the_timeout_error() {
     .await
     .expect("the call gave up at its first-byte timeout");
     let e = err(call);
-    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    assert!(e.kind == ErrorKind::Timeout, "{e:?}");
     assert_fired(&mock, FaultKind::Hang, 1, "a request never answered");
     assert_eq!(mock.request_count(), 1, "retries off: one attempt");
 }

@@ -122,13 +122,13 @@ fn node_jco_drives_the_component_against_the_mock() {
         assert!(file.contains(id.as_str()), "{id} missing from {file}");
     }
 
-    // Errors crossed into JS as thrown errors carrying the variant.
+    // Errors crossed into JS as thrown errors carrying the error record.
     let errors = &report["errors"];
-    assert_eq!(errors["unknownJob"]["tag"], "api");
-    assert_eq!(errors["unknownJob"]["val"]["exceptionCode"], "InvalidJob");
-    assert_eq!(errors["badId"]["tag"], "invalid-input");
-    assert_eq!(errors["expired"]["tag"], "session-expired");
-    assert_eq!(errors["refused"]["tag"], "transport");
+    assert_eq!(errors["unknownJob"]["kind"], "api");
+    assert_eq!(errors["unknownJob"]["code"], "InvalidJob");
+    assert_eq!(errors["badId"]["kind"], "invalid-input");
+    assert_eq!(errors["expired"]["kind"], "session-expired");
+    assert_eq!(errors["refused"]["kind"], "transport");
 
     // What reached the mock: the shim's wasi:http sent the session header and the bodies.
     let requests = mock.requests();

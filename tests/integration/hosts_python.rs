@@ -60,14 +60,11 @@ fn python_wasmtime_embedding_runs_the_component_against_the_mock() {
     assert_eq!(report["ingest"]["errors"][1][0], "REQUIRED_FIELD_MISSING");
     let file = report["query"]["file"].as_str().expect("query file");
     assert!(stored.iter().all(|id| file.contains(id.as_str())), "{file}");
-    assert_eq!(report["errors"]["unknownJob"]["tag"], "api");
-    assert_eq!(
-        report["errors"]["unknownJob"]["val"]["exception-code"],
-        "InvalidJob"
-    );
-    assert_eq!(report["errors"]["badId"]["tag"], "invalid-input");
-    assert_eq!(report["errors"]["expired"]["tag"], "session-expired");
-    assert_eq!(report["errors"]["refused"]["tag"], "transport");
+    assert_eq!(report["errors"]["unknownJob"]["kind"], "api");
+    assert_eq!(report["errors"]["unknownJob"]["code"], "InvalidJob");
+    assert_eq!(report["errors"]["badId"]["kind"], "invalid-input");
+    assert_eq!(report["errors"]["expired"]["kind"], "session-expired");
+    assert_eq!(report["errors"]["refused"]["kind"], "transport");
 
     let requests = mock.requests();
     let batch = requests

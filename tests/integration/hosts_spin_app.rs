@@ -403,7 +403,7 @@ fn exercise(base: &str, mock: &MockServer) {
     let (status, err) = http("GET", &format!("{base}/jobs/750000000000000AAA"), None);
     assert_eq!(status, 404, "{err}");
     assert_eq!(err["error"]["kind"], "api");
-    assert_eq!(err["error"]["exceptionCode"], "InvalidJob");
+    assert_eq!(err["error"]["code"], "InvalidJob");
     let (status, err) = http("GET", &format!("{base}/jobs/not-an-id"), None);
     assert_eq!(status, 400, "{err}");
     assert_eq!(err["error"]["kind"], "invalid-input");

@@ -128,7 +128,10 @@ fn stock_wasmtime_cli_invokes_every_step_against_the_mock() {
     let bad = cli.invoke(
         "init({api-version: \"59.0\", access-token: \"t\", api-url: \"http://example.com\"})",
     );
-    assert!(bad.starts_with("err(invalid-input(\""), "{bad}");
+    assert!(
+        bad.starts_with("err({kind: invalid-input, message: \"invalid input: "),
+        "{bad}"
+    );
     assert_eq!(mock.request_count(), 0, "init sends nothing");
 
     // create-job
@@ -274,11 +277,12 @@ fn stock_wasmtime_cli_invokes_every_step_against_the_mock() {
     // Errors are printed as err(<variant>) (exit code 0: the call itself worked).
     let unknown = cli.call("get-job", "\"750000000000000AAA\"");
     assert!(
-        unknown.starts_with("err(api({http-status: 400, exception-code: \"InvalidJob\""),
+        unknown.starts_with("err({kind: api, message: \"InvalidJob: ")
+            && unknown.contains("http-status: some(400), code: some(\"InvalidJob\")"),
         "{unknown}"
     );
     let bad_id = cli.call("get-batch-status", &format!("{}, \"x\"", wave(&job)));
-    assert!(bad_id.starts_with("err(invalid-input("), "{bad_id}");
+    assert!(bad_id.starts_with("err({kind: invalid-input, "), "{bad_id}");
 
     // The mock agrees with what the CLI printed.
     assert_eq!(mock.record_count("Contact"), 2);

@@ -90,7 +90,7 @@ async fn a_reply_body_that_stalls_is_the_between_bytes_timeout() {
     .await
     .expect("gave up at the between-bytes timeout");
     let e = err(call);
-    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    assert!(e.kind == ErrorKind::Timeout, "{e:?}");
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -123,7 +123,7 @@ async fn the_first_byte_timeout_holds_on_a_reused_connection() {
     mock.hang_next(1);
     let start = Instant::now();
     let e = err(inst.get_job(&cfg, &job.id).await);
-    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    assert!(e.kind == ErrorKind::Timeout, "{e:?}");
     assert!(
         start.elapsed() < Duration::from_secs(4),
         "{:?}",

@@ -38,8 +38,8 @@ mod bindings {
 use std::io::{Read as _, Write as _};
 
 use bindings::sfbulk::connector::bulk::{
-    self, BatchContent, BatchInfo, BatchResults, BatchState, Config, ContentType, Error, JobInfo,
-    JobRequest, JobState, JobStateChange, Operation, RawBody,
+    self, BatchContent, BatchInfo, BatchResults, BatchState, Config, ContentType, Error, ErrorKind,
+    JobInfo, JobRequest, JobState, JobStateChange, Operation, RawBody,
 };
 use serde_json::{Value, json};
 use wasi::http::types::{
@@ -209,38 +209,31 @@ fn bad_request(message: &str) -> (u16, Value) {
 }
 
 fn error_response(e: &Error) -> (u16, Value) {
-    let (status, error) = match e {
-        Error::InvalidInput(m) => (400, json!({ "kind": "invalid-input", "message": m })),
-        Error::Transport(m) => (502, json!({ "kind": "transport", "message": m })),
-        Error::Timeout(m) => (504, json!({ "kind": "timeout", "message": m })),
-        Error::UnexpectedResponse(u) => (
-            502,
-            json!({ "kind": "unexpected-response", "httpStatus": u.http_status, "message": u.detail }),
-        ),
-        Error::Api(a) => (
-            if matches!(a.exception_code.as_str(), "InvalidJob" | "InvalidBatch") {
-                404
-            } else {
-                502
-            },
-            json!({
-                "kind": "api",
-                "httpStatus": a.http_status,
-                "exceptionCode": a.exception_code,
-                "exceptionMessage": a.exception_message,
-            }),
-        ),
-        Error::SessionExpired(m) => (502, json!({ "kind": "session-expired", "message": m })),
-        Error::Auth(a) => (
-            502,
-            json!({ "kind": "auth", "error": a.error, "message": a.description }),
-        ),
-        Error::OutcomeUnknown(m) => (502, json!({ "kind": "outcome-unknown", "message": m })),
-        Error::StillRunning(s) => (
-            504,
-            json!({ "kind": "still-running", "jobId": s.job_id, "pendingBatchIds": s.pending_batch_ids }),
-        ),
+    let status = match e.kind {
+        ErrorKind::InvalidInput => 400,
+        ErrorKind::Api if matches!(e.code.as_deref(), Some("InvalidJob" | "InvalidBatch")) => 404,
+        ErrorKind::Timeout | ErrorKind::StillRunning => 504,
+        _ => 502,
     };
+    let kind = match e.kind {
+        ErrorKind::InvalidInput => "invalid-input",
+        ErrorKind::Transport => "transport",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::UnexpectedResponse => "unexpected-response",
+        ErrorKind::Api => "api",
+        ErrorKind::SessionExpired => "session-expired",
+        ErrorKind::Auth => "auth",
+        ErrorKind::OutcomeUnknown => "outcome-unknown",
+        ErrorKind::StillRunning => "still-running",
+    };
+    let error = json!({
+        "kind": kind,
+        "message": e.message,
+        "httpStatus": e.http_status,
+        "code": e.code,
+        "jobId": e.job_id,
+        "pending": e.pending,
+    });
     (status, json!({ "error": error }))
 }
 

@@ -53,7 +53,11 @@ pub fn err<T: std::fmt::Debug>(r: CallResult<T>) -> Error {
 #[track_caller]
 pub fn api_code(e: &Error) -> String {
     match e {
-        Error::Api(a) => a.exception_code.clone(),
+        Error {
+            kind: ErrorKind::Api,
+            code: Some(code),
+            ..
+        } => code.clone(),
         other => panic!("expected an api error, got {other:?}"),
     }
 }
