@@ -231,8 +231,6 @@ fn error_response(e: &Error) -> (u16, Value) {
         "message": e.message,
         "httpStatus": e.http_status,
         "code": e.code,
-        "jobId": e.job_id,
-        "pending": e.pending,
     });
     (status, json!({ "error": error }))
 }
