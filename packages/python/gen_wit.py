@@ -413,19 +413,23 @@ class Gen:
         return "".join(out)
 
     def errors(self) -> str:
-        home = next(n for n, i in self.ifaces.items() if i["types"].get("error", {}).get("kind") == "variant")
-        d = self.ifaces[home]["types"]["error"]
-        out = [HEADER, '"""The exceptions of sfbulk: one class per case of the WIT `error` variant."""\n\n']
+        # The WIT `error` is a record whose `kind` field is an enum: one class per kind.
+        home = next(n for n, i in self.ifaces.items() if i["types"].get("error", {}).get("kind") == "record")
+        types = self.ifaces[home]["types"]
+        kind_field = next(f for f in types["error"]["fields"] if f["name"] == "kind")
+        kinds = types[kind_field["type"]["ref"]]
+        assert kinds["kind"] == "enum", "the `error` record's `kind` is an enum"
+        out = [HEADER, '"""The exceptions of sfbulk: one class per kind of the WIT `error` record."""\n\n']
         out.append(f"from __future__ import annotations\n\nfrom ._runtime import SfbulkError\nfrom . import {home} as _{home}\n\n")
         classes = []
-        for c in d["cases"]:
+        for c in kinds["cases"]:
             cls = f"{pascal(c['name'])}Error"
             if hasattr(builtins, cls):
                 cls = f"Sfbulk{cls}"
             classes.append((c["name"], cls))
-            detail = "None" if c["type"] is None else self.py(c["type"], home, True)
+            detail = self.py({"ref": "error"}, home, True)
             out.append(f"\nclass {cls}(SfbulkError):\n")
-            out.append(doc(f"The `{c['name']}` case: {c['docs']}".replace("\n", " "), "    "))
+            out.append(doc(f"The `error` of kind `{c['name']}`: {c['docs']}".replace("\n", " "), "    "))
             out.append(f"\n    case = {c['name']!r}\n    detail: {detail}\n\n")
         out.append("\nCLASSES: dict[str, type[SfbulkError]] = {\n")
         out.extend(f"    {c!r}: {cls},\n" for c, cls in classes)

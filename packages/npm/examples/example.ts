@@ -53,11 +53,11 @@ for await (const chunk of sf.queryChunks('SELECT Id, LastName FROM Contact', { b
 // 4. One operation, typed, and errors by case.
 const info: bulk2.JobInfo = await sf.bulk2.getJobInfo('ingest', loaded.jobIds[0] ?? '');
 const state: bulk2.JobState | undefined = info.state;
-let apiError: { case: string; code: string } | null = null;
+let apiError: { case: string; code: string | undefined } | null = null;
 try {
   await sf.bulk.getJob('750000000000000AAA');
 } catch (e) {
-  if (e instanceof ApiError) apiError = { case: e.case, code: e.detail.exceptionCode };
+  if (e instanceof ApiError) apiError = { case: e.case, code: e.detail.code };
 }
 let invalid: string | null = null;
 try {

@@ -1,6 +1,6 @@
 // Writes src/gen/ from the WIT schema (scripts/wit.mjs): one module of TypeScript types per
 // interface (records as interfaces, variants by their shape, resources and the operations as
-// interfaces of async methods), the error classes (one per case of the `error` variant) and
+// interfaces of async methods), the error classes (one per kind of the `error` record) and
 // the runtime schema the worker lowers and lifts values with.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -138,25 +138,28 @@ function ifaceModule(name, iface, schema) {
 }
 
 function errorsModule(schema) {
+  // The WIT `error` is a record whose `kind` field is an enum: one class per kind.
   let iface = null;
   for (const [name, i] of Object.entries(schema.interfaces)) {
-    if (i.types.error?.kind === 'variant') {
+    if (i.types.error?.kind === 'record') {
       iface = name;
       break;
     }
   }
-  if (iface === null) throw new Error('gen-ts: no `error` variant in the WIT');
-  const def = schema.interfaces[iface].types.error;
+  if (iface === null) throw new Error('gen-ts: no `error` record in the WIT');
+  const types = schema.interfaces[iface].types;
+  const kindField = types.error.fields.find((f) => f.name === 'kind');
+  const kinds = kindField && types[kindField.type.ref];
+  if (!kinds || kinds.kind !== 'enum') throw new Error('gen-ts: the `error` record has no enum `kind` field');
   let out = HEADER;
   out += `import { SfbulkError } from '../error.js';\nimport type * as w from './${iface}.js';\n\n`;
   const names = [];
-  for (const c of def.cases) {
+  for (const c of kinds.cases) {
     const cls = `${pascal(c.name)}Error`;
     names.push([c.name, cls]);
-    const detail = c.type === null ? 'undefined' : tsType(c.type).replace(/^([A-Z])/, 'w.$1');
-    out += jsdoc(`The \`${c.name}\` case of the WIT \`error\` variant: ${c.docs.replaceAll('\n', ' ')}`);
-    out += `export class ${cls} extends SfbulkError<'${c.name}', ${detail}> {\n`;
-    out += `  constructor(detail: ${detail}, operation?: string) {\n    super('${c.name}', detail, operation);\n    this.name = '${cls}';\n  }\n}\n\n`;
+    out += jsdoc(`The WIT \`error\` of kind \`${c.name}\`: ${c.docs.replaceAll('\n', ' ')}`);
+    out += `export class ${cls} extends SfbulkError<'${c.name}', w.Error> {\n`;
+    out += `  constructor(detail: w.Error, operation?: string) {\n    super('${c.name}', detail, operation);\n    this.name = '${cls}';\n  }\n}\n\n`;
   }
   out += '/** The class of each case. */\n';
   out += 'export const errorClasses: Record<string, new (detail: never, operation?: string) => SfbulkError> = {\n';

@@ -1,17 +1,18 @@
 // The errors of sfbulk: every operation's `err` is thrown as the SfbulkError subclass of its
-// case (src/gen/errors.ts, one class per case of the WIT `error` variant).
+// kind (src/gen/errors.ts, one class per kind of the WIT `error` record).
 
-/** What any operation of sfbulk rejects with: `case` is the WIT `error` case, `detail` its payload. */
+/** What any operation of sfbulk rejects with: `case` is the WIT `error`'s kind, `detail` the record
+ * (`{ kind, message, httpStatus, code }`). */
 export class SfbulkError<C extends string = string, D = unknown> extends Error {
-  /** The case of the WIT `error` variant, e.g. `api`, `invalid-input`, `still-running`. */
+  /** The kind of the WIT `error`, e.g. `api`, `invalid-input`, `still-running`. */
   readonly case: C;
-  /** The case's payload, as plain values (e.g. `{ httpStatus, exceptionCode, exceptionMessage }`). */
+  /** The WIT `error` record, as plain values (`{ kind, message, httpStatus, code }`). */
   readonly detail: D;
   /** The operation that failed, e.g. `create-job` (when known). */
   readonly operation: string | undefined;
 
   constructor(kase: C, detail: D, operation?: string) {
-    super(`${operation ? `${operation}: ` : ''}${kase}: ${describe(detail)}`);
+    super(`${operation ? `${operation}: ` : ''}${describe(kase, detail)}`);
     this.name = 'SfbulkError';
     this.case = kase;
     this.detail = detail;
@@ -27,16 +28,11 @@ export class SfbulkTrapError extends SfbulkError<'trap', string> {
   }
 }
 
-function describe(detail: unknown): string {
-  if (detail === undefined || detail === null) return 'no detail';
-  if (typeof detail !== 'object') return String(detail);
+/** The component's own message (it starts with the stage), else the kind and the detail. */
+function describe(kase: string, detail: unknown): string {
+  if (detail === undefined || detail === null) return `${kase}: no detail`;
+  if (typeof detail !== 'object') return `${kase}: ${String(detail)}`;
   const d = detail as Record<string, unknown>;
-  if ('exceptionCode' in d) return `${d.exceptionCode}: ${d.exceptionMessage} (http ${d.httpStatus})`;
-  if ('excerpt' in d) return `${d.detail} (http ${d.httpStatus}${d.contentType ? `, ${d.contentType}` : ''})`;
-  if ('description' in d) return `${d.error}: ${d.description}`;
-  if ('pendingBatchIds' in d) {
-    const ids = d.pendingBatchIds as string[];
-    return `job ${d.jobId}: not finished: ${ids.join(', ')}`;
-  }
-  return JSON.stringify(detail);
+  if (typeof d.message === 'string') return d.message;
+  return `${kase}: ${JSON.stringify(detail)}`;
 }

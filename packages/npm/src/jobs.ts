@@ -153,11 +153,14 @@ class AtomicFile {
   }
 }
 
-/** Waits in rounds of a second (progress between them) until every job is done. */
+/** Waits in rounds of a second (progress between them) until every job is done. `done` counts
+ * what is finished (a `still-running` error names it only in its message); it is read only when
+ * progress is asked for. */
 async function waitRounds<T>(
   of: number,
   wait: b1.WaitOptions,
   round: (w: b1.WaitOptions) => Promise<T>,
+  done: () => Promise<number>,
   onProgress?: (p: Progress) => void,
 ): Promise<T> {
   const start = Date.now();
@@ -167,7 +170,7 @@ async function waitRounds<T>(
       return await round({ ...wait, timeoutMs: left === undefined ? 1000 : Math.min(left, 1000) });
     } catch (e) {
       if (!(e instanceof StillRunningError) || (left !== undefined && left <= 1000)) throw e;
-      onProgress?.({ stage: 'wait', done: of - e.detail.pendingBatchIds.length, of });
+      if (onProgress) onProgress({ stage: 'wait', done: await done(), of });
     }
   }
 }
@@ -211,7 +214,15 @@ export async function load(apis: Apis, opts: LoadOptions): Promise<LoadSummary> 
         await loader.close();
       }
       const ids = refs.map((r) => r.jobId);
-      const jobs = await waitRounds(ids.length, wait, (w) => apis.bulk2.waitForJobs('ingest', ids, w), progress);
+      const finished = async () => {
+        let n = 0;
+        for (const id of ids) {
+          const s = (await apis.bulk2.getJobInfo('ingest', id)).state;
+          if (s === 'job-complete' || s === 'failed' || s === 'aborted') n += 1;
+        }
+        return n;
+      };
+      const jobs = await waitRounds(ids.length, wait, (w) => apis.bulk2.waitForJobs('ingest', ids, w), finished, progress);
       if (results) {
         const join = await apis.bulk2.openIngestJoin(refs, opts.columnDelimiter);
         try {
@@ -259,7 +270,11 @@ export async function load(apis: Apis, opts: LoadOptions): Promise<LoadSummary> 
         await loader.close();
       }
       const ids = refs.map((r) => r.batchId);
-      const batches = await waitRounds(ids.length, wait, (w) => apis.bulk.waitForBatches(jobId, ids, w), progress);
+      const finished = async () =>
+        (await apis.bulk.listBatches(jobId)).filter(
+          (b) => ids.includes(b.id) && (b.state === 'completed' || b.state === 'failed' || b.state === 'not-processed'),
+        ).length;
+      const batches = await waitRounds(ids.length, wait, (w) => apis.bulk.waitForBatches(jobId, ids, w), finished, progress);
       if (results) {
         const join = await apis.bulk.openResultJoin(jobId, refs);
         try {

@@ -78,8 +78,8 @@ function handle(msg: Request): Reply {
   } catch (e) {
     const err = f ? errType(f) : null;
     if (err !== null && e instanceof Error && 'payload' in e) {
-      const v = convert.lift(iface, err, e.payload, handlesOf(iface)) as { tag: string; val?: unknown };
-      return { id: msg.id, ok: false, error: { case: v.tag, detail: v.val } };
+      const v = convert.lift(iface, err, e.payload, handlesOf(iface)) as { kind: string };
+      return { id: msg.id, ok: false, error: { case: v.kind, detail: v } };
     }
     const name = e instanceof Error ? e.name : 'Error';
     const message = e instanceof Error ? e.message : String(e);

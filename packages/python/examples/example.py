@@ -51,7 +51,7 @@ api_error = None
 try:
     sf.get_job("750000000000000AAA")
 except ApiError as e:
-    api_error = {"case": e.case, "code": e.detail["exception_code"]}
+    api_error = {"case": e.case, "code": e.detail["code"]}
 invalid = None
 try:
     sf.create_ingest_job({"object": "Contact", "operation": "upsert"})

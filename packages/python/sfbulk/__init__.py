@@ -128,8 +128,16 @@ class Bulk(Ops):
     def _call(self, iface: str, name: str, *args: Any) -> Any:
         return self._bridge.call(iface, name, (self.config, *args))
 
-    def _wait(self, of: int, wait: bulk.WaitOptions, round_: Callable[[bulk.WaitOptions], Any], on_progress: OnProgress | None) -> Any:
-        """Waits in rounds of a second (progress between them)."""
+    def _wait(
+        self,
+        of: int,
+        wait: bulk.WaitOptions,
+        round_: Callable[[bulk.WaitOptions], Any],
+        done: Callable[[], int],
+        on_progress: OnProgress | None,
+    ) -> Any:
+        """Waits in rounds of a second (progress between them). `done` counts what is finished
+        (a `still-running` error names it only in its message); read only for progress."""
         start = time.monotonic()
         timeout = wait.get("timeout_ms")
         while True:
@@ -140,7 +148,7 @@ class Bulk(Ops):
                 if left is not None and left <= 1000:
                     raise
                 if on_progress:
-                    on_progress(Progress("wait", done=of - len(e.detail["pending_batch_ids"]), jobs=of))
+                    on_progress(Progress("wait", done=done(), jobs=of))
 
     def load(
         self,
@@ -188,7 +196,13 @@ class Bulk(Ops):
                             on_progress(Progress("upload", bytes=sent, jobs=len(refs)))
                     refs += loader.finish()
                 ids = [r["job_id"] for r in refs]
-                jobs: list[bulk2.JobInfo] = self._wait(len(ids), w, lambda o: self.wait_for_jobs("ingest", ids, o), on_progress)
+                def jobs_done() -> int:
+                    final = ("job-complete", "failed", "aborted")
+                    return sum(1 for i in ids if self.get_job_info("ingest", i).get("state") in final)
+
+                jobs: list[bulk2.JobInfo] = self._wait(
+                    len(ids), w, lambda o: self.wait_for_jobs("ingest", ids, o), jobs_done, on_progress
+                )
                 if out is not None:
                     with self.open_ingest_join(refs, column_delimiter) as join:
                         c = self._join(join, source, spool, out, on_progress)
@@ -219,8 +233,12 @@ class Bulk(Ops):
                     batches += csv_load.finish()
                 ids = [job_id]
                 batch_ids = [b["batch_id"] for b in batches]
+                def batches_done() -> int:
+                    final = ("completed", "failed", "not-processed")
+                    return sum(1 for b in self.list_batches(job_id) if b["id"] in batch_ids and b["state"] in final)
+
                 infos: list[bulk.BatchInfo] = self._wait(
-                    len(batch_ids), w, lambda o: self.wait_for_batches(job_id, batch_ids, o), on_progress
+                    len(batch_ids), w, lambda o: self.wait_for_batches(job_id, batch_ids, o), batches_done, on_progress
                 )
                 if out is not None:
                     with self.open_result_join(job_id, batches) as rjoin:

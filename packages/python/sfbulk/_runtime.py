@@ -38,7 +38,8 @@ FAST_BYTES = _fastbytes.install()
 
 
 class SfbulkError(Exception):
-    """What every operation raises: `case` is the WIT `error` case, `detail` its payload."""
+    """What every operation raises: `case` is the WIT `error`'s kind, `detail` the record
+    (`kind`, `message`, `http_status`, `code`)."""
 
     case: ClassVar[str] = ""
     detail: Any
@@ -47,7 +48,7 @@ class SfbulkError(Exception):
         self.detail = detail
         self.operation = operation
         prefix = f"{operation}: " if operation else ""
-        super().__init__(f"{prefix}{self.case or 'error'}: {_describe(detail)}")
+        super().__init__(f"{prefix}{_describe(self.case or 'error', detail)}")
 
 
 class SfbulkTrapError(SfbulkError):
@@ -57,20 +58,15 @@ class SfbulkTrapError(SfbulkError):
     detail: str
 
 
-def _describe(detail: Any) -> str:
+def _describe(case: str, detail: Any) -> str:
+    """The component's own message (it starts with the stage), else the case and the detail."""
+    if isinstance(detail, dict) and isinstance(detail.get("message"), str):
+        return str(detail["message"])
     if detail is None:
-        return "no detail"
+        return f"{case}: no detail"
     if not isinstance(detail, dict):
-        return str(detail)
-    if "exception_code" in detail:
-        return f"{detail['exception_code']}: {detail['exception_message']} (http {detail['http_status']})"
-    if "excerpt" in detail:
-        return f"{detail['detail']} (http {detail['http_status']})"
-    if "description" in detail:
-        return f"{detail['error']}: {detail['description']}"
-    if "pending_batch_ids" in detail:
-        return f"job {detail['job_id']}: not finished: {', '.join(detail['pending_batch_ids'])}"
-    return json.dumps(detail)
+        return f"{case}: {detail}"
+    return f"{case}: {json.dumps(detail)}"
 
 
 def _snake(name: str) -> str:
@@ -179,17 +175,18 @@ class Bridge:
         if rt._tagged():
             ok, payload = ret.tag == "ok", ret.payload
         else:
-            # Untagged: the error variant comes as a Variant; an ok payload is never one then.
-            ok, payload = not isinstance(ret, Variant), ret
+            # Untagged: the ok and error payloads are told apart by their Python classes
+            # (the error record is a Record; no untagged ok payload is one).
+            err_classes: set[type] = set()
+            if rt.err is not None:
+                rt.err.add_classes(err_classes)
+            ok, payload = not isinstance(ret, tuple(err_classes)), ret
         if not ok:
             err = self.lift(rt.err, payload)
             from .errors import CLASSES
 
-            cls = CLASSES.get(err["tag"])
-            if cls is None:
-                exc = SfbulkError(err.get("val"), name)
-            else:
-                exc = cls(err.get("val"), name)
+            cls = CLASSES.get(err["kind"])
+            exc = SfbulkError(err, name) if cls is None else cls(err, name)
             raise exc
         if isinstance(rt.ok, OwnType):
             return (self, iface, payload)
