@@ -9,14 +9,14 @@ use wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme,
 };
-use wasi::io::streams::{InputStream, StreamError};
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 use crate::client::{Opened, RawBody, SendFailure, Timeouts, Transport};
 use crate::error::Error;
 
-/// Request bodies up to this size are written before the request is handed to the host
-/// (they fit the host's body buffer); larger ones are streamed after it (docs/toolchain.md,
-/// G7).
+/// Request bodies up to this size are written before the request is handed to the host, as far
+/// as the host takes them without waiting (wasmtime's buffer takes all of it; jco's shim about
+/// 32 KiB); the rest, and larger bodies, are streamed after it (docs/toolchain.md, G7).
 const WRITE_BEFORE_SEND: usize = 512 * 1024;
 
 /// The component's transport: wasi:http for requests, wasi:clocks for time.
@@ -123,36 +123,46 @@ fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendF
     let _ = options.set_first_byte_timeout(Some(ns(timeouts.first_byte_ms)));
     let _ = options.set_between_bytes_timeout(Some(ns(timeouts.between_bytes_ms)));
 
-    // 2. The body: small ones before handing the request over (see `WRITE_BEFORE_SEND`), large ones after.
-    let has_body = parts.method != http::Method::GET;
-    let outgoing_body = if has_body {
-        Some(
-            out.body()
-                .map_err(|()| invalid(Error::Transport("request body unavailable".into())))?,
-        )
-    } else {
-        None
-    };
-    let stream_later = body.len() > WRITE_BEFORE_SEND;
-    let outgoing_body = match outgoing_body {
-        Some(ob) if !stream_later => {
-            write_body(&ob, &body).map_err(invalid)?;
+    // 2. The body: before handing the request over as far as the host takes it without
+    //    waiting (see `WRITE_BEFORE_SEND`), finished there when all of it went; the rest after.
+    //    A host whose buffer is full before the request is sent (jco's shim) would never make
+    //    room: waiting for it there would hang.
+    let mut later = None;
+    if parts.method != http::Method::GET {
+        let ob = out
+            .body()
+            .map_err(|()| invalid(Error::Transport("request body unavailable".into())))?;
+        let stream = ob
+            .write()
+            .map_err(|()| invalid(Error::Transport("request body stream unavailable".into())))?;
+        let written = if body.len() > WRITE_BEFORE_SEND {
+            0
+        } else {
+            write_ready(&stream, &body).map_err(invalid)?
+        };
+        if written == body.len() {
+            stream
+                .blocking_flush()
+                .map_err(|e| invalid(write_error(e)))?;
+            drop(stream);
             OutgoingBody::finish(ob, None)
                 .map_err(|e| invalid(transport_error("finishing the request body", &e)))?;
-            None
+        } else {
+            later = Some((ob, stream, written));
         }
-        other => other,
-    };
+    }
 
     // 3. Hand it to the host.
     let future = outgoing_handler::handle(out, Some(options)).map_err(|e| SendFailure {
         maybe_sent: !never_sent(&e),
         error: transport_error("sending the request", &e),
     })?;
-    if let Some(ob) = outgoing_body {
+    if let Some((ob, stream, written)) = later {
         // The server may answer before it has read everything (e.g. an auth error):
         // a closed stream then just means the reply is on its way.
-        match write_body(&ob, &body) {
+        let wrote = write_all(&stream, &body[written..]);
+        drop(stream);
+        match wrote {
             Ok(()) => {
                 let _ = OutgoingBody::finish(ob, None);
             }
@@ -217,10 +227,27 @@ fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendF
     })
 }
 
-fn write_body(ob: &OutgoingBody, data: &[u8]) -> Result<(), Error> {
-    let stream = ob
-        .write()
-        .map_err(|()| Error::Transport("request body stream unavailable".into()))?;
+/// Writes what the host takes without waiting: the number of bytes written.
+fn write_ready(stream: &OutputStream, data: &[u8]) -> Result<usize, Error> {
+    let mut written = 0;
+    while written < data.len() {
+        let permit = stream.check_write().map_err(write_error)?;
+        if permit == 0 {
+            break;
+        }
+        let n = usize::try_from(permit)
+            .unwrap_or(usize::MAX)
+            .min(data.len() - written);
+        stream
+            .write(&data[written..written + n])
+            .map_err(write_error)?;
+        written += n;
+    }
+    Ok(written)
+}
+
+/// Writes all of `data`, waiting for room, and flushes.
+fn write_all(stream: &OutputStream, data: &[u8]) -> Result<(), Error> {
     let mut rest = data;
     while !rest.is_empty() {
         let permit = match stream.check_write() {
@@ -235,7 +262,6 @@ fn write_body(ob: &OutgoingBody, data: &[u8]) -> Result<(), Error> {
         rest = &rest[permit..];
     }
     stream.blocking_flush().map_err(write_error)?;
-    drop(stream);
     Ok(())
 }
 

@@ -137,9 +137,13 @@ fn node_jco_drives_the_component_against_the_mock() {
         .filter(|r| r.method == "POST" && r.path == "/services/async/59.0/job")
         .count();
     assert_eq!(
-        job_posts, 2,
-        "two create-job calls, no more (upsert refused locally)"
+        job_posts, 3,
+        "three create-job calls, no more (upsert refused locally)"
     );
+    // The 200 KB batch (beyond the shim's pre-send buffer) arrived whole.
+    let big_rows = report["bigBatch"]["rows"].as_u64().expect("bigBatch.rows");
+    assert!(report["bigBatch"]["bytes"].as_u64() > Some(150_000));
+    assert_eq!(mock.records("Account").len() as u64, big_rows);
     let batch_post = requests
         .iter()
         .find(|r| r.method == "POST" && r.path.ends_with("/batch"))

@@ -4,10 +4,11 @@
 //   npm run build        (npm pack runs it too)
 //
 // The WASI shim is @bytecodealliance/preview2-shim (pinned by package-lock.json), copied into
-// dist/shim/ with one change: a request body's buffer holds 1 MiB instead of Node's default 16 KiB.
-// The component writes bodies of up to 512 KiB before it hands the request over (docs/toolchain.md
-// G7); with the stock buffer any body between ~32 KiB and 512 KiB waits forever for room (an
-// add-batch of a few hundred rows, an ingest upload). The transpiled component imports the copy.
+// dist/shim/ (the package has no runtime dependencies) with one change: a request body's buffer
+// holds 1 MiB instead of Node's default 16 KiB, so that a body of up to 512 KiB is written before
+// the request is handed over, as under wasmtime (docs/toolchain.md G7). The component no longer
+// needs it to be correct: with the stock buffer it writes what fits (~32 KiB), sends, and streams
+// the rest (`js/drive.mjs` checks that with the stock shim). The transpiled component imports the copy.
 //
 // SFBULK_WASM (default ../../target/guest/sfbulk.wasm, made by `cargo build --workspace`) and
 // SFBULK_WIT (default ../../wit/world.wit) name the component and its interface.
