@@ -7,20 +7,18 @@
 //! PRIVATE KEY`). Neither the key nor an assertion ever reaches `Debug` or an error: the
 //! errors say what kind of text was given, never any of it.
 //!
-//! RustCrypto's `rsa` checks the key (its primes make its modulus, its exponents agree) and
-//! signs (RSASSA-PKCS1-v1_5, SHA-256). Unwrapping PEM and DER is done here, by a small
-//! reader of the few DER elements a key has: `rsa`'s own PEM and DER decoders (the `pem`
-//! feature with `der`, `pkcs1`, `pkcs8`, `spki`) cost the component ~32 KB for the same
-//! result (docs/logins.md, "Size").
+//! Unwrapping PEM and DER is done here, by a small reader of the few DER elements a key has;
+//! [`rs256`](super::rs256) checks the key (its size, its public exponent, its primes make its
+//! modulus) and signs (RSASSA-PKCS1-v1_5, SHA-256). RustCrypto's `rsa` did that before, its
+//! big-number code alone ~43 KB of the component; its own PEM and DER decoders would cost
+//! ~32 KB more (docs/logins.md, "Size").
 
 use std::fmt;
 use std::rc::Rc;
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
-use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, Pkcs1v15Sign, RsaPrivateKey};
-use sha2::{Digest, Sha256};
 
+use super::rs256::{self, KeyError, PrivateKey};
 use crate::error::Error;
 use crate::wire;
 
@@ -30,17 +28,10 @@ pub const ASSERTION_LIFETIME_SECS: u64 = 120;
 /// The JOSE header of every assertion (Salesforce's documented form).
 const HEADER: &str = r#"{"alg":"RS256"}"#;
 
-/// The DER `DigestInfo` prefix of a SHA-256 hash in an RSASSA-PKCS1-v1_5 signature
-/// (RFC 8017 §9.2, note 1): given as bytes, it spares the component `rsa`'s OID encoder.
-const SHA256_DIGEST_INFO: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-    0x00, 0x04, 0x20,
-];
-
 /// A connected app's RSA private key, ready to sign assertions (shared, not copied, by
 /// clones). `Debug` shows nothing of it.
 #[derive(Clone)]
-pub struct JwtKey(Rc<RsaPrivateKey>);
+pub struct JwtKey(Rc<PrivateKey>);
 
 impl fmt::Debug for JwtKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -48,9 +39,10 @@ impl fmt::Debug for JwtKey {
     }
 }
 
+/// Keys are equal when their public keys are.
 impl PartialEq for JwtKey {
     fn eq(&self, other: &Self) -> bool {
-        self.0.n() == other.0.n() && self.0.e() == other.0.e()
+        self.0.same_public_key(&other.0)
     }
 }
 
@@ -107,25 +99,26 @@ impl JwtKey {
         } else {
             Some(&der[..])
         }
+        .ok_or(KeyError::Inconsistent)
         .and_then(pkcs1_key)
-        .ok_or_else(unreadable)?;
+        .map_err(|e| match e {
+            KeyError::Size => Error::invalid(format!(
+                "the JWT private key's modulus is not {} to {} bits long",
+                rs256::MIN_BITS,
+                rs256::MAX_BITS
+            )),
+            KeyError::Inconsistent => unreadable(),
+        })?;
         Ok(JwtKey(Rc::new(key)))
     }
 
-    /// The RS256 signature of `message` (RSASSA-PKCS1-v1_5 over SHA-256). In the component
-    /// the private-key operation is blinded with wasi's random numbers (the signature is the
-    /// same either way: PKCS#1 v1.5 is deterministic).
+    /// The RS256 signature of `message` (RSASSA-PKCS1-v1_5 over SHA-256), blinded with random
+    /// numbers (wasi's in the component) and checked with the public key before it is
+    /// returned.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let padding = Pkcs1v15Sign {
-            hash_len: Some(32),
-            prefix: Box::new(SHA256_DIGEST_INFO),
-        };
-        let hashed = Sha256::digest(message);
-        #[cfg(target_arch = "wasm32")]
-        let signed = self.0.sign_with_rng(&mut WasiRandom, padding, &hashed);
-        #[cfg(not(target_arch = "wasm32"))]
-        let signed = self.0.sign(padding, &hashed);
-        signed.map_err(|_| Error::invalid("the JWT private key cannot sign (key too small?)"))
+        self.0
+            .sign(message)
+            .map_err(|_| Error::invalid(CANNOT_SIGN))
     }
 }
 
@@ -160,6 +153,11 @@ pub fn assertion(key: &JwtKey, claims: &Claims<'_>) -> Result<String, Error> {
     token.push_str(&Base64UrlUnpadded::encode_string(&signature));
     Ok(token)
 }
+
+/// The error of a key whose signature does not check: its private exponent does not match its
+/// public key.
+const CANNOT_SIGN: &str = "the JWT private key cannot sign: its private exponent does not match \
+                           its public key (a damaged key?)";
 
 fn encrypted() -> Error {
     Error::invalid(
@@ -228,101 +226,207 @@ fn pkcs8_rsa_key(der: &[u8]) -> Option<&[u8]> {
     (input.is_empty() && matches!(version, [0] | [1]) && rsa).then_some(key)
 }
 
-/// A two-prime PKCS#1 `RSAPrivateKey`, checked by `rsa` (its primes make its modulus, its
-/// exponents agree).
-fn pkcs1_key(der: &[u8]) -> Option<RsaPrivateKey> {
+/// A two-prime PKCS#1 `RSAPrivateKey`, checked by [`rs256`] when read (its size, its public
+/// exponent, its primes make its modulus) and when it first signs (its private exponent).
+fn pkcs1_key(der: &[u8]) -> Result<PrivateKey, KeyError> {
     let mut input = der;
-    let mut key = der_element(&mut input, SEQUENCE)?;
-    if !input.is_empty() || der_element(&mut key, INTEGER)? != [0] {
-        return None;
-    }
-    // modulus, publicExponent, privateExponent, prime1, prime2 (the CRT values that follow
-    // are computed again by `rsa`).
-    let mut parts = Vec::with_capacity(5);
-    for _ in 0..5 {
-        let int = der_element(&mut key, INTEGER)?;
-        if int.first().is_none_or(|b| b & 0x80 != 0) {
-            return None;
+    let key = der_element(&mut input, SEQUENCE).filter(|_| input.is_empty());
+    let mut key = key.ok_or(KeyError::Inconsistent)?;
+    let mut int =
+        || der_element(&mut key, INTEGER).filter(|int| int.first().is_some_and(|b| b & 0x80 == 0));
+    // version 0 (two primes); modulus, publicExponent, privateExponent, prime1, prime2. The
+    // CRT values that follow are not used.
+    match (int(), int(), int(), int(), int(), int()) {
+        (Some([0]), Some(n), Some(e), Some(d), Some(p), Some(q)) => {
+            PrivateKey::from_be_bytes(n, e, d, p, q)
         }
-        parts.push(BigUint::from_bytes_be(int));
-    }
-    let mut parts = parts.into_iter();
-    let mut next = || parts.next().unwrap_or_default();
-    let (n, e, d) = (next(), next(), next());
-    RsaPrivateKey::from_components(n, e, d, vec![next(), next()]).ok()
-}
-
-/// wasi's random numbers (`wasi:random/random`), for blinding the private-key operation.
-#[cfg(target_arch = "wasm32")]
-struct WasiRandom;
-
-#[cfg(target_arch = "wasm32")]
-impl rsa::rand_core::RngCore for WasiRandom {
-    fn next_u32(&mut self) -> u32 {
-        wasi::random::random::get_random_u64() as u32
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        wasi::random::random::get_random_u64()
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let bytes = wasi::random::random::get_random_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
+        _ => Err(KeyError::Inconsistent),
     }
 }
-
-#[cfg(target_arch = "wasm32")]
-impl rsa::rand_core::CryptoRng for WasiRandom {}
 
 #[cfg(test)]
 mod tests {
     use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    use rsa::{BigUint, Pkcs1v15Sign, RsaPrivateKey};
+    use sha2::{Digest, Sha256};
 
     use super::*;
 
     const PKCS8: &str = include_str!("../../tests/fixtures/login/app-key-pkcs8.pem");
     const PKCS1: &str = include_str!("../../tests/fixtures/login/app-key-pkcs1.pem");
+    const MESSAGE: &[u8] = b"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIzTVZHOSJ9";
 
     fn der(pem: &str, label: &str) -> Vec<u8> {
         pem_body(pem.trim(), label).unwrap().unwrap()
     }
 
+    fn pem(label: &str, der: &[u8]) -> String {
+        let b64 = Base64::encode_string(der);
+        format!("-----BEGIN {label}-----\n{b64}\n-----END {label}-----\n")
+    }
+
+    /// `rsa`'s signature of [`MESSAGE`].
+    fn rsa_signature(key: &RsaPrivateKey) -> Vec<u8> {
+        let hash = Sha256::digest(MESSAGE);
+        key.sign(Pkcs1v15Sign::new::<Sha256>(), &hash).unwrap()
+    }
+
+    /// A DER element (definite length, up to 2 length bytes).
+    fn element(tag: u8, contents: &[u8]) -> Vec<u8> {
+        let len = contents.len();
+        let mut out = match len {
+            0..=0x7f => vec![tag, len as u8],
+            0x80..=0xff => vec![tag, 0x81, len as u8],
+            _ => vec![tag, 0x82, (len >> 8) as u8, len as u8],
+        };
+        out.extend_from_slice(contents);
+        out
+    }
+
+    /// A PKCS#1 `RSAPrivateKey` of the given values (the CRT values zero: not read).
+    fn pkcs1_der(values: &[&BigUint; 5]) -> Vec<u8> {
+        let int = |x: &BigUint| {
+            let mut bytes = x.to_bytes_be();
+            if bytes[0] & 0x80 != 0 {
+                bytes.insert(0, 0);
+            }
+            element(INTEGER, &bytes)
+        };
+        let mut body = element(INTEGER, &[0]);
+        for x in values {
+            body.extend(int(x));
+        }
+        for _ in 0..3 {
+            body.extend(element(INTEGER, &[0]));
+        }
+        element(SEQUENCE, &body)
+    }
+
     #[test]
     fn the_key_read_here_is_the_one_rsa_s_own_decoders_read() {
+        let theirs = RsaPrivateKey::from_pkcs8_pem(PKCS8).unwrap();
+        assert_eq!(theirs, RsaPrivateKey::from_pkcs1_pem(PKCS1).unwrap());
+        let expected = rsa_signature(&theirs);
         let ours = pkcs1_key(pkcs8_rsa_key(&der(PKCS8, "PRIVATE KEY")).unwrap()).unwrap();
-        assert_eq!(ours, RsaPrivateKey::from_pkcs8_pem(PKCS8).unwrap());
+        assert_eq!(ours.sign(MESSAGE).unwrap(), expected);
         let ours = pkcs1_key(&der(PKCS1, "RSA PRIVATE KEY")).unwrap();
-        assert_eq!(ours, RsaPrivateKey::from_pkcs1_pem(PKCS1).unwrap());
+        assert_eq!(ours.sign(MESSAGE).unwrap(), expected);
+        assert_eq!(
+            JwtKey::from_pem(PKCS8).unwrap(),
+            JwtKey::from_pem(PKCS1).unwrap()
+        );
         // CRLF line ends and indentation are whitespace.
         let crlf = PKCS8.replace('\n', "\r\n  ");
         assert!(JwtKey::from_pem(&crlf).is_ok());
     }
 
-    #[test]
-    fn every_truncated_or_damaged_key_is_refused_without_a_panic() {
-        let pkcs8 = der(PKCS8, "PRIVATE KEY");
+    /// Changes every third byte of a PKCS#8 key: each damaged key is refused by the DER reader
+    /// or the key's checks when read; or, damage in the exponents, refused when signing; or,
+    /// damage in the CRT values (not read), the same key signing as the original. Signs with
+    /// every key of another public key and every `sample`-th of the others (a 2048-bit
+    /// signature takes ~1 s unoptimized). The counts: refused when read, refused when signing,
+    /// the same.
+    fn damage_all_along(pkcs8: &[u8], sample: usize) -> [usize; 3] {
+        let read = |der: &[u8]| {
+            pkcs8_rsa_key(der)
+                .ok_or(KeyError::Inconsistent)
+                .and_then(pkcs1_key)
+        };
         for cut in 0..pkcs8.len() {
-            assert!(pkcs8_rsa_key(&pkcs8[..cut]).and_then(pkcs1_key).is_none());
+            assert!(read(&pkcs8[..cut]).is_err());
         }
-        // Bytes changed all along: refused by the DER reader or by rsa's key checks, except
-        // in the CRT values, which are not read (rsa computes them again).
-        let original = pkcs1_key(pkcs8_rsa_key(&pkcs8).unwrap()).unwrap();
+        let original = read(pkcs8).unwrap();
+        let expected = original.sign(MESSAGE).unwrap();
+        let mut counts = [0; 3];
+        let mut same_public_key = 0;
         for at in (0..pkcs8.len()).step_by(3) {
-            let mut damaged = pkcs8.clone();
+            let mut damaged = pkcs8.to_vec();
             damaged[at] ^= 0x5a;
-            if let Some(key) = pkcs8_rsa_key(&damaged).and_then(pkcs1_key) {
-                assert!(key == original, "damage at {at} accepted as another key");
+            let Ok(key) = read(&damaged) else {
+                counts[0] += 1;
+                continue;
+            };
+            if key.same_public_key(&original) {
+                same_public_key += 1;
+                if same_public_key % sample != 0 {
+                    continue;
+                }
+            }
+            match key.sign(MESSAGE) {
+                Err(rs256::SignError) => counts[1] += 1,
+                Ok(signature) => {
+                    assert!(key.same_public_key(&original), "damage at {at}");
+                    assert_eq!(signature, expected, "damage at {at} signs otherwise");
+                    counts[2] += 1;
+                }
             }
         }
+        counts
+    }
+
+    #[test]
+    fn every_truncated_or_damaged_key_is_refused_without_a_panic() {
+        damage_all_along(&der(PKCS8, "PRIVATE KEY"), 100);
+        // A 512-bit key, every damaged key that is read signing.
+        let key = RsaPrivateKey::new(&mut rs256::tests::Seeded(8), 512).unwrap();
+        let [at_read, at_signing, same] =
+            damage_all_along(key.to_pkcs8_der().unwrap().as_bytes(), 1);
+        assert!(
+            at_read > 0 && at_signing > 0 && same > 0,
+            "{at_read} {at_signing} {same}"
+        );
+    }
+
+    #[test]
+    fn a_damaged_private_exponent_is_refused_at_signing_and_the_error_shows_none_of_the_key() {
+        let pkcs1 = der(PKCS1, "RSA PRIVATE KEY");
+        let original = JwtKey::from_pem(PKCS1).unwrap();
+        // The third INTEGER after the version is d: damage a byte in its middle.
+        let mut key = pkcs1.as_slice();
+        let mut body = der_element(&mut key, SEQUENCE).unwrap();
+        for _ in 0..3 {
+            der_element(&mut body, INTEGER).unwrap();
+        }
+        let d = der_element(&mut body, INTEGER).unwrap();
+        let at = pkcs1.len() - body.len() - d.len() / 2;
+        let mut damaged = pkcs1.clone();
+        damaged[at] ^= 0x01;
+        let key = JwtKey::from_pem(&pem("RSA PRIVATE KEY", &damaged)).unwrap();
+        assert_eq!(key, original, "the same public key");
+        let claims = Claims {
+            iss: "app",
+            sub: "user@example.com",
+            aud: "https://login.salesforce.com",
+            exp: 1_767_225_720,
+        };
+        assert!(assertion(&original, &claims).is_ok());
+        match assertion(&key, &claims) {
+            Err(Error::InvalidInput(message)) => assert_eq!(message, CANNOT_SIGN),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_modulus_too_short_or_too_long_is_refused_when_read() {
+        // Factors need not be prime for these checks: p·q of 511 and 4097 bits.
+        let e = BigUint::from(65537u32);
+        for bits in [511, 4097] {
+            let p = (BigUint::from(1u8) << (bits / 2)) + BigUint::from(1u8);
+            let q = (BigUint::from(1u8) << (bits - 1 - bits / 2)) + BigUint::from(1u8);
+            let n = &p * &q;
+            let der = pkcs1_der(&[&n, &e, &BigUint::from(3u8), &p, &q]);
+            let e = JwtKey::from_pem(&pem("RSA PRIVATE KEY", &der)).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "invalid input: the JWT private key's modulus is not 512 to 4096 bits long"
+            );
+        }
+        // The same for 512 bits is read.
+        let p = (BigUint::from(1u8) << 256usize) + BigUint::from(1u8);
+        let q = (BigUint::from(1u8) << 255usize) + BigUint::from(1u8);
+        let der = pkcs1_der(&[&(&p * &q), &e, &BigUint::from(3u8), &p, &q]);
+        assert!(JwtKey::from_pem(&pem("RSA PRIVATE KEY", &der)).is_ok());
     }
 
     #[test]
@@ -343,11 +447,11 @@ mod tests {
             .position(|w| w == [0x02, 0x01, 0x00])
             .unwrap();
         multi[v + 2] = 1;
-        assert!(pkcs1_key(&multi).is_none());
+        assert!(pkcs1_key(&multi).is_err());
         // Trailing bytes after the key.
         let mut trailing = der(PKCS1, "RSA PRIVATE KEY");
         trailing.push(0);
-        assert!(pkcs1_key(&trailing).is_none());
+        assert!(pkcs1_key(&trailing).is_err());
         // A legacy encrypted PKCS#1 key.
         let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----";
         let e = JwtKey::from_pem(legacy).unwrap_err();

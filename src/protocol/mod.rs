@@ -10,7 +10,8 @@
 //! - [`requests`]: the Bulk API 1.0 request builders.
 //! - [`batch_body`]: batch content checked against its job.
 //! - [`response`]: replies judged and parsed.
-//! - [`oauth`]: the token endpoint (the logins' grants); [`jwt`]: the JWT bearer assertion.
+//! - [`oauth`]: the token endpoint (the logins' grants); [`jwt`]: the JWT bearer assertion,
+//!   signed by [`rs256`] (RSASSA-PKCS1-v1_5 with SHA-256).
 //! - [`v2`]: Bulk API 2.0's builders and parsers (beside 1.0's, sharing the rest).
 
 pub mod batch_body;
@@ -21,6 +22,7 @@ pub mod limits;
 pub mod oauth;
 pub mod requests;
 pub mod response;
+pub mod rs256;
 pub mod v2;
 
 #[cfg(test)]
