@@ -14,7 +14,8 @@
 //! leaves another record without one, which is an error.
 //!
 //! Output, comma-separated with LF line ends whatever the input's dialect: each input
-//! record's values, then `sf__Id`, `sf__Success`, `sf__Created`, `sf__Error` (an unprocessed
+//! record's values (a comma-separated record as it came, quotes and all; other delimiters'
+//! values written again with commas, quoted where needed), then `sf__Id`, `sf__Success`, `sf__Created`, `sf__Error` (an unprocessed
 //! record: not a success, `sf__Error` `UNPROCESSED`).
 
 use crate::csv_input::{Rec, Records};
@@ -584,6 +585,8 @@ pub struct IngestJoiner {
 /// handed over).
 #[derive(Debug)]
 struct Join {
+    /// Whether the input is comma-separated: its records are then written as they are.
+    comma: bool,
     job_records: Vec<u64>,
     next_job: usize,
     left: u64,
@@ -598,6 +601,7 @@ impl IngestJoiner {
         IngestJoiner {
             reader: Records::new(usize::MAX, usize::MAX).with_delimiter(delimiter),
             join: Join {
+                comma: delimiter == b',',
                 job_records,
                 next_job: 0,
                 left: 0,
@@ -666,11 +670,16 @@ impl Join {
 
     fn row(&mut self, rec: Rec<'_>, index: JobIndex<'_>, out: &mut Vec<u8>) -> Result<(), String> {
         let d = b',';
-        for (i, f) in rec.fields().enumerate() {
-            if i > 0 {
-                out.push(d);
+        if self.comma {
+            // The same values: a record is written as it came, like Bulk API 1.0's join.
+            out.extend_from_slice(rec.content);
+        } else {
+            for (i, f) in rec.fields().enumerate() {
+                if i > 0 {
+                    out.push(d);
+                }
+                push_cell_with(out, f, d);
             }
-            push_cell_with(out, f, d);
         }
         if rec.index == 0 {
             out.extend_from_slice(b",sf__Id,sf__Success,sf__Created,sf__Error\n");
