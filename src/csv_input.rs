@@ -28,7 +28,8 @@ pub(crate) struct Rec<'a> {
     pub content: &'a [u8],
     /// Its line terminator (`\n`, `\r\n` or `\r`); `\n` for a final record without one.
     pub term: &'static [u8],
-    /// Characters in `content`.
+    /// Characters in `content` (its bytes, when the character limit is not below the byte
+    /// limit and so never decides).
     pub chars: usize,
     /// Its values as csv-core reads them (quotes removed), back to back.
     pub values: &'a [u8],
@@ -220,7 +221,13 @@ impl Records {
                 read = &read[blank.count()..];
             }
             self.cur.extend_from_slice(read);
-            self.cur_chars += read.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+            self.cur_chars += if self.max_chars < self.max_bytes {
+                read.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+            } else {
+                // A text has no more characters than bytes: the byte limit decides alone,
+                // and bytes stand in for characters.
+                read.len()
+            };
             data = &data[nin..];
             if res == csv_core::ReadRecordResult::Record {
                 // The last byte read ended the record: a line terminator.

@@ -112,14 +112,33 @@ impl Stitcher {
     }
 }
 
-/// Counts CSV record ends (newlines outside quotes) in `data`.
+/// Counts CSV record ends (newlines outside quotes) in `data`: eight bytes at a time, only
+/// the quotes and newlines among them looked at.
 fn count_rows(data: &[u8], in_quotes: &mut bool, rows: &mut u64) {
-    for &b in data {
-        match b {
-            b'"' => *in_quotes = !*in_quotes,
-            b'\n' if !*in_quotes => *rows += 1,
-            _ => {}
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    /// The high bit of each byte of `w` that equals `b` (exactly: no carries across bytes).
+    fn bytes_equal(w: u64, b: u8) -> u64 {
+        let x = w ^ (ONES * u64::from(b));
+        !(((x & LOW7) + LOW7) | x) & !LOW7
+    }
+    let mut step = |b: u8| match b {
+        b'"' => *in_quotes = !*in_quotes,
+        b'\n' if !*in_quotes => *rows += 1,
+        _ => {}
+    };
+    let mut rest = data;
+    while let Some((w, more)) = rest.split_first_chunk::<8>() {
+        let mut found =
+            bytes_equal(u64::from_le_bytes(*w), b'"') | bytes_equal(u64::from_le_bytes(*w), b'\n');
+        while found != 0 {
+            step(w[found.trailing_zeros() as usize / 8]);
+            found &= found - 1;
         }
+        rest = more;
+    }
+    for &b in rest {
+        step(b);
     }
 }
 
@@ -167,6 +186,47 @@ mod tests {
         let (out, rows) = stitch(&[NO_RECORDS, b"\n"], 5);
         assert!(out.is_empty());
         assert_eq!(rows, 0);
+    }
+
+    /// Rows are counted as a byte-by-byte reading counts them, wherever quotes and newlines
+    /// fall among the eight-byte words.
+    #[test]
+    fn rows_are_counted_eight_bytes_at_a_time_as_one_at_a_time() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 100, 1000] {
+            for _ in 0..20 {
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        [
+                            b'"',
+                            b'\n',
+                            b'a',
+                            b',',
+                            b'\r',
+                            0x22 ^ 0x80,
+                            0x0a ^ 0x80,
+                            b'"',
+                        ][(x % 8) as usize]
+                    })
+                    .collect();
+                for start in [false, true] {
+                    let (mut q, mut n) = (start, 0);
+                    count_rows(&data, &mut q, &mut n);
+                    let (mut q2, mut n2) = (start, 0);
+                    for &b in &data {
+                        match b {
+                            b'"' => q2 = !q2,
+                            b'\n' if !q2 => n2 += 1,
+                            _ => {}
+                        }
+                    }
+                    assert_eq!((q, n), (q2, n2), "{data:?}");
+                }
+            }
+        }
     }
 
     #[test]
