@@ -547,7 +547,7 @@ impl ResultIndex {
 }
 
 /// Sorts entries by key, then file order: a stable radix sort of the first 64 bits
-/// (16 at a time; the entries are in file order), then each run of equal first 64 bits
+/// (16 at a time; the entries are in file order), then runs of equal first 64 bits
 /// (identical rows, mostly) by the rest.
 fn sort(entries: &mut Vec<Entry>) {
     let n = entries.len();
@@ -577,14 +577,14 @@ fn sort(entries: &mut Vec<Entry>) {
         }
         std::mem::swap(&mut from, &mut to);
     }
-    let mut start = 0;
-    while start < n {
-        let hi = from[start].hi;
-        let len = from[start..].iter().take_while(|e| e.hi == hi).count();
-        if len > 1 {
-            from[start..start + len].sort_unstable_by_key(|e| (e.lo, e.at));
+    // Runs of equal first 64 bits are in file order: an insertion sort by the rest, which
+    // moves nothing when their rest is equal too (identical rows).
+    for i in 1..n {
+        let mut j = i;
+        while j > 0 && from[j - 1].hi == from[j].hi && from[j - 1].lo > from[j].lo {
+            from.swap(j - 1, j);
+            j -= 1;
         }
-        start += len;
     }
     *entries = from;
 }

@@ -118,27 +118,36 @@ fn count_rows(data: &[u8], in_quotes: &mut bool, rows: &mut u64) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     /// The high bit of each byte of `w` that equals `b` (exactly: no carries across bytes).
+    #[inline(always)]
     fn bytes_equal(w: u64, b: u8) -> u64 {
         let x = w ^ (ONES * u64::from(b));
         !(((x & LOW7) + LOW7) | x) & !LOW7
     }
-    let mut step = |b: u8| match b {
-        b'"' => *in_quotes = !*in_quotes,
-        b'\n' if !*in_quotes => *rows += 1,
-        _ => {}
-    };
+    #[inline(always)]
+    fn bytes_equal_either(w: u64) -> u64 {
+        bytes_equal(w, b'"') | bytes_equal(w, b'\n')
+    }
     let mut rest = data;
     while let Some((w, more)) = rest.split_first_chunk::<8>() {
-        let mut found =
-            bytes_equal(u64::from_le_bytes(*w), b'"') | bytes_equal(u64::from_le_bytes(*w), b'\n');
+        let word = u64::from_le_bytes(*w);
+        let mut found = bytes_equal_either(word);
         while found != 0 {
-            step(w[found.trailing_zeros() as usize / 8]);
+            // The byte found: a quote toggles, a newline outside quotes ends a row.
+            if (word >> (found.trailing_zeros() & !7)) as u8 == b'"' {
+                *in_quotes = !*in_quotes;
+            } else if !*in_quotes {
+                *rows += 1;
+            }
             found &= found - 1;
         }
         rest = more;
     }
     for &b in rest {
-        step(b);
+        if b == b'"' {
+            *in_quotes = !*in_quotes;
+        } else if b == b'\n' && !*in_quotes {
+            *rows += 1;
+        }
     }
 }
 
