@@ -128,8 +128,22 @@ fn count_rows(data: &[u8], in_quotes: &mut bool, rows: &mut u64) {
         bytes_equal(w, b'"') | bytes_equal(w, b'\n')
     }
     let mut rest = data;
-    while let Some((w, more)) = rest.split_first_chunk::<8>() {
-        let word = u64::from_le_bytes(*w);
+    while !rest.is_empty() {
+        let word = match rest.split_first_chunk::<8>() {
+            Some((w, more)) => {
+                rest = more;
+                u64::from_le_bytes(*w)
+            }
+            None => {
+                // The last bytes padded with zeros, which are neither quotes nor newlines.
+                let mut w = 0;
+                for (i, &b) in rest.iter().enumerate() {
+                    w |= u64::from(b) << (8 * i);
+                }
+                rest = &[];
+                w
+            }
+        };
         let mut found = bytes_equal_either(word);
         while found != 0 {
             // The byte found: a quote toggles, a newline outside quotes ends a row.
@@ -139,14 +153,6 @@ fn count_rows(data: &[u8], in_quotes: &mut bool, rows: &mut u64) {
                 *rows += 1;
             }
             found &= found - 1;
-        }
-        rest = more;
-    }
-    for &b in rest {
-        if b == b'"' {
-            *in_quotes = !*in_quotes;
-        } else if b == b'\n' && !*in_quotes {
-            *rows += 1;
         }
     }
 }
