@@ -28,8 +28,25 @@ pub(crate) struct Rec<'a> {
     pub content: &'a [u8],
     /// Its line terminator (`\n`, `\r\n` or `\r`); `\n` for a final record without one.
     pub term: &'static [u8],
-    /// Characters in `content`.
+    /// Characters in `content` (its bytes, when the character limit is not below the byte
+    /// limit and so never decides).
     pub chars: usize,
+    /// Its values as csv-core reads them (quotes removed), back to back.
+    pub values: &'a [u8],
+    /// Where each value ends in `values`.
+    pub ends: &'a [usize],
+}
+
+impl Rec<'_> {
+    /// The values, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let v = self.values.get(start..end).unwrap_or_default();
+            start = end;
+            v
+        })
+    }
 }
 
 /// The record reader behind [`CsvSplitter`] and [`crate::join::ResultJoiner`]: BOM, blank
@@ -47,6 +64,10 @@ pub(crate) struct Records {
     cur_chars: usize,
     /// Fields of `cur` ended so far.
     fields: usize,
+    /// The values of `cur` so far (csv-core's output) and where each ended.
+    vals: Vec<u8>,
+    vals_len: usize,
+    ends: Vec<usize>,
     /// `cur` is a whole record ended by `\r`; the next byte tells whether it was `\r\n`.
     pending_cr: bool,
     index: u64,
@@ -73,6 +94,9 @@ impl Records {
             cur: Vec::new(),
             cur_chars: 0,
             fields: 0,
+            vals: vec![0; 256],
+            vals_len: 0,
+            ends: vec![0; 16],
             pending_cr: false,
             index: 0,
             header_fields: 0,
@@ -129,10 +153,8 @@ impl Records {
             if me.pending_cr {
                 me.deliver(b"\r", sink)?;
             }
-            let (mut out, mut ends) = ([0u8; 256], [0usize; 16]);
             loop {
-                let (res, _, _, nend) = me.csv.read_record(&[], &mut out, &mut ends);
-                me.fields += nend;
+                let res = me.read(&[]).0;
                 match res {
                     csv_core::ReadRecordResult::Record => me.deliver_last(sink)?,
                     csv_core::ReadRecordResult::End => return Ok(()),
@@ -182,7 +204,6 @@ impl Records {
             let head = mem::take(&mut self.bom);
             self.feed(&head, sink)?;
         }
-        let (mut out, mut ends) = ([0u8; 256], [0usize; 16]);
         while let Some(&first) = data.first() {
             if self.pending_cr {
                 let term: &'static [u8] = if first == b'\n' { b"\r\n" } else { b"\r" };
@@ -192,15 +213,21 @@ impl Records {
             // the BOM is handled above, so its first input is one byte (no chunk dependence).
             let input = if self.fed { data } else { &data[..1] };
             self.fed = true;
-            let (res, nin, _, nend) = self.csv.read_record(input, &mut out, &mut ends);
-            self.fields += nend;
-            for &b in &data[..nin] {
-                if self.cur.is_empty() && (b == b'\r' || b == b'\n') {
-                    continue; // blank line, or the LF of a CRLF
-                }
-                self.cur.push(b);
-                self.cur_chars += usize::from(b & 0xC0 != 0x80);
+            let (res, nin) = self.read(input);
+            let mut read = &data[..nin];
+            if self.cur.is_empty() {
+                // Blank lines, or the LF of a CRLF.
+                let blank = read.iter().take_while(|&&b| b == b'\r' || b == b'\n');
+                read = &read[blank.count()..];
             }
+            self.cur.extend_from_slice(read);
+            self.cur_chars += if self.max_chars < self.max_bytes {
+                read.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+            } else {
+                // A text has no more characters than bytes: the byte limit decides alone,
+                // and bytes stand in for characters.
+                read.len()
+            };
             data = &data[nin..];
             if res == csv_core::ReadRecordResult::Record {
                 // The last byte read ended the record: a line terminator.
@@ -216,6 +243,30 @@ impl Records {
             }
         }
         Ok(())
+    }
+
+    /// One csv-core step over `input` into the record's values (grown when full): the
+    /// result and the bytes read.
+    fn read(&mut self, input: &[u8]) -> (csv_core::ReadRecordResult, usize) {
+        let (res, nin, nout, nend) = self.csv.read_record(
+            input,
+            &mut self.vals[self.vals_len..],
+            &mut self.ends[self.fields..],
+        );
+        self.vals_len += nout;
+        self.fields += nend;
+        match res {
+            csv_core::ReadRecordResult::OutputFull => {
+                let n = self.vals.len() * 2;
+                self.vals.resize(n, 0);
+            }
+            csv_core::ReadRecordResult::OutputEndsFull => {
+                let n = self.ends.len() * 2;
+                self.ends.resize(n, 0);
+            }
+            _ => {}
+        }
+        (res, nin)
     }
 
     fn name(&self) -> String {
@@ -334,10 +385,13 @@ impl Records {
             content: &self.cur,
             term,
             chars: self.cur_chars,
+            values: &self.vals[..self.vals_len],
+            ends: &self.ends[..self.fields],
         })?;
         self.cur.clear();
         self.cur_chars = 0;
         self.fields = 0;
+        self.vals_len = 0;
         self.index += 1;
         Ok(())
     }

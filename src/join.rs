@@ -185,21 +185,26 @@ fn error_text(r: &RecordResult) -> String {
 
 /// A CSV value, quoted only when it holds a comma, quote, CR or LF.
 fn push_cell(out: &mut Vec<u8>, cell: &str) {
-    push_cell_with(out, cell, b',');
+    push_cell_with(out, cell.as_bytes(), b',');
 }
 
 /// A CSV value, quoted only when it holds the delimiter, a quote, CR or LF (both joiners'
 /// output).
-pub(crate) fn push_cell_with(out: &mut Vec<u8>, cell: &str, delimiter: u8) {
+pub(crate) fn push_cell_with(out: &mut Vec<u8>, cell: &[u8], delimiter: u8) {
     if cell
-        .bytes()
-        .any(|b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'))
+        .iter()
+        .any(|&b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'))
     {
         out.push(b'"');
-        out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
+        for part in cell.split_inclusive(|&b| b == b'"') {
+            out.extend_from_slice(part);
+            if part.last() == Some(&b'"') {
+                out.push(b'"');
+            }
+        }
         out.push(b'"');
     } else {
-        out.extend_from_slice(cell.as_bytes());
+        out.extend_from_slice(cell);
     }
 }
 

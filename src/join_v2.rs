@@ -1,14 +1,22 @@
 //! Bulk API 2.0 results joined to the input. Salesforce returns a job's results in three
 //! files (successful, failed, unprocessed), in any order, each row echoing the input's
-//! values by column name. A job's rows are indexed by those values; the input is read
-//! again and every record takes one result with its values (identical records are
-//! interchangeable). Memory holds one job's index.
+//! values by column name. A job's result rows are indexed by a fingerprint of those values;
+//! the input is read again and every record takes one result whose fingerprint is its own
+//! (identical records are interchangeable). Memory holds one job's index.
+//!
+//! The index keeps, per result row, 16 bytes (a 96-bit fingerprint of the echoed values in
+//! input column order, and where its outcome is) plus the outcome: the id and a flag, and
+//! for a failure where its error text is (a text repeated from the row before is kept
+//! once). The result files are read as they stream in, never whole: about 35 bytes per row
+//! with 18-character ids, whatever the width of the rows. Two records whose fingerprints
+//! are equal are taken for identical: for different values the chance is about 2^-96 per
+//! pair (10^-16 for a job of three million rows), and a result taken by the wrong record
+//! leaves another record without one, which is an error.
 //!
 //! Output, comma-separated with LF line ends whatever the input's dialect: each input
-//! record's values, then `sf__Id`, `sf__Success`, `sf__Created`, `sf__Error` (an unprocessed
+//! record's values (a comma-separated record as it came, quotes and all; other delimiters'
+//! values written again with commas, quoted where needed), then `sf__Id`, `sf__Success`, `sf__Created`, `sf__Error` (an unprocessed
 //! record: not a success, `sf__Error` `UNPROCESSED`).
-
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::csv_input::{Rec, Records};
 use crate::join::push_cell_with;
@@ -16,90 +24,257 @@ use crate::model::v2::ResultKind;
 use crate::wire::PooledReader;
 
 /// What happened to one record.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome<'a> {
     /// Saved: its id, and whether it was created.
-    Saved { id: String, created: bool },
+    Saved {
+        /// `sf__Id`.
+        id: &'a str,
+        /// `sf__Created`.
+        created: bool,
+    },
     /// Refused: its id (empty for a failed insert) and `sf__Error`.
-    Failed { id: String, error: String },
+    Failed {
+        /// `sf__Id`.
+        id: &'a str,
+        /// `sf__Error`.
+        error: &'a str,
+    },
     /// Never attempted (the job failed or was aborted first).
     Unprocessed,
 }
+
+/// The fingerprint of a record's values: two 64-bit lanes (an xxHash64 and a MurmurHash3
+/// step on the same words, differently seeded) over each value's bytes, 8 at a time, the
+/// last word zero-padded, then its length (so no two lists of values give the same words).
+#[derive(Clone, Copy)]
+struct Fingerprint {
+    a: u64,
+    b: u64,
+}
+
+const P1: u64 = 0x9E37_79B1_85EB_CA87;
+const P2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+const M1: u64 = 0x87C3_7B91_1142_53D5;
+const M2: u64 = 0x4CF5_AD43_2745_937F;
+
+impl Fingerprint {
+    fn new() -> Self {
+        Fingerprint {
+            a: 0x27D4_EB2F_1656_67C5,
+            b: 0x5f5f_5f5f_5f5f_5f5f,
+        }
+    }
+
+    #[inline(always)]
+    fn word(&mut self, w: u64) {
+        self.a = (self.a ^ w.wrapping_mul(P2).rotate_left(31).wrapping_mul(P1))
+            .rotate_left(27)
+            .wrapping_mul(P1)
+            .wrapping_add(0x85EB_CA77_C2B2_AE63);
+        self.b = (self.b ^ w.wrapping_mul(M1).rotate_left(31).wrapping_mul(M2))
+            .rotate_left(27)
+            .wrapping_mul(5)
+            .wrapping_add(0x52DC_E729);
+    }
+
+    fn value(&mut self, v: &[u8]) {
+        let mut rest = v;
+        while let Some((w, more)) = rest.split_first_chunk::<8>() {
+            self.word(u64::from_le_bytes(*w));
+            rest = more;
+        }
+        let mut last = 0u64;
+        for (i, &b) in rest.iter().enumerate() {
+            last |= u64::from(b) << (8 * i);
+        }
+        self.word(last);
+        self.word(v.len() as u64);
+    }
+
+    /// 96 bits: each lane mixed to the end (xxHash64's and MurmurHash3's finalizers).
+    fn finish(self) -> Key {
+        let mut a = self.a;
+        a ^= a >> 33;
+        a = a.wrapping_mul(P2);
+        a ^= a >> 29;
+        a = a.wrapping_mul(0x1656_67B1_9E37_79F9);
+        a ^= a >> 32;
+        let mut b = self.b;
+        b ^= b >> 33;
+        b = b.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        b ^= b >> 33;
+        b = b.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+        b ^= b >> 33;
+        Key(a, (b >> 32) as u32)
+    }
+}
+
+/// A record's fingerprint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key(u64, u32);
+
+fn key_of<'v>(values: impl Iterator<Item = &'v [u8]>) -> Key {
+    let mut f = Fingerprint::new();
+    for v in values {
+        f.value(v);
+    }
+    f.finish()
+}
+
+/// One result row: its fingerprint and where its outcome is in `ResultIndex::outcomes`.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    hi: u64,
+    lo: u32,
+    at: u32,
+}
+
+impl Entry {
+    fn key(&self) -> Key {
+        Key(self.hi, self.lo)
+    }
+}
+
+/// Outcome records: a tag byte (`SAVED` + created, `FAILED`, `UNPROCESSED`), then for
+/// saved and failed rows the id's length (one byte) and bytes, and for failed rows where the
+/// error text is (4 bytes): its length (4 bytes) and bytes.
+const SAVED: u8 = 0;
+const FAILED: u8 = 2;
+const UNPROCESSED: u8 = 3;
 
 /// One job's results, keyed by the echoed input values.
 #[derive(Debug)]
 pub struct ResultIndex {
     /// The input's column names, in input order.
     columns: Vec<String>,
-    /// (key of the values, outcome, taken), sorted by key once sealed.
-    rows: Vec<(u128, Outcome, bool)>,
+    /// Sorted by key (then file order) once sealed.
+    entries: Vec<Entry>,
+    /// Which entries were taken (by sorted position). Entries of one key are taken in
+    /// order, so the taken ones of a key come first.
+    taken: Vec<u64>,
+    n_taken: usize,
+    outcomes: Vec<u8>,
+    /// Where the last error text is (a repeated one is kept once).
+    last_error: Option<u32>,
     sealed: bool,
     counts: [u64; 3],
+    file: Option<ResultFile>,
 }
 
-/// The key of a record's values: two differently seeded 64-bit hashes of the values, each
-/// followed by a byte UTF-8 never holds.
-fn key<S: AsRef<str>>(values: &[S]) -> u128 {
-    let mut a = DefaultHasher::new();
-    let mut b = DefaultHasher::new();
-    0x5f_u8.hash(&mut b);
-    for v in values {
-        for h in [&mut a, &mut b] {
-            h.write(v.as_ref().as_bytes());
-            h.write_u8(0xff);
+/// A results file being read.
+#[derive(Debug)]
+struct ResultFile {
+    kind: ResultKind,
+    /// The input's delimiter (that of the unprocessed file).
+    delimiter: u8,
+    /// The first bytes, until its delimiter can be told.
+    head: Vec<u8>,
+    reader: Option<Values>,
+    columns: Option<FileColumns>,
+    rows: u64,
+}
+
+/// Where a results file holds what the index needs.
+#[derive(Debug)]
+struct FileColumns {
+    width: usize,
+    /// The input's columns, in input order.
+    at: Vec<usize>,
+    id: usize,
+    /// `sf__Created` or `sf__Error`.
+    extra: usize,
+}
+
+/// CSV records read as they stream in, with csv-core: the values of the record last read.
+#[derive(Debug)]
+struct Values {
+    reader: PooledReader,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    written: usize,
+    ended: usize,
+    /// Fields of the record last read.
+    len: usize,
+    /// Whether csv-core has been given a byte: it drops a BOM at the start of its first
+    /// input when that holds 3 bytes or more, so its first input is one byte (a value
+    /// that starts with U+FEFF keeps it; the caller drops a file's own BOM).
+    fed: bool,
+}
+
+impl Values {
+    fn new(delimiter: u8) -> Self {
+        Values {
+            reader: PooledReader::new(delimiter),
+            bytes: vec![0; 1024],
+            ends: vec![0; 16],
+            written: 0,
+            ended: 0,
+            len: 0,
+            fed: false,
         }
     }
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+
+    /// Reads from `input` until a record is complete (`true`; `input` is what is left) or
+    /// `input` is used up (`false`). An empty `input` ends the file: `true` once more for a
+    /// last record without a line end.
+    fn next(&mut self, input: &mut &[u8]) -> bool {
+        let end = input.is_empty();
+        loop {
+            let given = if self.fed || end { *input } else { &input[..1] };
+            self.fed |= !end;
+            let (result, read, wrote, n_ends) = self.reader.read_record(
+                given,
+                &mut self.bytes[self.written..],
+                &mut self.ends[self.ended..],
+            );
+            *input = &input[read..];
+            self.written += wrote;
+            self.ended += n_ends;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty if input.is_empty() => return false,
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => {
+                    let n = self.bytes.len() * 2;
+                    self.bytes.resize(n, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let n = self.ends.len() * 2;
+                    self.ends.resize(n, 0);
+                }
+                csv_core::ReadRecordResult::Record => {
+                    self.len = self.ended;
+                    (self.written, self.ended) = (0, 0);
+                    return true;
+                }
+                csv_core::ReadRecordResult::End => return false,
+            }
+        }
+    }
+
+    /// Value `i` of the record last read.
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
 }
 
 /// The records of a whole CSV text as fields (quotes removed). A leading BOM is data: the
 /// caller drops a file's own.
 pub fn csv_rows(data: &[u8], delimiter: u8) -> Result<Vec<Vec<String>>, String> {
-    rows_with(&mut PooledReader::new(delimiter), data)
-}
-
-/// [`csv_rows`] with a reader of the caller's (reset here).
-fn rows_with(reader: &mut PooledReader, data: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    reader.reset();
+    let mut values = Values::new(delimiter);
     let mut rows = Vec::new();
     let mut input = data;
-    let mut field = vec![0u8; 1024];
-    let mut ends = vec![0usize; 64];
-    let (mut written, mut ended) = (0, 0);
-    // csv-core drops a BOM at the start of its first input when that holds 3 bytes or more:
-    // its first input is one byte, so a value that starts with U+FEFF keeps it.
-    let mut fed = false;
-    loop {
-        let given = if fed {
-            input
-        } else {
-            &input[..input.len().min(1)]
-        };
-        fed = true;
-        let (result, read, wrote, n_ends) =
-            reader.read_record(given, &mut field[written..], &mut ends[ended..]);
-        input = &input[read..];
-        written += wrote;
-        ended += n_ends;
-        match result {
-            csv_core::ReadRecordResult::InputEmpty => {}
-            csv_core::ReadRecordResult::OutputFull => field.resize(field.len() * 2, 0),
-            csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
-            csv_core::ReadRecordResult::Record => {
-                let mut start = 0;
-                let mut row = Vec::with_capacity(ended);
-                for &end in &ends[..ended] {
-                    let text = std::str::from_utf8(&field[start..end])
-                        .map_err(|_| format!("row {} is not utf-8", rows.len() + 1))?;
-                    row.push(text.to_string());
-                    start = end;
-                }
-                rows.push(row);
-                (written, ended) = (0, 0);
-            }
-            csv_core::ReadRecordResult::End => return Ok(rows),
+    while values.next(&mut input) || values.next(&mut &[][..]) {
+        let mut row = Vec::with_capacity(values.len);
+        for i in 0..values.len {
+            let text = std::str::from_utf8(values.get(i))
+                .map_err(|_| format!("row {} is not utf-8", rows.len() + 1))?;
+            row.push(text.to_string());
         }
+        rows.push(row);
     }
+    Ok(rows)
 }
 
 /// The delimiter of a successful or failed results file: the byte after its first column
@@ -117,77 +292,192 @@ pub fn sniff_delimiter(data: &[u8]) -> u8 {
     b','
 }
 
+/// Bytes [`sniff_delimiter`] needs: a BOM, `"sf__Id"` and the byte after it.
+const SNIFF_BYTES: usize = 12;
+
+fn text(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or_default()
+}
+
 impl ResultIndex {
     /// An empty index for an input with these column names.
     pub fn new(columns: Vec<String>) -> Self {
         ResultIndex {
             columns,
-            rows: Vec::new(),
+            entries: Vec::new(),
+            taken: Vec::new(),
+            n_taken: 0,
+            // Every unprocessed row's outcome.
+            outcomes: vec![UNPROCESSED],
+            last_error: None,
             sealed: false,
             counts: [0; 3],
+            file: None,
         }
     }
 
-    /// Adds one results file. `delimiter` is the input's (the unprocessed file keeps it);
-    /// the other two files' delimiter is read from their header.
+    /// Adds one whole results file. `delimiter` is the input's (the unprocessed file keeps
+    /// it); the other two files' delimiter is read from their header.
     pub fn add(&mut self, kind: ResultKind, data: &[u8], delimiter: u8) -> Result<(), String> {
-        let what = kind.path();
-        let delimiter = match kind {
-            ResultKind::Unprocessed => delimiter,
-            _ => sniff_delimiter(data),
-        };
-        let rows = csv_rows(
-            data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data),
+        self.begin(kind, delimiter);
+        self.push(data)?;
+        self.end()
+    }
+
+    /// Starts reading a results file (as [`ResultIndex::add`], in pieces: then
+    /// [`ResultIndex::push`] each and [`ResultIndex::end`]).
+    pub fn begin(&mut self, kind: ResultKind, delimiter: u8) {
+        self.file = Some(ResultFile {
+            kind,
             delimiter,
-        )?;
-        let Some((header, rows)) = rows.split_first() else {
+            head: Vec::new(),
+            reader: None,
+            columns: None,
+            rows: 0,
+        });
+    }
+
+    /// The next piece of the file begun.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), String> {
+        let Some(mut file) = self.file.take() else {
+            return Err("results given before the file was begun".into());
+        };
+        let result = self.read(&mut file, data, false);
+        self.file = Some(file);
+        result
+    }
+
+    /// The end of the file begun.
+    pub fn end(&mut self) -> Result<(), String> {
+        let Some(mut file) = self.file.take() else {
             return Ok(());
         };
-        let find = |name: &str| header.iter().position(|h| h == name);
-        // The input's columns, by name.
-        let mut at = Vec::with_capacity(self.columns.len());
-        for c in &self.columns {
-            at.push(find(c).ok_or_else(|| {
-                format!("{what}: expected the input's column {c:?}, found columns {header:?}")
-            })?);
-        }
-        let need = |name: &str| {
-            find(name).ok_or_else(|| format!("{what}: expected a {name} column, found {header:?}"))
-        };
-        let (id, extra) = match kind {
-            ResultKind::Successful => (Some(need("sf__Id")?), Some(need("sf__Created")?)),
-            ResultKind::Failed => (Some(need("sf__Id")?), Some(need("sf__Error")?)),
-            ResultKind::Unprocessed => (None, None),
-        };
-        for (n, row) in rows.iter().enumerate() {
-            if row.len() != header.len() {
-                return Err(format!(
-                    "{what}: row {} has {} fields, the header has {}",
-                    n + 1,
-                    row.len(),
-                    header.len()
-                ));
+        self.read(&mut file, &[], true)?;
+        self.counts[file.kind as usize] += file.rows;
+        Ok(())
+    }
+
+    fn read(&mut self, file: &mut ResultFile, data: &[u8], end: bool) -> Result<(), String> {
+        if file.reader.is_none() {
+            file.head.extend_from_slice(data);
+            if file.head.len() < SNIFF_BYTES && !end {
+                return Ok(());
             }
-            let values: Vec<&str> = at.iter().map(|&i| row[i].as_str()).collect();
-            let cell = |i: Option<usize>| i.map(|i| row[i].clone()).unwrap_or_default();
-            let outcome = match kind {
-                ResultKind::Successful => Outcome::Saved {
-                    id: cell(id),
-                    created: cell(extra).eq_ignore_ascii_case("true"),
-                },
-                ResultKind::Failed => Outcome::Failed {
-                    id: cell(id),
-                    error: cell(extra),
-                },
-                ResultKind::Unprocessed => Outcome::Unprocessed,
+            let delimiter = match file.kind {
+                ResultKind::Unprocessed => file.delimiter,
+                _ => sniff_delimiter(&file.head),
             };
-            self.rows.push((key(&values), outcome, false));
+            file.reader = Some(Values::new(delimiter));
+            let head = std::mem::take(&mut file.head);
+            let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+            if !body.is_empty() {
+                self.rows(file, body)?;
+            }
+            return if end { self.rows(file, &[]) } else { Ok(()) };
         }
-        self.counts[kind as usize] += rows.len() as u64;
+        if data.is_empty() && !end {
+            return Ok(());
+        }
+        self.rows(file, data)
+    }
+
+    /// Reads the rows completed by `input` (empty: the end of the file).
+    fn rows(&mut self, file: &mut ResultFile, mut input: &[u8]) -> Result<(), String> {
+        let end = input.is_empty();
+        let Some(values) = file.reader.as_mut() else {
+            return Ok(());
+        };
+        while (end || !input.is_empty()) && values.next(&mut input) {
+            match &file.columns {
+                None => file.columns = Some(header(file.kind, values, &self.columns)?),
+                Some(cols) => {
+                    file.rows += 1;
+                    self.row(file.kind, file.rows, cols, values)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn row(
+        &mut self,
+        kind: ResultKind,
+        n: u64,
+        cols: &FileColumns,
+        values: &Values,
+    ) -> Result<(), String> {
+        let what = kind.path();
+        if self.n_taken > 0 {
+            return Err(format!("{what}: results added after records took theirs"));
+        }
+        if values.len != cols.width {
+            return Err(format!(
+                "{what}: row {n} has {} fields, the header has {}",
+                values.len, cols.width
+            ));
+        }
+        let key = key_of(cols.at.iter().map(|&i| values.get(i)));
+        let at = match kind {
+            ResultKind::Unprocessed => 0,
+            _ => {
+                let at = u32::try_from(self.outcomes.len())
+                    .map_err(|_| format!("{what}: more than 4 GiB of ids and errors in one job"))?;
+                let id = values.get(cols.id);
+                let extra = values.get(cols.extra);
+                let id_len = u8::try_from(id.len())
+                    .map_err(|_| format!("{what}: row {n}: an sf__Id of {} bytes", id.len()))?;
+                if std::str::from_utf8(id).is_err() || std::str::from_utf8(extra).is_err() {
+                    return Err(format!("{what}: row {n} is not utf-8"));
+                }
+                let tag = match kind {
+                    ResultKind::Successful => {
+                        SAVED + u8::from(text(extra).eq_ignore_ascii_case("true"))
+                    }
+                    _ => FAILED,
+                };
+                self.outcomes.push(tag);
+                self.outcomes.push(id_len);
+                self.outcomes.extend_from_slice(id);
+                if tag == FAILED {
+                    // A new text goes right after its pointer; a repeated one points back.
+                    let here = self.outcomes.len() + 4;
+                    let error = match self.last_error {
+                        Some(t) if self.stored_text(t) == extra => t,
+                        _ => u32::try_from(here).map_err(|_| {
+                            format!("{what}: more than 4 GiB of ids and errors in one job")
+                        })?,
+                    };
+                    self.outcomes.extend_from_slice(&error.to_le_bytes());
+                    if error as usize == here {
+                        self.outcomes
+                            .extend_from_slice(&(extra.len() as u32).to_le_bytes());
+                        self.outcomes.extend_from_slice(extra);
+                        self.last_error = Some(error);
+                    }
+                }
+                at
+            }
+        };
+        self.entries.push(Entry {
+            hi: key.0,
+            lo: key.1,
+            at,
+        });
         self.sealed = false;
         Ok(())
     }
 
+    fn stored_text(&self, at: u32) -> &[u8] {
+        let at = at as usize;
+        let len = self
+            .outcomes
+            .get(at..at + 4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        self.outcomes.get(at + 4..at + 4 + len).unwrap_or_default()
+    }
+}
+
+impl ResultIndex {
     /// Results added: successful, failed, unprocessed.
     pub fn counts(&self) -> (u64, u64, u64) {
         (self.counts[0], self.counts[1], self.counts[2])
@@ -195,24 +485,140 @@ impl ResultIndex {
 
     /// Results not taken yet.
     pub fn left(&self) -> usize {
-        self.rows.iter().filter(|r| !r.2).count()
+        self.entries.len() - self.n_taken
     }
 
     /// Takes the result of a record with these values (in input column order).
-    pub fn take<S: AsRef<str>>(&mut self, values: &[S]) -> Option<Outcome> {
+    pub fn take<S: AsRef<[u8]>>(&mut self, values: &[S]) -> Option<Outcome<'_>> {
+        self.take_key(key_of(values.iter().map(AsRef::as_ref)))
+    }
+
+    fn take_key(&mut self, key: Key) -> Option<Outcome<'_>> {
         if !self.sealed {
-            self.rows.sort_by_key(|r| r.0);
+            sort(&mut self.entries);
+            self.taken = vec![0; self.entries.len().div_ceil(64)];
             self.sealed = true;
         }
-        let k = key(values);
-        let start = self.rows.partition_point(|r| r.0 < k);
-        let row = self.rows[start..]
-            .iter_mut()
-            .take_while(|r| r.0 == k)
-            .find(|r| !r.2)?;
-        row.2 = true;
-        Some(row.1.clone())
+        let start = self.entries.partition_point(|e| e.key() < key);
+        let same = |e: Option<&Entry>| e.is_some_and(|e| e.key() == key);
+        // Mostly one result per key: look at the next before searching.
+        let end = if !same(self.entries.get(start + 1)) {
+            start + usize::from(same(self.entries.get(start)))
+        } else {
+            start + self.entries[start..].partition_point(|e| e.key() == key)
+        };
+        // The taken entries of a key come first: the first one not taken.
+        let (mut lo, mut hi) = (start, end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.taken[mid / 64] & (1 << (mid % 64)) != 0 {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == end {
+            return None;
+        }
+        self.taken[lo / 64] |= 1 << (lo % 64);
+        self.n_taken += 1;
+        Some(self.outcome(self.entries[lo].at))
     }
+
+    fn outcome(&self, at: u32) -> Outcome<'_> {
+        let o = self.outcomes.get(at as usize..).unwrap_or_default();
+        let (tag, n) = match o {
+            [tag, n, ..] if *tag != UNPROCESSED => (*tag, usize::from(*n)),
+            _ => return Outcome::Unprocessed,
+        };
+        let id = text(o.get(2..2 + n).unwrap_or_default());
+        if tag != FAILED {
+            return Outcome::Saved {
+                id,
+                created: tag == SAVED + 1,
+            };
+        }
+        let error = match o.get(2 + n..6 + n) {
+            Some(&[a, b, c, d]) => text(self.stored_text(u32::from_le_bytes([a, b, c, d]))),
+            _ => "",
+        };
+        Outcome::Failed { id, error }
+    }
+}
+
+/// Sorts entries by key, then file order: a stable radix sort of the first 64 bits
+/// (16 at a time; the entries are in file order), then runs of equal first 64 bits
+/// (identical rows, mostly) by the rest.
+fn sort(entries: &mut Vec<Entry>) {
+    let n = entries.len();
+    let mut from = std::mem::take(entries);
+    let mut to = vec![
+        Entry {
+            hi: 0,
+            lo: 0,
+            at: 0
+        };
+        n
+    ];
+    let mut counts = vec![0usize; 1 << 16];
+    for shift in [0, 16, 32, 48] {
+        counts.fill(0);
+        for e in &from {
+            counts[(e.hi >> shift) as usize & 0xFFFF] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            (*c, sum) = (sum, sum + *c);
+        }
+        for e in &from {
+            let slot = &mut counts[(e.hi >> shift) as usize & 0xFFFF];
+            to[*slot] = *e;
+            *slot += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+    }
+    // Runs of equal first 64 bits are in file order: an insertion sort by the rest, which
+    // moves nothing when their rest is equal too (identical rows).
+    for i in 1..n {
+        let mut j = i;
+        while j > 0 && from[j - 1].hi == from[j].hi && from[j - 1].lo > from[j].lo {
+            from.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    *entries = from;
+}
+
+/// The columns of a results file's header the index reads.
+fn header(kind: ResultKind, values: &Values, columns: &[String]) -> Result<FileColumns, String> {
+    let what = kind.path();
+    let mut names = Vec::with_capacity(values.len);
+    for i in 0..values.len {
+        let name = std::str::from_utf8(values.get(i))
+            .map_err(|_| format!("{what}: its header is not utf-8"))?;
+        names.push(name.to_string());
+    }
+    let find = |name: &str| names.iter().position(|h| h == name);
+    let mut at = Vec::with_capacity(columns.len());
+    for c in columns {
+        at.push(find(c).ok_or_else(|| {
+            format!("{what}: expected the input's column {c:?}, found columns {names:?}")
+        })?);
+    }
+    let need = |name: &str| {
+        find(name).ok_or_else(|| format!("{what}: expected a {name} column, found {names:?}"))
+    };
+    let (id, extra) = match kind {
+        ResultKind::Successful => (need("sf__Id")?, need("sf__Created")?),
+        ResultKind::Failed => (need("sf__Id")?, need("sf__Error")?),
+        ResultKind::Unprocessed => (0, 0),
+    };
+    Ok(FileColumns {
+        width: names.len(),
+        at,
+        id,
+        extra,
+    })
 }
 
 /// Job `i`'s results, for an input with these columns.
@@ -229,8 +635,8 @@ pub struct IngestJoiner {
 /// handed over).
 #[derive(Debug)]
 struct Join {
-    /// Reads one record's values.
-    values: PooledReader,
+    /// Whether the input is comma-separated: its records are then written as they are.
+    comma: bool,
     job_records: Vec<u64>,
     next_job: usize,
     left: u64,
@@ -245,7 +651,7 @@ impl IngestJoiner {
         IngestJoiner {
             reader: Records::new(usize::MAX, usize::MAX).with_delimiter(delimiter),
             join: Join {
-                values: PooledReader::new(delimiter),
+                comma: delimiter == b',',
                 job_records,
                 next_job: 0,
                 left: 0,
@@ -270,7 +676,8 @@ impl IngestJoiner {
     /// Feeds more of the input; `index(i)` gives job `i`'s results when its first record is
     /// reached. Returns the output produced.
     pub fn push(&mut self, data: &[u8], index: JobIndex<'_>) -> Result<Vec<u8>, String> {
-        let mut out = Vec::new();
+        // About what comes in, plus the results.
+        let mut out = Vec::with_capacity(data.len() + data.len() / 2);
         let join = &mut self.join;
         self.reader
             .push(data, &mut |rec| join.row(rec, index, &mut out))?;
@@ -312,23 +719,24 @@ impl Join {
     }
 
     fn row(&mut self, rec: Rec<'_>, index: JobIndex<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-        let fields = rows_with(&mut self.values, &[rec.content, b"\n"].concat())?
-            .pop()
-            .unwrap_or_default();
         let d = b',';
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(d);
+        if self.comma {
+            // The same values: a record is written as it came, like Bulk API 1.0's join.
+            out.extend_from_slice(rec.content);
+        } else {
+            for (i, f) in rec.fields().enumerate() {
+                if i > 0 {
+                    out.push(d);
+                }
+                push_cell_with(out, f, d);
             }
-            push_cell_with(out, f, d);
         }
         if rec.index == 0 {
-            for name in ["sf__Id", "sf__Success", "sf__Created", "sf__Error"] {
-                out.push(d);
-                out.extend_from_slice(name.as_bytes());
-            }
-            out.push(b'\n');
-            self.columns = Some(fields);
+            out.extend_from_slice(b",sf__Id,sf__Success,sf__Created,sf__Error\n");
+            let names = rec
+                .fields()
+                .map(|f| String::from_utf8_lossy(f).into_owned());
+            self.columns = Some(names.collect());
             return Ok(());
         }
         while self.left == 0 {
@@ -351,7 +759,7 @@ impl Join {
         let outcome = self
             .index
             .as_mut()
-            .and_then(|i| i.take(&fields))
+            .and_then(|i| i.take_key(key_of(rec.fields())))
             .ok_or_else(|| {
                 format!(
                     "record {} (job {job}) has no result: none of the job's results echoes its \
@@ -363,7 +771,7 @@ impl Join {
         let (id, success, created, error) = match outcome {
             Outcome::Saved { id, created } => {
                 self.counts[1] += 1;
-                (id, true, created, String::new())
+                (id, true, created, "")
             }
             Outcome::Failed { id, error } => {
                 self.counts[2] += 1;
@@ -371,18 +779,14 @@ impl Join {
             }
             Outcome::Unprocessed => {
                 self.counts[3] += 1;
-                (String::new(), false, false, "UNPROCESSED".to_string())
+                ("", false, false, "UNPROCESSED")
             }
         };
-        for cell in [
-            id.as_str(),
-            if success { "true" } else { "false" },
-            if created { "true" } else { "false" },
-            error.as_str(),
-        ] {
-            out.push(d);
-            push_cell_with(out, cell, d);
-        }
+        out.push(d);
+        push_cell_with(out, id.as_bytes(), d);
+        out.extend_from_slice(if success { b",true" } else { b",false" });
+        out.extend_from_slice(if created { b",true," } else { b",false," });
+        push_cell_with(out, error.as_bytes(), d);
         out.push(b'\n');
         Ok(())
     }
@@ -520,6 +924,240 @@ mod tests {
             csv_rows(b"a\n\n\"\"\n\r\nb", b',').unwrap(),
             [["a"], [""], ["b"]]
         );
+    }
+
+    /// A saved outcome under a chosen fingerprint (as if a result row had it).
+    fn saved_with_key(i: &mut ResultIndex, key: Key, id: &str) {
+        let at = i.outcomes.len() as u32;
+        i.outcomes.extend_from_slice(&[SAVED, id.len() as u8]);
+        i.outcomes.extend_from_slice(id.as_bytes());
+        i.entries.push(Entry {
+            hi: key.0,
+            lo: key.1,
+            at,
+        });
+        i.sealed = false;
+    }
+
+    fn id_of(o: Option<Outcome<'_>>) -> Option<String> {
+        match o? {
+            Outcome::Saved { id, .. } | Outcome::Failed { id, .. } => Some(id.to_string()),
+            Outcome::Unprocessed => Some("-".into()),
+        }
+    }
+
+    /// The sort: by fingerprint, then file order, whatever the order given.
+    #[test]
+    fn entries_sort_by_key_then_file_order() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut entries = Vec::new();
+        for at in 0..5000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Few distinct values in some bits: equal keys, equal first 64 bits.
+            let hi = x & 0xFFFF_0000_00FF_00F0;
+            entries.push(Entry {
+                hi,
+                lo: (x >> 60) as u32 & 1,
+                at,
+            });
+        }
+        let mut expected = entries.clone();
+        expected.sort_by_key(|e| (e.key(), e.at));
+        sort(&mut entries);
+        let key = |v: &[Entry]| v.iter().map(|e| (e.hi, e.lo, e.at)).collect::<Vec<_>>();
+        assert_eq!(key(&entries), key(&expected));
+        let mut none = Vec::new();
+        sort(&mut none);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn an_entry_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
+    }
+
+    /// Fingerprints that share their first 64 bits (or their last 32) are different keys;
+    /// equal fingerprints are one key whose results are taken in turn, each once.
+    #[test]
+    fn colliding_fingerprints_are_told_apart_by_every_bit_and_equal_ones_taken_in_turn() {
+        let mut i = ResultIndex::new(vec!["Name".into()]);
+        let (a, b, c) = (Key(7, 1), Key(7, 2), Key(8, 1));
+        saved_with_key(&mut i, b, "B1");
+        saved_with_key(&mut i, a, "A1");
+        saved_with_key(&mut i, c, "C1");
+        saved_with_key(&mut i, a, "A2");
+        saved_with_key(&mut i, b, "B2");
+        let mut got = Vec::new();
+        for k in [a, b, a, c, b] {
+            got.push(id_of(i.take_key(k)).unwrap());
+        }
+        // Equal fingerprints: in the order the results came.
+        assert_eq!(got, ["A1", "B1", "A2", "C1", "B2"]);
+        assert_eq!(i.left(), 0);
+        for k in [a, b, c, Key(7, 3), Key(6, 1)] {
+            assert_eq!(i.take_key(k), None, "{k:?}");
+        }
+    }
+
+    /// Many identical records: each takes its own result, in time that does not grow with
+    /// the results already taken.
+    #[test]
+    fn thousands_of_identical_rows_each_take_one_result() {
+        let n = 20_000;
+        let mut files = b"\"sf__Id\",\"sf__Created\",Name\n".to_vec();
+        for k in 0..n {
+            files.extend_from_slice(format!("\"001{k:015}\",\"true\",same\n").as_bytes());
+        }
+        let mut i = ResultIndex::new(vec!["Name".into()]);
+        i.add(ResultKind::Successful, &files, b',').unwrap();
+        let mut ids = std::collections::BTreeSet::new();
+        for _ in 0..n {
+            assert!(ids.insert(id_of(i.take(&["same"])).unwrap()));
+        }
+        assert_eq!(i.take(&["same"]), None);
+        assert_eq!((ids.len(), i.left()), (n, 0));
+    }
+
+    #[test]
+    fn a_failed_insert_has_no_id_and_repeated_errors_are_kept_once() {
+        let failed: &[u8] = b"\"sf__Id\",\"sf__Error\",Name\n\
+            \"\",\"REQUIRED_FIELD_MISSING:Name\",a\n\
+            \"\",\"REQUIRED_FIELD_MISSING:Name\",b\n\
+            \"001X\",\"DUPLICATE_VALUE:id 001X, \"\"q\"\"\",c\n\
+            \"\",\"REQUIRED_FIELD_MISSING:Name\",d\n\
+            \"\",\"\",e\n";
+        let mut i = ResultIndex::new(vec!["Name".into()]);
+        i.add(ResultKind::Failed, failed, b',').unwrap();
+        assert_eq!(i.counts(), (0, 5, 0));
+        let missing = "REQUIRED_FIELD_MISSING:Name";
+        // Once for a and b, again after c's text for d.
+        assert_eq!(
+            i.outcomes
+                .windows(missing.len())
+                .filter(|w| *w == missing.as_bytes())
+                .count(),
+            2
+        );
+        for (name, id, error) in [
+            ("d", "", missing),
+            ("c", "001X", "DUPLICATE_VALUE:id 001X, \"q\""),
+            ("a", "", missing),
+            ("e", "", ""),
+            ("b", "", missing),
+        ] {
+            assert_eq!(
+                i.take(&[name]),
+                Some(Outcome::Failed { id, error }),
+                "{name}"
+            );
+        }
+        assert_eq!(i.left(), 0);
+    }
+
+    /// The fingerprint is of the list of values: where one ends counts, and so do empty
+    /// values and trailing zero bytes.
+    #[test]
+    fn values_that_concatenate_alike_have_different_fingerprints() {
+        let lists: [&[&[u8]]; 10] = [
+            &[b"ab", b"c"],
+            &[b"a", b"bc"],
+            &[b"abc"],
+            &[b"abc", b""],
+            &[b"", b"abc"],
+            &[b""],
+            &[b"", b""],
+            &[],
+            &[b"abcdefgh"],
+            &[b"abcdefgh\0"],
+        ];
+        let keys: std::collections::BTreeSet<Key> =
+            lists.iter().map(|l| key_of(l.iter().copied())).collect();
+        assert_eq!(keys.len(), lists.len());
+        assert_eq!(
+            key_of([&b"abc"[..]].into_iter()),
+            key_of([&b"abc"[..]].into_iter())
+        );
+    }
+
+    /// A results file read in pieces of any size, its BOM and header split anywhere, gives
+    /// the index it gives whole.
+    #[test]
+    fn results_read_in_pieces_of_any_size_index_alike() {
+        let ok: &[u8] = b"\xEF\xBB\xBF\"sf__Id\"\t\"sf__Created\"\tPhone\tName\n\
+            \"001A\"\t\"true\"\t1\t\"a\tb\"\n\"001B\"\t\"false\"\t\"2\n3\"\tc";
+        let unprocessed: &[u8] = b"Name\tPhone\nz\t9\n";
+        let tiny: &[u8] = b"Name\tPhone\n";
+        for piece in [1, 2, 3, 5, 11, 12, 13, 1000] {
+            let mut i = ResultIndex::new(vec!["Name".into(), "Phone".into()]);
+            for (kind, data) in [
+                (ResultKind::Successful, ok),
+                (ResultKind::Unprocessed, unprocessed),
+                (ResultKind::Unprocessed, tiny),
+                (ResultKind::Failed, &b""[..]),
+            ] {
+                i.begin(kind, b'\t');
+                for c in data.chunks(piece) {
+                    i.push(c).unwrap();
+                }
+                i.end().unwrap();
+            }
+            assert_eq!(i.counts(), (2, 0, 1), "pieces of {piece}");
+            assert_eq!(
+                i.take(&["c", "2\n3"]),
+                Some(Outcome::Saved {
+                    id: "001B",
+                    created: false
+                })
+            );
+            assert_eq!(i.take(&["z", "9"]), Some(Outcome::Unprocessed));
+            assert_eq!(
+                i.take(&["a\tb", "1"]),
+                Some(Outcome::Saved {
+                    id: "001A",
+                    created: true
+                })
+            );
+            assert_eq!(i.left(), 0);
+        }
+    }
+
+    #[test]
+    fn ragged_rows_missing_columns_and_late_results_are_errors() {
+        let mut i = ResultIndex::new(vec!["Name".into()]);
+        let err = i
+            .add(
+                ResultKind::Successful,
+                b"\"sf__Id\",\"sf__Created\",Name\n1,true\n",
+                b',',
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "successfulResults: row 1 has 2 fields, the header has 3"
+        );
+        let err = i
+            .add(ResultKind::Failed, b"\"sf__Id\",Name\n1,a\n", b',')
+            .unwrap_err();
+        assert!(
+            err.starts_with("failedResults: expected a sf__Error column"),
+            "{err}"
+        );
+        let err = i
+            .add(ResultKind::Unprocessed, b"Phone\n1\n", b',')
+            .unwrap_err();
+        assert!(
+            err.contains("expected the input's column \"Name\""),
+            "{err}"
+        );
+        i.add(ResultKind::Unprocessed, b"Name\nx\ny\n", b',')
+            .unwrap();
+        assert_eq!(i.take(&["x"]), Some(Outcome::Unprocessed));
+        let err = i
+            .add(ResultKind::Unprocessed, b"Name\nw\n", b',')
+            .unwrap_err();
+        assert!(err.contains("after records took theirs"), "{err}");
     }
 
     #[test]

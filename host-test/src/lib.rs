@@ -91,6 +91,11 @@ impl Runtime {
         if let Ok(cache) = wasmtime::Cache::new(wasmtime::CacheConfig::new()) {
             config.cache(Some(cache));
         }
+        // A profiling aid: `SFBULK_PERFMAP=1` writes /tmp/perf-PID.map, naming the compiled
+        // component's functions for profilers (perf, or callgrind's addresses).
+        if std::env::var_os("SFBULK_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
         let component = Component::from_file(&engine, path)?;
         let mut linker = Linker::<State>::new(&engine);

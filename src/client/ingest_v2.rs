@@ -258,11 +258,21 @@ impl IngestJoin {
         if state != JobState::JobComplete {
             kinds.push(ResultKind::Unprocessed);
         }
+        let bad = |d: String| {
+            Error::unexpected(200, Some("text/csv"), format!("job {}: {d}", r.job_id), &[])
+        };
         for kind in kinds {
-            let data = self.client.ingest_results(&r.job_id, kind, version)?;
-            index.add(kind, &data, self.delimiter).map_err(|d| {
-                Error::unexpected(200, Some("text/csv"), format!("job {}: {d}", r.job_id), &[])
-            })?;
+            // Read as it streams in: the index keeps what it needs of each row.
+            let mut body = self.client.open_ingest_results(&r.job_id, kind, version)?;
+            index.begin(kind, self.delimiter);
+            loop {
+                let chunk = body.read_chunk(256 * 1024)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                index.push(&chunk).map_err(bad)?;
+            }
+            index.end().map_err(bad)?;
         }
         let (s, f, u) = index.counts();
         if s + f + u != r.records {

@@ -12,6 +12,7 @@ use crate::protocol::v2::{self as p2, JobKind};
 use crate::protocol::{MAX_CONTROL_BYTES, MAX_FILE_BYTES, validate_id};
 
 use super::call::{Client, Replay};
+use super::resume::ResumingBody;
 use super::transport::BodyReader;
 
 impl Client {
@@ -107,6 +108,24 @@ impl Client {
             p2::get_ingest_results(&ep.with_version(&version)?, job_id, which)
         })?;
         crate::protocol::parse_bytes(resp)
+    }
+
+    /// One ingest results file at the job's API version, to read as it streams in (a body
+    /// cut short is opened again and resumed: [`ResumingBody`]).
+    pub fn open_ingest_results(
+        &self,
+        job_id: &str,
+        which: ResultKind,
+        api_version: Option<&str>,
+    ) -> Result<ResumingBody, Error> {
+        validate_id("job id", job_id)?;
+        let version = self.job_version(JobKind::Ingest, job_id, api_version)?;
+        let job = job_id.to_string();
+        ResumingBody::open(
+            self,
+            format!("the {} of job {job_id}", which.path()),
+            Box::new(move |ep| p2::get_ingest_results(&ep.with_version(&version)?, &job, which)),
+        )
     }
 
     /// `POST /jobs/query`.

@@ -48,13 +48,6 @@ impl PooledReader {
         }
     }
 
-    /// Back to the initial state.
-    pub(crate) fn reset(&mut self) {
-        if let Some(r) = &mut self.reader {
-            r.reset();
-        }
-    }
-
     /// csv-core's `read_record`.
     pub(crate) fn read_record(
         &mut self,

@@ -26,6 +26,7 @@
 //! (`src/wasi_http.rs`) counts these as never sent and shows the sentence.
 
 mod connect;
+mod gunzip;
 pub mod proxy;
 mod roots;
 mod timing;
@@ -212,14 +213,20 @@ impl Network {
             .await
             .ok_or(Error::ConnectionReadTimeout)?
             .map_err(client_error)?;
-        Ok(response.map(|incoming| {
-            BetweenBytes {
-                incoming,
-                timeout: between_bytes,
-                timer: None,
-            }
-            .boxed_unsync()
-        }))
+        let (mut head, incoming) = response.into_parts();
+        let body = BetweenBytes {
+            incoming,
+            timeout: between_bytes,
+            timer: None,
+        };
+        // Gzip is decoded here, natively (see `gunzip`).
+        let body = if gunzip::is_gzip(&head.headers) {
+            gunzip::plain_headers(&mut head.headers);
+            gunzip::Gunzip::new(body).boxed_unsync()
+        } else {
+            body.boxed_unsync()
+        };
+        Ok(http::Response::from_parts(head, body))
     }
 }
 
