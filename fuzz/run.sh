@@ -22,7 +22,7 @@
 # header) most of gunzip's.
 # Per target: a dictionary (fuzz/dicts/) and -max_len (control documents and batch results
 # 8 KiB: room for 129 nested JSON arrays and 65 XML elements, the depth guards; CSV targets
-# 8 KiB; gunzip 4 KiB, enough to inflate past its 1 MiB bomb guard, see fuzz/src/lib.rs);
+# 8 KiB; gunzip 4 KiB, 40x what inflates past its largest bomb guard, see fuzz/src/lib.rs);
 # `limits` generates its own inputs up to 32 MiB from a few bytes (-max_len 4 KiB), with a
 # longer timeout and more memory.
 # Crashes land in fuzz/artifacts/<target>/; logs in fuzz/logs/<target>.log.

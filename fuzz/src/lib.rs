@@ -394,11 +394,12 @@ pub(crate) const GUNZIP_LIMIT: usize = 16 << 20;
 const GUNZIP_OUT: [usize; 4] = [1, 7, 4093, 100_000];
 
 /// The bomb guard of the `gunzip` target, per output buffer size: the streaming decoder stops
-/// past it and `gunzip_at_most` must refuse. Past the 32 KB window for every size; small
-/// for small reads, whose cost is per read call (a 1-byte read per decoded byte); 1 MiB is
-/// a whole number of `gunzip_at_most`'s 64 KiB pieces, 1,000,000 is not. Deflate inflates
-/// up to ~1032x, so inputs of 1 KB (-max_len 4096) reach every one.
-pub(crate) const GUNZIP_LIMITS: [usize; 4] = [40_000, 200_000, 1 << 20, 1_000_000];
+/// past it and `gunzip_at_most` must refuse. Past the 32 KB window for every size, and no
+/// more (a bomb costs three decodes up to the guard, and with 1-byte reads a call per byte):
+/// 65,536 is exactly one of `gunzip_at_most`'s 64 KiB pieces, 100,000 exactly one 100,000-byte
+/// read and not a whole number of pieces. Deflate inflates up to ~1032x, so inputs of about
+/// 100 bytes (-max_len 4096) reach every one.
+pub(crate) const GUNZIP_LIMITS: [usize; 4] = [33_000, 40_000, 65_536, 100_000];
 
 /// What the streaming decoder made of an input.
 #[derive(Debug)]
