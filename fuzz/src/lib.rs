@@ -530,7 +530,9 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
 ///   so does flate2;
 /// - refused streaming: refused whole; flate2 refuses too unless it stopped past the limit;
 /// - more than `limit` bytes streaming: refused whole (the limit, or an error its larger
-///   pieces met first), and those bytes are flate2's first `limit + 1`.
+///   pieces met first); those bytes start with flate2's (all `limit + 1` of them unless flate2
+///   met an error first: bytes inflated before an error may be dropped, depending on how the
+///   input and output are cut).
 ///
 /// Returns what decoded.
 pub(crate) fn check_gunzip(input: &[u8], selector: u8, limit: usize) -> Option<Vec<u8>> {
@@ -577,13 +579,16 @@ pub(crate) fn check_gunzip(input: &[u8], selector: u8, limit: usize) -> Option<V
                     b.len()
                 );
             }
-            if let Err(e) = flate {
-                panic!("we decoded past the limit ({limit}), flate2 refused: {e}");
+            // A stream corrupt further on: how much of what precedes the error comes out
+            // depends on how input and output are cut (a decoder may have inflated bytes into
+            // its window that it drops at the error), so flate2, given everything at once, may
+            // refuse before the limit what our pieces decoded past it. What both gave agrees.
+            if flate.is_ok() {
+                assert_eq!(theirs.len(), limit + 1);
             }
-            assert_eq!(theirs.len(), limit + 1);
             assert!(
-                ours[..=limit] == theirs[..],
-                "flate2 decodes other bytes before the limit"
+                ours.starts_with(&theirs),
+                "flate2 decodes other bytes before the limit ({flate:?})"
             );
             None
         }
