@@ -56,4 +56,25 @@ for t in "${targets[@]}"; do
             sed 's/Branch (\([0-9:]*\)): \[\(.*\)\]/\1 \2/' | paste -sd';' -)
         [ -n "$counts" ] && [ "$(echo "$counts" | grep -c 'True: [1-9]\|False: [1-9]')" -gt 0 ] && printf '  %-60s %s: %s\n' "$what" "$file" "$counts"
     done
+    if [ "$t" = limits ]; then
+        # The corpus by guard (first byte % 6; bit 7 of guard 5: one record of the batch's
+        # size) and by side of the limit (second byte, -128..127).
+        python3 - "fuzz/corpus/$t" <<'PY'
+import os, sys
+names = ["8 MiB control document", "32 MiB batch results", "65,535-byte gzip name/comment",
+         "16 MiB gzip bomb", "10,000 records per batch", "10,000,000 bytes per batch"]
+counts = {}
+for f in os.listdir(sys.argv[1]):
+    d = open(os.path.join(sys.argv[1], f), "rb").read()
+    if len(d) < 3:
+        continue
+    g = d[0] % 6
+    name = names[g] + (" (one record)" if g == 5 and d[0] & 0x80 else "")
+    off = d[1] - 256 if d[1] > 127 else d[1]
+    side = "over" if off > 0 else "at or under"
+    counts.setdefault(name, {"over": 0, "at or under": 0})[side] += 1
+for name, c in sorted(counts.items()):
+    print(f"  corpus inputs at the {name}: {c['at or under']} at or under, {c['over']} over")
+PY
+    fi
 done
