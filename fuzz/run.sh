@@ -22,7 +22,9 @@
 # header) most of gunzip's.
 # Per target: a dictionary (fuzz/dicts/) and -max_len (control documents and batch results
 # 8 KiB: room for 129 nested JSON arrays and 65 XML elements, the depth guards; CSV targets
-# 8 KiB; gunzip 4 KiB, 40x what inflates past its largest bomb guard, see fuzz/src/lib.rs);
+# 8 KiB, join_v2 4 KiB (dozens of records in jobs of 1-8; each input is read three times and
+# joined twice against results made up for it); gunzip 4 KiB, 40x what inflates past its
+# largest bomb guard, see fuzz/src/lib.rs);
 # `limits` generates its own inputs up to 32 MiB from a few bytes (-max_len 4 KiB), with a
 # longer timeout and more memory.
 # Crashes land in fuzz/artifacts/<target>/; logs in fuzz/logs/<target>.log.
@@ -45,11 +47,17 @@ configure() {
     budget="$seconds"
     opts=(-timeout=10 -rss_limit_mb=2048)
     case "$1" in
-        split|join|join_v2|count_csv_records)
+        split|join|count_csv_records)
             flags+=(--no-trace-compares --target-dir fuzz/target-fast)
             dir=fuzz/target-fast
             budget="${SPLIT_SECONDS:-$seconds}"
             opts+=(-dict=fuzz/dicts/csv.dict -max_len=8192)
+            ;;
+        join_v2)
+            flags+=(--no-trace-compares --target-dir fuzz/target-fast)
+            dir=fuzz/target-fast
+            budget="${SPLIT_SECONDS:-$seconds}"
+            opts+=(-dict=fuzz/dicts/csv.dict -max_len=4096)
             ;;
         parse_batch_results)
             flags+=(--no-trace-compares --target-dir fuzz/target-fast)
