@@ -20,8 +20,9 @@
 # tracing (--no-trace-compares, built in fuzz/target-fast): it made csv-core's reader
 # construction cost 6x the run, and flate2's reference decoding (byte by byte through the
 # header) most of gunzip's.
-# Per target: a dictionary (fuzz/dicts/) and -max_len (control documents and batch results
-# 8 KiB: room for 129 nested JSON arrays and 65 XML elements, the depth guards; CSV targets
+# Per target: a dictionary (fuzz/dicts/) and -max_len (1.0 and 2.0 documents and batch
+# results 8 KiB: room for 129 nested JSON arrays and 65 XML elements, the depth guards; zip
+# 4 KiB; CSV targets
 # 8 KiB, join_v2 4 KiB (dozens of records in jobs of 1-8; each input is read three times and
 # joined twice against results made up for it); gunzip 4 KiB, 40x what inflates past its
 # largest bomb guard, see fuzz/src/lib.rs);
