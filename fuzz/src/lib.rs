@@ -528,7 +528,8 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
 /// member) read to `limit + 1` bytes:
 /// - decoded streaming (at most `limit` bytes): the whole decode gives the same bytes, and
 ///   so does flate2;
-/// - refused streaming: refused whole; flate2 refuses too unless it stopped past the limit;
+/// - refused streaming: refused whole (also without the limit); flate2 refuses too unless it
+///   stopped past the limit;
 /// - more than `limit` bytes streaming: refused whole (the limit, or an error its larger
 ///   pieces met first); those bytes start with flate2's (all `limit + 1` of them unless flate2
 ///   met an error first: bytes inflated before an error may be dropped, depending on how the
@@ -561,6 +562,15 @@ pub(crate) fn check_gunzip(input: &[u8], selector: u8, limit: usize) -> Option<V
         }
         Streamed::Refused(e) => {
             if let Ok(b) = &whole {
+                panic!("refused streaming ({e}), decoded whole ({} bytes)", b.len());
+            }
+            // Whole, it stopped at the limit: without one, it must be refused too (as with no
+            // limit at all, streaming and whole agree).
+            if whole
+                .as_ref()
+                .is_err_and(|w| w.0 == "the decoded body is larger than the limit")
+                && let Ok(b) = gzip::gunzip(input)
+            {
                 panic!("refused streaming ({e}), decoded whole ({} bytes)", b.len());
             }
             // flate2 reads a member's header and data lazily: it may take what we refuse only
