@@ -12,7 +12,7 @@
 #
 # Every target is built first (`cargo fuzz build`), then its binary is run directly: the
 # seconds are fuzzing only, and editing the sources while a campaign runs changes nothing
-# in it.
+# in it (this script excepted: bash reads it as it goes).
 #
 # Build flags: no sanitizer (the fuzzed code has no `unsafe`; debug assertions and overflow
 # checks stay on, cargo-fuzz's default). The targets that build csv-core readers (split, join,
