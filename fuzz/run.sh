@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# Fuzzes the targets one after the other (one process each: the machine has 2 shared cores)
-# and prints one line per target: executions, seconds, crashes, corpus size.
+# Fuzzes the targets one after the other (one process each, under `nice -n 10`: the machine
+# has 2 shared cores) and prints one line per target: executions, seconds, crashes, corpus
+# files and bytes, and the -max_len used.
 #
 #   fuzz/run.sh [seconds per target] [target…]      (default: 120 s, every target)
-#   SPLIT_SECONDS=600 fuzz/run.sh 150               (the CSV targets get their own budget)
-#   RUNS=10000000 fuzz/run.sh 0 split               (a number of executions instead of a time)
+#   SPLIT_SECONDS=600 fuzz/run.sh 150               (split, join, join_v2, count_csv_records
+#                                                    and gunzip get their own budget)
+#   RUNS=10000000 fuzz/run.sh 0 split               (a number of executions instead of a time;
+#                                                    `limits` stops at whichever comes first
+#                                                    when LIMITS_SECONDS is set)
+#
+# Every target is built first (`cargo fuzz build`), then its binary is run directly: the
+# seconds are fuzzing only, and editing the sources while a campaign runs changes nothing
+# in it (this script excepted: bash reads it as it goes).
 #
 # Build flags: no sanitizer (the fuzzed code has no `unsafe`; debug assertions and overflow
 # checks stay on, cargo-fuzz's default). The targets that build csv-core readers (split, join,
 # join_v2, count_csv_records, parse_batch_results), `gunzip` and `limits` drop compare
-# tracing: it made csv-core's reader construction (a DFA build per input) cost 6x the run, and
-# flate2's reference decoding (byte by byte through the header) most of gunzip's.
-# Per target: a dictionary (fuzz/dicts/), -max_len (CSV targets 8 KiB; gunzip 20,000 bytes,
-# enough to inflate past the 16 MiB guard), and `limits` a longer timeout and more memory
-# (its inputs are generated up to 32 MiB).
+# tracing (--no-trace-compares, built in fuzz/target-fast): it made csv-core's reader
+# construction cost 6x the run, and flate2's reference decoding (byte by byte through the
+# header) most of gunzip's.
+# Per target: a dictionary (fuzz/dicts/) and -max_len (1.0 and 2.0 documents and batch
+# results 8 KiB: room for 129 nested JSON arrays and 65 XML elements, the depth guards; zip
+# 4 KiB; CSV targets
+# 8 KiB, join_v2 4 KiB (dozens of records in jobs of 1-8; each input is read three times and
+# joined twice against results made up for it); gunzip 4 KiB, 40x what inflates past its
+# largest bomb guard, see fuzz/src/lib.rs);
+# `limits` generates its own inputs up to 32 MiB from a few bytes (-max_len 4 KiB), with a
+# longer timeout and more memory.
 # Crashes land in fuzz/artifacts/<target>/; logs in fuzz/logs/<target>.log.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,52 +39,85 @@ if [ ${#targets[@]} -eq 0 ]; then
              count_csv_records check_attachment_zip split join
              gunzip join_v2 parse_v2 limits)
 fi
-fuzz/seed.sh >/dev/null
-mkdir -p fuzz/logs
-printf '%-22s %12s %8s %8s %8s\n' target executions seconds crashes corpus
-for t in "${targets[@]}"; do
+triple="$(rustc +nightly -vV | sed -n 's/^host: //p')"
+
+# Sets flags (cargo fuzz build), dir (its target dir), opts (libFuzzer) and budget for $1.
+configure() {
     flags=(-s none)
+    dir=fuzz/target
     budget="$seconds"
     opts=(-timeout=10 -rss_limit_mb=2048)
-    case "$t" in
-        split|join|join_v2|count_csv_records)
+    case "$1" in
+        split|join|count_csv_records)
             flags+=(--no-trace-compares --target-dir fuzz/target-fast)
+            dir=fuzz/target-fast
             budget="${SPLIT_SECONDS:-$seconds}"
             opts+=(-dict=fuzz/dicts/csv.dict -max_len=8192)
             ;;
+        join_v2)
+            flags+=(--no-trace-compares --target-dir fuzz/target-fast)
+            dir=fuzz/target-fast
+            budget="${SPLIT_SECONDS:-$seconds}"
+            opts+=(-dict=fuzz/dicts/csv.dict -max_len=4096)
+            ;;
         parse_batch_results)
             flags+=(--no-trace-compares --target-dir fuzz/target-fast)
-            opts+=(-dict=fuzz/dicts/control.dict)
+            dir=fuzz/target-fast
+            opts+=(-dict=fuzz/dicts/control.dict -max_len=8192)
             ;;
         parse_job_info|parse_batch_info|parse_batch_list|parse_error)
-            opts+=(-dict=fuzz/dicts/control.dict)
+            opts+=(-dict=fuzz/dicts/control.dict -max_len=8192)
             ;;
         parse_v2)
-            opts+=(-dict=fuzz/dicts/v2.dict)
+            opts+=(-dict=fuzz/dicts/v2.dict -max_len=8192)
+            ;;
+        check_attachment_zip)
+            opts+=(-max_len=4096)
             ;;
         gunzip)
             flags+=(--no-trace-compares --target-dir fuzz/target-fast)
+            dir=fuzz/target-fast
             budget="${SPLIT_SECONDS:-$seconds}"
-            opts+=(-max_len=20000)
+            opts+=(-max_len=4096)
             ;;
         limits)
             flags+=(--no-trace-compares --target-dir fuzz/target-fast)
-            opts=(-timeout=120 -rss_limit_mb=4096)
+            dir=fuzz/target-fast
+            opts=(-timeout=120 -rss_limit_mb=4096 -max_len=4096)
             ;;
     esac
+}
+
+fuzz/seed.sh >/dev/null
+for t in "${targets[@]}"; do
+    configure "$t"
+    cargo +nightly fuzz build "${flags[@]}" "$t" >/dev/null 2>&1 ||
+        { echo "building $t failed: cargo +nightly fuzz build ${flags[*]} $t" >&2; exit 1; }
+done
+mkdir -p fuzz/logs
+printf '%-22s %12s %8s %8s %8s %11s %8s\n' target executions seconds crashes corpus bytes max_len
+for t in "${targets[@]}"; do
+    configure "$t"
     if [ -n "${RUNS:-}" ]; then
         opts+=(-runs="$RUNS")
+        if [ "$t" = limits ] && [ -n "${LIMITS_SECONDS:-}" ]; then
+            opts+=(-max_total_time="$LIMITS_SECONDS")
+        fi
     else
         opts+=(-max_total_time="$budget")
     fi
+    mkdir -p "fuzz/artifacts/$t" "fuzz/corpus/$t"
     before=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
     start=$(date +%s)
-    cargo +nightly fuzz run "${flags[@]}" "$t" "fuzz/corpus/$t" -- \
-        "${opts[@]}" -print_final_stats=1 >"fuzz/logs/$t.log" 2>&1
+    nice -n 10 "$dir/$triple/release/$t" -artifact_prefix="fuzz/artifacts/$t/" \
+        "${opts[@]}" -print_final_stats=1 "fuzz/corpus/$t" >"fuzz/logs/$t.log" 2>&1
     status=$?
     end=$(date +%s)
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "fuzz/logs/$t.log" | grep -o '[0-9]*$' | tail -1)
     after=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
-    printf '%-22s %12s %8s %8s %8s%s\n' "$t" "${execs:-?}" "$((end - start))" "$((after - before))" \
-        "$(find "fuzz/corpus/$t" -type f | wc -l)" "$([ $status -ne 0 ] && echo "  (exit $status)")"
+    max_len=$(printf '%s\n' "${opts[@]}" | sed -n 's/^-max_len=//p')
+    printf '%-22s %12s %8s %8s %8s %11s %8s%s\n' "$t" "${execs:-?}" "$((end - start))" \
+        "$((after - before))" "$(find "fuzz/corpus/$t" -type f | wc -l)" \
+        "$(find "fuzz/corpus/$t" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')" "${max_len:-default}" \
+        "$([ $status -ne 0 ] && echo "  (exit $status)")"
 done

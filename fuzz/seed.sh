@@ -73,13 +73,17 @@ put("trailing.gz", gzip.compress(b"abc", mtime=0) + gzip.compress(b"def", mtime=
 body = gzip.compress(b"Id,Name\n001000000000001AAA,Acme\n", mtime=0)
 header = bytes([0x1F, 0x8B, 8, 0x1E, 0, 0, 0, 0, 0, 255]) + b"\x03\x00abc" + b"name.csv\0comment\0"
 put("all-fields.gz", header + struct.pack("<H", zlib.crc32(header) & 0xFFFF) + body[10:])
+# Bombs for the target's guards (33,000 to 100,000 decoded bytes, see GUNZIP_LIMITS): zeros
+# one past the smallest guard, and past the largest.
+put("bomb-33001.gz", gzip.compress(bytes(33_001), 9, mtime=0))
+put("bomb-100001.gz", gzip.compress(bytes(100_001), 9, mtime=0))
 PY
 for f in "$gz"/*; do
     n="$(basename "$f")"
-    seed gunzip "$n" '\x00' "$f"       # fed whole, read 1 byte at a time
-    seed gunzip "5-$n" '\x45' "$f"     # pieces of 1..6 bytes, reads of 7
-    seed gunzip "31-$n" '\x9f' "$f"    # pieces of 1..32 bytes, reads of 4093
-    seed gunzip "62-$n" '\xfe' "$f"    # pieces of 1..63 bytes, reads of 100000
+    seed gunzip "$n" '\x00' "$f"       # fed whole, read 1 byte at a time (guard 33,000)
+    seed gunzip "5-$n" '\x45' "$f"     # pieces of 1..6 bytes, reads of 7 (guard 40,000)
+    seed gunzip "31-$n" '\x9f' "$f"    # pieces of 1..32 bytes, reads of 4093 (guard 65,536)
+    seed gunzip "62-$n" '\xfe' "$f"    # pieces of 1..63 bytes, reads of 100000 (guard 100,000)
 done
 # Bulk API 2.0: CSV inputs in four dialects joined with made-up results (params: delimiter and
 # style, chunking, seed, records per job), and the 2.0 JSON documents.

@@ -21,8 +21,8 @@ use sfbulk::split::SplitLimits;
 use sfbulk::wire::{self, DocFormat, MAX_DOC_BYTES, MAX_RESULTS_BYTES};
 
 use crate::{
-    GUNZIP_LIMIT, MAX_GZIP_FIELD, check_gunzip, chunks, gunzip_streaming, long_header_gzip,
-    run_split,
+    GUNZIP_LIMIT, MAX_GZIP_FIELD, Streamed, check_gunzip, chunks, gunzip_streaming,
+    long_header_gzip, run_split,
 };
 
 pub fn limits(data: &[u8]) {
@@ -148,7 +148,7 @@ fn long_gzip_header(guard: u8, offset: u8, rest: &[u8]) {
     let Some((gz, payload, longest)) = long_header_gzip(&params) else {
         return;
     };
-    let decoded = check_gunzip(&gz, (guard & 0xc0) | 0x3f);
+    let decoded = check_gunzip(&gz, (guard & 0xc0) | 0x3f, GUNZIP_LIMIT);
     assert_eq!(
         decoded.as_ref(),
         (longest <= MAX_GZIP_FIELD).then_some(&payload)
@@ -199,10 +199,10 @@ fn gzip_bomb(rest: &[u8], total: usize) {
     // The streaming decoder under the fuzzer's guard (pieces of up to 64 KiB, 64 KiB reads,
     // as the transport does).
     let pieces: Vec<&[u8]> = input.chunks(64 * 1024).collect();
-    match gunzip_streaming(&pieces, 64 * 1024) {
-        None => assert!(total > GUNZIP_LIMIT),
-        Some(Ok(out)) => assert!(total <= GUNZIP_LIMIT && out.len() == total),
-        Some(Err(e)) => panic!("a valid bomb refused: {e}"),
+    match gunzip_streaming(&pieces, 64 * 1024, GUNZIP_LIMIT) {
+        Streamed::Over(_) => assert!(total > GUNZIP_LIMIT),
+        Streamed::Done(out) => assert!(total <= GUNZIP_LIMIT && out.len() == total),
+        Streamed::Refused(e) => panic!("a valid bomb refused: {e}"),
     }
 }
 

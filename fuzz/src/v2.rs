@@ -2,7 +2,7 @@
 //! `parse_v2` (the 2.0 JSON documents, `sfbulk::wire::v2`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::mem;
 
 use csv_core::ReadFieldResult;
@@ -265,15 +265,16 @@ pub fn join_v2(data: &[u8]) {
         let _ = run_join(input, &[], &[], d, params[1]);
         return;
     };
-    let mut names = header.clone();
-    names.sort();
-    names.dedup();
+    // Column names unique (a set, not a sort: sorting a header of many fields was a fifth
+    // of the target's time).
+    let mut names = HashSet::new();
+    let unique = header.iter().all(|h| names.insert(h.as_slice()));
     // A quoted value still open at the end: the reference reader takes the rest of the
     // input into it, so a record added after the end is absorbed.
     let open_quote = parse_with(&[body, b"\nX\n"].concat(), d).len() == parsed.len();
     let clean = std::str::from_utf8(body).is_ok()
         && !header[0].starts_with(BOM)
-        && names.len() == header.len()
+        && unique
         && !header.iter().any(|h| h.starts_with(b"sf__"))
         && records.iter().all(|r| r.len() == header.len());
 

@@ -56,3 +56,22 @@ fn batches_at_10000_records_and_10000000_bytes() {
     // One record of the whole batch's size.
     at_the_limit(0x83, &[0, 0, 0xff], &fixture("ingest-results.csv"));
 }
+
+/// The `gunzip` target's own bomb guards (33,000 bytes for 1-byte reads, 40,000 for 7-byte
+/// reads, 65,536 and 100,000 for the large reads), one below, at and one above each: the
+/// target checks the streaming decoder, `gunzip_at_most` and flate2 against each other there.
+#[test]
+fn gunzip_target_bomb_guards() {
+    use std::io::Write as _;
+    for (high, limit) in [(0u8, 33_000usize), (1, 40_000), (2, 65_536), (3, 100_000)] {
+        for len in [limit - 1, limit, limit + 1] {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            enc.write_all(&vec![b'z'; len]).unwrap();
+            let gz = enc.finish().unwrap();
+            assert!(gz.len() < 4096, "within the target's -max_len");
+            for pieces in [0u8, 5, 63] {
+                sfbulk_fuzz::gunzip(&[&[(high << 6) | pieces][..], &gz].concat());
+            }
+        }
+    }
+}
