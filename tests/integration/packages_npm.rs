@@ -59,11 +59,8 @@ pub fn tree_hash(dir: &Path, skip: &[&str]) -> String {
     let mut files = Vec::new();
     walk(dir, dir, skip, &mut files);
     let joined: String = files.iter().map(|(n, h)| format!("{n}={h};")).collect();
-    let tmp = packages_dir().join(format!(".hash-{}", std::process::id()));
-    fs::write(&tmp, joined).expect("write the hash input");
-    let h = file_hash(&tmp);
-    let _ = fs::remove_file(&tmp);
-    h
+    // Hashed in memory: the tests of this binary run in parallel in one process.
+    bytes_hash(joined.as_bytes())
 }
 
 /// Copies the files of `from` into `to` (folders named in `skip` left out).

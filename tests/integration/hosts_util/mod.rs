@@ -192,6 +192,11 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Output {
 /// A hash of a file's bytes, for stamps.
 pub fn file_hash(path: &Path) -> String {
     let bytes = fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    bytes_hash(&bytes)
+}
+
+/// A hash of `bytes`, in `file_hash`'s form.
+pub fn bytes_hash(bytes: &[u8]) -> String {
     let mut h = DefaultHasher::new();
     bytes.hash(&mut h);
     format!("{:016x}-{}", h.finish(), bytes.len())
