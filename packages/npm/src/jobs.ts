@@ -153,6 +153,47 @@ class AtomicFile {
   }
 }
 
+/** Streams the input into a loader (2.0 `ingest-load` or 1.0 `csv-load`), keeping a copy in
+ * `spool` when given, and closes it; what the loader sent (jobs or batches). */
+async function upload<R>(
+  loader: { write(c: Uint8Array): Promise<R[]>; finish(): Promise<R[]>; close(): Promise<void> },
+  input: { file?: string; stream?: AsyncIterable<Uint8Array | string> },
+  spool: FileHandle | undefined,
+  progress: ((p: Progress) => void) | undefined,
+): Promise<R[]> {
+  const refs: R[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of chunks(input)) {
+      bytes += chunk.length;
+      await spool?.write(chunk);
+      refs.push(...(await loader.write(chunk)));
+      progress?.({ stage: 'upload', bytes, jobs: refs.length });
+    }
+    refs.push(...(await loader.finish()));
+  } finally {
+    await loader.close();
+  }
+  return refs;
+}
+
+/** Streams the input through a result joiner (2.0 or 1.0) into `out`. */
+async function joinInto(
+  join: { push(c: Uint8Array): Promise<Uint8Array>; finish(): Promise<Uint8Array> },
+  input: { file?: string; stream?: AsyncIterable<Uint8Array | string> },
+  out: AtomicFile,
+  progress: ((p: Progress) => void) | undefined,
+): Promise<void> {
+  let joined = 0;
+  for await (const chunk of chunks(input)) {
+    const piece = await join.push(chunk);
+    joined += piece.length;
+    await out.write(piece);
+    progress?.({ stage: 'join', bytes: joined });
+  }
+  await out.write(await join.finish());
+}
+
 /** Waits in rounds of a second (progress between them) until every job is done. `done` counts
  * what is finished (a `still-running` error names it only in its message); it is read only when
  * progress is asked for. */
@@ -189,7 +230,6 @@ export async function load(apis: Apis, opts: LoadOptions): Promise<LoadSummary> 
       spoolDir = await mkdtemp(join(tmpdir(), 'sfbulk-load-'));
       spool = await open(join(spoolDir, 'input.csv'), 'w');
     }
-    let bytes = 0;
     let summary: LoadSummary;
     if (bulkApi === 2) {
       const request: b2.IngestRequest = {
@@ -201,18 +241,7 @@ export async function load(apis: Apis, opts: LoadOptions): Promise<LoadSummary> 
         assignmentRuleId: opts.assignmentRuleId,
       };
       const loader = await apis.bulk2.startIngestLoad(request, opts.maxJobBytes);
-      const refs: b2.IngestJobRef[] = [];
-      try {
-        for await (const chunk of chunks(opts)) {
-          bytes += chunk.length;
-          await spool?.write(chunk);
-          refs.push(...(await loader.write(chunk)));
-          progress?.({ stage: 'upload', bytes, jobs: refs.length });
-        }
-        refs.push(...(await loader.finish()));
-      } finally {
-        await loader.close();
-      }
+      const refs: b2.IngestJobRef[] = await upload(loader, opts, spool, progress);
       const ids = refs.map((r) => r.jobId);
       const finished = async () => {
         let n = 0;
@@ -226,14 +255,7 @@ export async function load(apis: Apis, opts: LoadOptions): Promise<LoadSummary> 
       if (results) {
         const join = await apis.bulk2.openIngestJoin(refs, opts.columnDelimiter);
         try {
-          let joined = 0;
-          for await (const chunk of chunks(spool ? { file: join_(spoolDir) } : opts)) {
-            const out = await join.push(chunk);
-            joined += out.length;
-            await results.write(out);
-            progress?.({ stage: 'join', bytes: joined });
-          }
-          await results.write(await join.finish());
+          await joinInto(join, spool ? { file: join_(spoolDir) } : opts, results, progress);
           const c = await join.counts();
           summary = { bulkApi, jobIds: ids, ...c, results: results.target };
         } finally {
@@ -255,20 +277,14 @@ export async function load(apis: Apis, opts: LoadOptions): Promise<LoadSummary> 
         lineEnding: opts.lineEnding,
       };
       const loader = await apis.bulk.startCsvLoad(request, opts.split);
-      const refs: b1.BatchRef[] = [];
       let jobId: string;
       try {
         jobId = await loader.jobId();
-        for await (const chunk of chunks(opts)) {
-          bytes += chunk.length;
-          await spool?.write(chunk);
-          refs.push(...(await loader.write(chunk)));
-          progress?.({ stage: 'upload', bytes, jobs: refs.length });
-        }
-        refs.push(...(await loader.finish()));
-      } finally {
+      } catch (e) {
         await loader.close();
+        throw e;
       }
+      const refs: b1.BatchRef[] = await upload(loader, opts, spool, progress);
       const ids = refs.map((r) => r.batchId);
       const finished = async () =>
         (await apis.bulk.listBatches(jobId)).filter(
@@ -278,14 +294,7 @@ export async function load(apis: Apis, opts: LoadOptions): Promise<LoadSummary> 
       if (results) {
         const join = await apis.bulk.openResultJoin(jobId, refs);
         try {
-          let joined = 0;
-          for await (const chunk of chunks(spool ? { file: join_(spoolDir) } : opts)) {
-            const out = await join.push(chunk);
-            joined += out.length;
-            await results.write(out);
-            progress?.({ stage: 'join', bytes: joined });
-          }
-          await results.write(await join.finish());
+          await joinInto(join, spool ? { file: join_(spoolDir) } : opts, results, progress);
           const c = await join.counts();
           summary = { bulkApi, jobIds: [jobId], ...c, unprocessed: c.records - c.succeeded - c.failed, results: results.target };
         } finally {
