@@ -36,6 +36,8 @@ mod bindings {
 mod component;
 #[cfg(target_arch = "wasm32")]
 mod wasi_http;
+#[cfg(target_arch = "wasm32")]
+mod wasi_pump;
 
 // The export symbols only link on wasm32 (docs/toolchain.md, G1).
 #[cfg(target_arch = "wasm32")]

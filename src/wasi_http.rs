@@ -9,10 +9,14 @@ use wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme,
 };
-use wasi::io::streams::{InputStream, OutputStream, StreamError};
+use wasi::io::streams::{OutputStream, StreamError};
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use crate::client::{Opened, RawBody, SendFailure, Timeouts, Transport};
 use crate::error::Error;
+use crate::wasi_pump::{self, Got, Pipe};
 
 /// Request bodies up to this size are written before the request is handed to the host, as far
 /// as the host takes them without waiting (wasmtime's buffer takes all of it; jco's shim about
@@ -39,7 +43,9 @@ impl Transport for WasiHttp {
     }
 
     fn sleep(&self, d: Duration) {
-        std::thread::sleep(d);
+        // Bodies opened ahead keep moving while the component waits.
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        wasi_pump::wait(&wasi::clocks::monotonic_clock::subscribe_duration(ns), None);
     }
 
     fn monotonic(&self) -> Duration {
@@ -54,20 +60,26 @@ impl Transport for WasiHttp {
     }
 }
 
-/// A reply body as wasi:http hands it over.
+/// A reply body as wasi:http hands it over; its stream is registered with the pump
+/// (`crate::wasi_pump`), which reads it ahead while the component waits for something else.
 struct WasiBody {
     // Field order is drop order: the stream is a child of the body, the body of the reply.
-    stream: InputStream,
+    pipe: Rc<RefCell<Pipe>>,
     _body: IncomingBody,
     _response: IncomingResponse,
 }
 
 impl RawBody for WasiBody {
     fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error> {
-        match self.stream.blocking_read(max as u64) {
-            Ok(chunk) => Ok(Some(chunk)),
-            Err(StreamError::Closed) => Ok(None),
-            Err(StreamError::LastOperationFailed(e)) => Err(stream_error(&e.to_debug_string())),
+        loop {
+            match self.pipe.borrow_mut().take(max) {
+                Got::Bytes(chunk) => return Ok(Some(chunk)),
+                Got::End => return Ok(None),
+                Got::Failed(e) => return Err(stream_error(&e)),
+                Got::Nothing => {}
+            }
+            let ready = self.pipe.borrow().subscribe();
+            wasi_pump::wait(&ready, Some(&self.pipe));
         }
     }
 }
@@ -185,7 +197,7 @@ fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendF
                     "reply already taken".into(),
                 )));
             }
-            None => future.subscribe().block(),
+            None => wasi_pump::wait(&future.subscribe(), None),
         }
     };
     let mut head = http::Response::builder().status(response.status());
@@ -220,7 +232,7 @@ fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendF
     Ok(Opened {
         head,
         body: Box::new(WasiBody {
-            stream,
+            pipe: Pipe::register(stream),
             _body: body,
             _response: response,
         }),
@@ -252,7 +264,7 @@ fn write_all(stream: &OutputStream, data: &[u8]) -> Result<(), Error> {
     while !rest.is_empty() {
         let permit = match stream.check_write() {
             Ok(0) => {
-                stream.subscribe().block();
+                wasi_pump::wait(&stream.subscribe(), None);
                 continue;
             }
             Ok(n) => usize::try_from(n).unwrap_or(usize::MAX).min(rest.len()),

@@ -85,6 +85,10 @@ pub struct Connection {
     /// HTTPS_PROXY; NO_PROXY/no_proxy lists hosts that go direct]
     #[arg(long, global = true)]
     pub proxy: Option<String>,
+    /// Uploads/downloads a whole job runs at once (1–64, default 4); at most this many
+    /// plus one connections to a host
+    #[arg(long, env = "SFBULK_CONCURRENCY", global = true)]
+    pub concurrency: Option<u32>,
 }
 
 /// One command.

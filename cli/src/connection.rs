@@ -13,6 +13,10 @@ use crate::output::Failure;
 use crate::session_cache;
 use crate::target_org;
 
+/// Transfers a whole job runs at once when `--concurrency` is not given (the component's
+/// default for `config.concurrency`).
+const DEFAULT_CONCURRENCY: usize = 4;
+
 /// The component's config for the connection options. Which credentials are used, first
 /// match wins (any others given are left out of the config):
 /// 1. `--access-token` (renewed by `--refresh-token`, `--client-id` and `--client-secret`
@@ -39,6 +43,7 @@ pub fn config(c: &Connection, env: &Env) -> Result<Config, Failure> {
         retry: None,
         username: None,
         jwt_private_key: None,
+        concurrency: c.concurrency,
     };
     let given = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
     let (client_id, client_secret, refresh_token) = (
@@ -126,6 +131,9 @@ pub fn network(c: &Connection, env: &Env) -> Result<Network, Failure> {
         NetConfig::from_vars(c.ca_file.clone(), c.proxy.as_deref(), var).map_err(Failure::usage)?;
     cfg.trust_hint =
         Some("--ca-file or SSL_CERT_FILE adds a trusted root certificate (PEM)".to_string());
+    // The whole job's transfers plus one for the control requests.
+    let concurrency = c.concurrency.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
+    cfg.max_connections_per_host = Some(concurrency.clamp(1, 64) + 1);
     Network::new(&cfg).map_err(Failure::usage)
 }
 

@@ -444,6 +444,7 @@ pub fn config(api_url: &str, access_token: &str) -> Config {
         retry: None,
         username: None,
         jwt_private_key: None,
+        concurrency: None,
     }
 }
 

@@ -121,14 +121,23 @@ impl Client {
     /// `get-batch-results`: read whole through [`ResumingBody`] (a body cut short is opened
     /// again and resumed).
     pub fn batch_results(&self, job_id: &str, batch_id: &str) -> Result<BatchResults, Error> {
+        Self::read_batch_results(self.open_batch_results(job_id, batch_id)?)
+    }
+
+    /// Opens a batch's results (`get-batch-results`) to read later with
+    /// [`Client::read_batch_results`]: a whole job opens the next batches' results ahead.
+    pub fn open_batch_results(&self, job_id: &str, batch_id: &str) -> Result<ResumingBody, Error> {
         let (job, batch) = (job_id.to_string(), batch_id.to_string());
-        let resp = ResumingBody::open(
+        ResumingBody::open(
             self,
             format!("the results of batch {batch_id}"),
             Box::new(move |ep| protocol::get_batch_results(ep, &job, &batch)),
-        )?
-        .read_all(MAX_FILE_BYTES)?;
-        protocol::parse_batch_results(&resp)
+        )
+    }
+
+    /// Reads and parses results opened with [`Client::open_batch_results`].
+    pub fn read_batch_results(body: ResumingBody) -> Result<BatchResults, Error> {
+        protocol::parse_batch_results(&body.read_all(MAX_FILE_BYTES)?)
     }
 
     /// `get-batch-request`: read whole through [`ResumingBody`].

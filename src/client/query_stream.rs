@@ -1,5 +1,7 @@
 //! Every query result of a job as one CSV stream (`query-stream`): batches read as they
-//! finish, their result files opened one after another and stitched ([`crate::stitch`]);
+//! finish (one list of the job's batches per poll), their result files stitched in order
+//! ([`crate::stitch`]) while the next ones, up to `config.concurrency` files in all, are
+//! already open and transferring (the transport moves their bytes while the first is read);
 //! a file whose connection breaks is opened again and resumed where it broke
 //! ([`super::resume`]).
 
@@ -40,11 +42,21 @@ pub struct QueryStream {
 struct StreamState {
     started: Duration,
     polls: u32,
+    /// Whether the job's batches were listed, and when last.
+    listed: bool,
+    listed_at: Duration,
     done: Vec<String>,
-    /// The batch being read and its result files not opened yet.
-    batch: Option<(String, VecDeque<String>)>,
-    /// The result file being read.
-    file: Option<ResumingBody>,
+    /// Batches whose result files are queued or open, with how many are not finished.
+    reading: Vec<(String, usize)>,
+    /// Result files not opened yet, in order: (batch, result).
+    queue: VecDeque<(String, String)>,
+    /// Result files opened, in order: the first is the one being read, the others were
+    /// opened ahead (their transfers run while the first is read; `config.concurrency`).
+    open: VecDeque<(String, ResumingBody)>,
+    /// Whether the stitcher was told that the first open file began.
+    begun: bool,
+    /// Batches still running when last listed.
+    running: Vec<String>,
     stitcher: Stitcher,
     finished: bool,
 }
@@ -77,54 +89,69 @@ impl QueryStream {
             state: RefCell::new(StreamState {
                 started,
                 polls: 0,
+                listed: false,
+                listed_at: started,
                 done: skip,
-                batch: None,
-                file: None,
+                reading: Vec::new(),
+                queue: VecDeque::new(),
+                open: VecDeque::new(),
+                begun: false,
+                running: Vec::new(),
                 stitcher: Stitcher::new(),
                 finished: false,
             }),
         })
     }
 
-    /// Picks the next finished batch to read, waiting while batches are still running.
-    /// Returns false when every batch has been read.
-    fn next_batch(&self, st: &mut StreamState) -> Result<bool, Error> {
+    /// Lists the job's batches once (one status call for the whole job): every newly
+    /// completed batch's result files are queued, in the order of the list; the batches
+    /// still running are remembered.
+    fn list(&self, st: &mut StreamState) -> Result<(), Error> {
+        let batches = self.client.list_batches(&self.job_id)?;
+        st.listed = true;
+        st.listed_at = self.client.transport.monotonic();
+        st.running.clear();
+        for b in &batches {
+            if st.done.contains(&b.id) || st.reading.iter().any(|(id, _)| *id == b.id) {
+                continue;
+            }
+            match &b.state {
+                Some(BatchState::Completed) => {
+                    let ids = match self.client.batch_results(&self.job_id, &b.id)? {
+                        model::BatchResults::Query(ids) => ids,
+                        model::BatchResults::Ingest(_) => Vec::new(),
+                    };
+                    if ids.is_empty() {
+                        st.done.push(b.id.clone());
+                    } else {
+                        st.reading.push((b.id.clone(), ids.len()));
+                        st.queue.extend(ids.into_iter().map(|r| (b.id.clone(), r)));
+                    }
+                }
+                // The parent of a PK-chunked query, or a batch of an aborted job.
+                Some(BatchState::NotProcessed) => st.done.push(b.id.clone()),
+                Some(BatchState::Failed) => {
+                    let message = b.state_message.as_deref().unwrap_or("no state message");
+                    return Err(Error::Api {
+                        status: 200,
+                        code: failed_batch_code(message),
+                        message: format!("batch {} of job {} failed: {message}", b.id, self.job_id),
+                    });
+                }
+                _ => st.running.push(b.id.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the next finished batch: lists the batches, backing off between lists,
+    /// until a file is queued or nothing runs any more.
+    fn wait_for_files(&self, st: &mut StreamState) -> Result<(), Error> {
         let t = &*self.client.transport;
         loop {
-            let batches = self.client.list_batches(&self.job_id)?;
-            let mut pending = Vec::new();
-            let fresh: Vec<&model::BatchInfo> = batches
-                .iter()
-                .filter(|b| !st.done.contains(&b.id))
-                .collect();
-            for b in fresh {
-                match &b.state {
-                    Some(BatchState::Completed) => {
-                        let ids = match self.client.batch_results(&self.job_id, &b.id)? {
-                            model::BatchResults::Query(ids) => ids,
-                            model::BatchResults::Ingest(_) => Vec::new(),
-                        };
-                        st.batch = Some((b.id.clone(), ids.into()));
-                        return Ok(true);
-                    }
-                    // The parent of a PK-chunked query, or a batch of an aborted job.
-                    Some(BatchState::NotProcessed) => st.done.push(b.id.clone()),
-                    Some(BatchState::Failed) => {
-                        let message = b.state_message.as_deref().unwrap_or("no state message");
-                        return Err(Error::Api {
-                            status: 200,
-                            code: failed_batch_code(message),
-                            message: format!(
-                                "batch {} of job {} failed: {message}",
-                                b.id, self.job_id
-                            ),
-                        });
-                    }
-                    _ => pending.push(b.id.clone()),
-                }
-            }
-            if pending.is_empty() {
-                return Ok(false);
+            self.list(st)?;
+            if !st.queue.is_empty() || st.running.is_empty() {
+                return Ok(());
             }
             let elapsed = t.monotonic().saturating_sub(st.started);
             match self.poll.next_wait(st.polls, elapsed, t.jitter()) {
@@ -132,7 +159,7 @@ impl QueryStream {
                 None => {
                     return Err(Error::StillRunning {
                         job_id: self.job_id.clone(),
-                        pending,
+                        pending: st.running.clone(),
                     });
                 }
             }
@@ -140,64 +167,99 @@ impl QueryStream {
         }
     }
 
+    /// Opens queued files until `config.concurrency` are open. While files are being read
+    /// and batches still run, the batches are listed again once a poll interval has passed
+    /// (without waiting), so that finished batches' files start while the others are read.
+    fn open_ahead(&self, st: &mut StreamState) -> Result<(), Error> {
+        let t = &*self.client.transport;
+        let window = self.client.settings.concurrency;
+        loop {
+            while st.open.len() < window
+                && let Some((batch, result)) = st.queue.pop_front()
+            {
+                let body = self
+                    .client
+                    .open_query_result_resuming(&self.job_id, &batch, &result)?;
+                st.open.push_back((batch, body));
+            }
+            let room = st.open.len() < window && st.queue.is_empty();
+            if !room || st.open.is_empty() || st.running.is_empty() {
+                return Ok(());
+            }
+            let since = t.monotonic().saturating_sub(st.listed_at);
+            let elapsed = t.monotonic().saturating_sub(st.started);
+            match self.poll.next_wait(st.polls, elapsed, t.jitter()) {
+                Some(d) if since >= d => {
+                    st.polls += 1;
+                    self.list(st)?;
+                    if st.queue.is_empty() {
+                        return Ok(());
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// One file of a batch was read to its end.
+    fn file_done(st: &mut StreamState, batch: &str) {
+        if let Some(i) = st.reading.iter().position(|(id, _)| id == batch) {
+            st.reading[i].1 -= 1;
+            if st.reading[i].1 == 0 {
+                let (id, _) = st.reading.remove(i);
+                st.done.push(id);
+            }
+        }
+    }
+
     /// Up to about `max` more bytes of the CSV; empty at the end.
     pub fn read(&self, max: usize) -> Result<Vec<u8>, Error> {
         let mut st = self.state.borrow_mut();
+        let st = &mut *st;
         loop {
             if st.finished {
                 return Ok(Vec::new());
             }
-            if st.file.is_some() {
-                let out = self.read_file(&mut st, max)?;
+            self.open_ahead(st)?;
+            if let Some((_, file)) = st.open.front_mut() {
+                if !st.begun {
+                    st.stitcher.begin_file();
+                    st.begun = true;
+                }
+                // A break mid-file is resumed by the reader (opened again, what was read
+                // skipped).
+                let chunk = file.read_chunk(max)?;
+                if chunk.is_empty() {
+                    if let Some((batch, _)) = st.open.pop_front() {
+                        Self::file_done(st, &batch);
+                    }
+                    st.begun = false;
+                    let out = st.stitcher.end_file();
+                    if !out.is_empty() {
+                        return Ok(out);
+                    }
+                    continue;
+                }
+                let out = st.stitcher.push(&chunk).map_err(|head| {
+                    Error::unexpected(
+                        200,
+                        Some("text/csv"),
+                        "a result file's header line is longer than 1 MiB",
+                        &head,
+                    )
+                })?;
                 if !out.is_empty() {
                     return Ok(out);
                 }
                 continue;
             }
-            let next_file = st
-                .batch
-                .as_mut()
-                .map(|(batch, files)| (batch.clone(), files.pop_front()));
-            match next_file {
-                Some((batch, Some(result))) => {
-                    let body =
-                        self.client
-                            .open_query_result_resuming(&self.job_id, &batch, &result)?;
-                    st.stitcher.begin_file();
-                    st.file = Some(body);
-                }
-                Some((batch, None)) => {
-                    st.done.push(batch);
-                    st.batch = None;
-                }
-                None => {
-                    if !self.next_batch(&mut st)? {
-                        st.finished = true;
-                    }
-                }
+            // Nothing open or queued: done when the last list left nothing running.
+            if st.listed && st.running.is_empty() {
+                st.finished = true;
+                continue;
             }
+            self.wait_for_files(st)?;
         }
-    }
-
-    /// Reads the current file; returns what to emit (possibly empty while skipping).
-    fn read_file(&self, st: &mut StreamState, max: usize) -> Result<Vec<u8>, Error> {
-        let Some(file) = st.file.as_mut() else {
-            return Ok(Vec::new());
-        };
-        // A break mid-file is resumed by the reader (opened again, what was read skipped).
-        let chunk = file.read_chunk(max)?;
-        if chunk.is_empty() {
-            st.file = None;
-            return Ok(st.stitcher.end_file());
-        }
-        st.stitcher.push(&chunk).map_err(|head| {
-            Error::unexpected(
-                200,
-                Some("text/csv"),
-                "a result file's header line is longer than 1 MiB",
-                &head,
-            )
-        })
     }
 
     /// Where the stream is.

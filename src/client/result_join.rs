@@ -1,7 +1,10 @@
 //! Ingest results joined to the input (`result-join`): the input read again, each record
-//! given its batch's result row, in input order.
+//! given its batch's result row, in input order. The batches' states come from one list of
+//! the job's batches; the next batches' results are opened while one is read
+//! (`config.concurrency` in all), so their transfers overlap.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use crate::error::Error;
 use crate::join::ResultJoiner;
@@ -10,6 +13,7 @@ use crate::protocol;
 
 use super::call::Client;
 use super::load::BatchRef;
+use super::resume::ResumingBody;
 
 /// Records written, of which succeeded and failed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,6 +32,15 @@ pub struct ResultJoin {
     job_id: String,
     batches: Vec<BatchRef>,
     joiner: RefCell<ResultJoiner>,
+    ahead: RefCell<Ahead>,
+}
+
+/// What the join read ahead: the job's batches (one list), and the results of the next
+/// batches, opened while the current one is read (index into `batches`, body).
+#[derive(Default)]
+struct Ahead {
+    listed: Option<Vec<model::BatchInfo>>,
+    open: VecDeque<(usize, ResumingBody)>,
 }
 
 impl ResultJoin {
@@ -51,7 +64,74 @@ impl ResultJoin {
             job_id,
             batches,
             joiner: RefCell::new(ResultJoiner::new(counts)),
+            ahead: RefCell::default(),
         })
+    }
+
+    /// The state of batch `i` from one list of the job's batches (listed once, when the
+    /// first batch's results are needed; a batch missing from the list is asked for alone).
+    fn batch_info(&self, i: usize) -> Result<model::BatchInfo, Error> {
+        let batch = &self.batches[i];
+        let mut ahead = self.ahead.borrow_mut();
+        if ahead.listed.is_none() {
+            ahead.listed = Some(self.client.list_batches(&self.job_id)?);
+        }
+        match ahead
+            .listed
+            .as_ref()
+            .and_then(|l| l.iter().find(|b| b.id == batch.batch_id))
+        {
+            Some(info) => Ok(info.clone()),
+            None => self.client.get_batch(&self.job_id, &batch.batch_id),
+        }
+    }
+
+    /// Whether a batch in state `info` has a result file to read.
+    fn has_results(info: &model::BatchInfo) -> bool {
+        match info.state {
+            Some(BatchState::Completed) => true,
+            Some(BatchState::Failed) => info.number_records_processed != 0,
+            _ => false,
+        }
+    }
+
+    /// The results of batch `i`, opened ahead when they were, and the next batches'
+    /// results opened (up to `config.concurrency` in all) so that they transfer while
+    /// this one is read.
+    fn read_results(&self, i: usize) -> Result<model::BatchResults, Error> {
+        let window = self.client.settings.concurrency;
+        let opened = {
+            let mut ahead = self.ahead.borrow_mut();
+            // Opened ahead for an earlier index than asked: not needed any more.
+            while ahead.open.front().is_some_and(|(k, _)| *k < i) {
+                ahead.open.pop_front();
+            }
+            match ahead.open.front() {
+                Some((k, _)) if *k == i => ahead.open.pop_front().map(|(_, b)| b),
+                _ => None,
+            }
+        };
+        let body = match opened {
+            Some(body) => body,
+            None => self
+                .client
+                .open_batch_results(&self.job_id, &self.batches[i].batch_id)?,
+        };
+        // Open the next ones (those whose state says they have results).
+        let mut next = {
+            let ahead = self.ahead.borrow();
+            ahead.open.back().map_or(i + 1, |(k, _)| k + 1)
+        };
+        while self.ahead.borrow().open.len() + 1 < window && next < self.batches.len() {
+            if Self::has_results(&self.batch_info(next)?) {
+                let b = self
+                    .client
+                    .open_batch_results(&self.job_id, &self.batches[next].batch_id)?;
+                self.ahead.borrow_mut().open.push_back((next, b));
+            }
+            next += 1;
+        }
+        Client::read_batch_results(body)
     }
 
     /// The results of batch `i`: Err(text) makes every row of the batch a failure with
@@ -68,7 +148,7 @@ impl ResultJoin {
                     self.batches.len()
                 )));
             };
-            let info = self.client.get_batch(&self.job_id, &batch.batch_id)?;
+            let info = self.batch_info(i)?;
             match info.state {
                 Some(BatchState::Completed) => {}
                 Some(BatchState::Failed) if info.number_records_processed == 0 => {
@@ -88,7 +168,7 @@ impl ResultJoin {
                     )));
                 }
             }
-            match self.client.batch_results(&self.job_id, &batch.batch_id)? {
+            match self.read_results(i)? {
                 model::BatchResults::Ingest(rows) => Ok(Ok(rows)),
                 model::BatchResults::Query(_) => Err(Error::invalid(format!(
                     "batch {} is a query batch, not an ingest batch",

@@ -66,7 +66,15 @@ pub struct Config {
     pub username: Option<String>,
     /// The connected app's RSA private key (PEM text) for the JWT bearer grant.
     pub jwt_private_key: Option<String>,
+    /// Transfers a whole job runs at once; default [`DEFAULT_CONCURRENCY`].
+    pub concurrency: Option<u32>,
 }
+
+/// Transfers a whole job runs at once unless the config says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// The most transfers at once a config may ask for.
+pub const MAX_CONCURRENCY: u32 = 64;
 
 /// Names only where values are secrets.
 impl std::fmt::Debug for Config {
@@ -99,6 +107,8 @@ pub struct Settings {
     pub timeouts: Timeouts,
     /// Retries of idempotent requests.
     pub retry: RetryPolicy,
+    /// Transfers a whole job runs at once (at least 1).
+    pub concurrency: usize,
 }
 
 fn nonempty(o: &Option<String>) -> Option<String> {
@@ -130,6 +140,15 @@ impl Settings {
             max_delay: dur(cfg.max_delay_ms, r.max_delay),
             max_total: dur(cfg.max_total_ms, r.max_total),
         };
+        let concurrency = match cfg.concurrency {
+            None => DEFAULT_CONCURRENCY,
+            Some(n @ 1..=MAX_CONCURRENCY) => n as usize,
+            Some(n) => {
+                return Err(Error::invalid(format!(
+                    "concurrency must be 1 to {MAX_CONCURRENCY}, got {n}"
+                )));
+            }
+        };
         Ok(Settings {
             configured,
             api_version: cfg.api_version.clone(),
@@ -138,6 +157,7 @@ impl Settings {
             interval_ms: cfg.interval_time.filter(|i| *i > 0),
             timeouts,
             retry,
+            concurrency,
         })
     }
 

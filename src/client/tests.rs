@@ -933,13 +933,18 @@ fn results_are_joined_to_the_input_in_order() {
         },
     ];
     let join = ResultJoin::open(c, JOB.into(), refs).unwrap();
-    script.expect("GET", batch_url(B1), xml(200, batch_xml(B1, "Completed")));
+    // One list for every batch's state; the second batch's results are opened while the
+    // first's are read.
+    script.expect(
+        "GET",
+        format!("{BASE}/job/{JOB}/batch"),
+        xml(200, list_xml(&[(B1, "Completed"), (B2, "Completed")])),
+    );
     script.expect(
         "GET",
         format!("{}/result", batch_url(B1)),
         csv(b"\"Id\",\"Success\",\"Created\",\"Error\"\n\"001000000000001AAA\",\"true\",\"true\",\"\"\n\"\",\"false\",\"false\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --\"\n"),
     );
-    script.expect("GET", batch_url(B2), xml(200, batch_xml(B2, "Completed")));
     script.expect(
         "GET",
         format!("{}/result", batch_url(B2)),
@@ -973,11 +978,7 @@ fn a_query_stream_resumes_a_file_cut_short_and_writes_one_header() {
     );
     let stream = QueryStream::open(c, JOB.into(), vec![], WaitOptions::default().policy()).unwrap();
     let list = format!("{BASE}/job/{JOB}/batch");
-    script.expect(
-        "GET",
-        list.clone(),
-        xml(200, list_xml(&[(B1, "Completed")])),
-    );
+    script.expect("GET", list, xml(200, list_xml(&[(B1, "Completed")])));
     let results = |ids: &[&str]| {
         let items: String = ids
             .iter()
@@ -1007,13 +1008,14 @@ fn a_query_stream_resumes_a_file_cut_short_and_writes_one_header() {
             after: 20,
         },
     );
-    script.expect("GET", r1, csv(&file1));
+    // The second file is opened ahead while the first is read (concurrency 4); the first,
+    // cut short, is opened again after it.
     script.expect(
         "GET",
         format!("{}/result/7520M0000000002QAA", batch_url(B1)),
         csv(b"\"Id\",\"Name\"\n\"3\",\"c\"\n"),
     );
-    script.expect("GET", list, xml(200, list_xml(&[(B1, "Completed")])));
+    script.expect("GET", r1, csv(&file1));
     let mut out = Vec::new();
     loop {
         let chunk = stream.read(7).unwrap();
@@ -1271,4 +1273,115 @@ fn a_query_stream_that_keeps_breaking_gives_up_with_the_transport_error() {
     };
     assert!(matches!(err, Error::Transport(m) if m.contains("opened again 3 times")));
     assert!(file.starts_with(&out));
+}
+
+/// A result-id list reply of a query batch.
+fn query_results_xml(ids: &[&str]) -> Reply {
+    let items: String = ids
+        .iter()
+        .map(|r| format!("<result>{r}</result>"))
+        .collect();
+    xml(
+        200,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><result-list xmlns="{NS}">{items}</result-list>"#
+        ),
+    )
+}
+
+/// A PK-chunked query: one list of the batches per poll (not one per chunk batch), every
+/// finished batch's files read in the order of the list, one header in all; with
+/// concurrency 2 the next file is opened while the one before it is read.
+#[test]
+fn a_query_stream_lists_the_batches_once_per_poll_and_opens_files_ahead() {
+    const B0: &str = "7510M0000000000QAA";
+    const B3: &str = "7510M0000000003QAA";
+    let (script, c) = client(&Config {
+        concurrency: Some(2),
+        ..config()
+    });
+    script.expect(
+        "GET",
+        job_url(),
+        xml(200, job_xml("Closed", "CSV", "query")),
+    );
+    let stream = QueryStream::open(c, JOB.into(), vec![], WaitOptions::default().policy()).unwrap();
+    let list = format!("{BASE}/job/{JOB}/batch");
+    let file = |n: u32| format!("\"Id\"\n\"{n}\"\n").into_bytes();
+    let rid = |n: u32| format!("7520M000000000{n}QAA");
+    let url = |b: &str, n: u32| format!("{}/result/{}", batch_url(b), rid(n));
+    // 1. One list: the parent is not processed, two chunks are done, one runs.
+    script.expect(
+        "GET",
+        list.clone(),
+        xml(
+            200,
+            list_xml(&[
+                (B0, "NotProcessed"),
+                (B1, "Completed"),
+                (B2, "Completed"),
+                (B3, "InProgress"),
+            ]),
+        ),
+    );
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B1)),
+        query_results_xml(&[&rid(1), &rid(2)]),
+    );
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B2)),
+        query_results_xml(&[&rid(3)]),
+    );
+    // 2. Two files open at once, in order.
+    script.expect("GET", url(B1, 1), csv(&file(1)));
+    script.expect("GET", url(B1, 2), csv(&file(2)));
+    script.expect("GET", url(B2, 3), csv(&file(3)));
+    // 3. Nothing queued, a batch running: one list per poll until it is done.
+    script.expect(
+        "GET",
+        list.clone(),
+        xml(
+            200,
+            list_xml(&[
+                (B0, "NotProcessed"),
+                (B1, "Completed"),
+                (B2, "Completed"),
+                (B3, "InProgress"),
+            ]),
+        ),
+    );
+    script.expect(
+        "GET",
+        list,
+        xml(
+            200,
+            list_xml(&[
+                (B0, "NotProcessed"),
+                (B1, "Completed"),
+                (B2, "Completed"),
+                (B3, "Completed"),
+            ]),
+        ),
+    );
+    script.expect(
+        "GET",
+        format!("{}/result", batch_url(B3)),
+        query_results_xml(&[&rid(4)]),
+    );
+    script.expect("GET", url(B3, 4), csv(&file(4)));
+    let mut out = Vec::new();
+    loop {
+        let chunk = stream.read(5).unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        out.extend(chunk);
+    }
+    assert_eq!(out, b"\"Id\"\n\"1\"\n\"2\"\n\"3\"\n\"4\"\n");
+    let pos = stream.position();
+    assert_eq!(pos.rows, 4);
+    assert_eq!(pos.done_batch_ids, [B0, B1, B2, B3]);
+    assert_eq!(script.sleeps().len(), 1, "one wait between the two lists");
 }

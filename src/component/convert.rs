@@ -251,6 +251,7 @@ pub(crate) fn config(c: wit::Config) -> client::Config {
         max_total_ms: r.max_total_ms,
         username: c.username,
         jwt_private_key: c.jwt_private_key,
+        concurrency: c.concurrency,
     }
 }
 

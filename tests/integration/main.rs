@@ -15,6 +15,7 @@ mod cli_downloads;
 mod cli_failures;
 mod cli_resume;
 mod cli_validate;
+mod concurrency;
 mod faults;
 mod hosts_node;
 mod hosts_python;

@@ -20,6 +20,7 @@ use rustls::{AlertDescription, CertificateError};
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::proxy::{ProxySettings, ProxyUrl, authority};
 use super::timing::RequestTiming;
@@ -33,6 +34,43 @@ pub(crate) struct ConnectorConfig {
     pub(crate) trust_hint: String,
     /// Connections opened so far (for statistics and tests).
     pub(crate) opened: AtomicUsize,
+    /// Connections open to one destination at most (`None`: no limit); a connection over
+    /// the limit waits until one closes, while the pool hands the request an idle one.
+    pub(crate) per_host: Option<usize>,
+    /// The open connections' slots, per destination (`scheme://host:port`).
+    pub(crate) slots: std::sync::Mutex<std::collections::HashMap<String, Arc<Semaphore>>>,
+    /// Connections open now, and the most open at once.
+    pub(crate) open_now: Arc<AtomicUsize>,
+    pub(crate) most_open: Arc<AtomicUsize>,
+}
+
+impl ConnectorConfig {
+    /// The slots of `dst`'s destination.
+    fn slots_for(&self, dst: &Uri, limit: usize) -> Arc<Semaphore> {
+        let key = format!(
+            "{}://{}",
+            dst.scheme_str().unwrap_or(""),
+            dst.authority().map_or("", |a| a.as_str())
+        );
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(
+            slots
+                .entry(key)
+                .or_insert_with(|| Arc::new(Semaphore::new(limit))),
+        )
+    }
+}
+
+/// What an open connection holds until it closes: its slot, and its place in the count.
+pub(crate) struct Held {
+    _slot: Option<OwnedSemaphorePermit>,
+    open_now: Arc<AtomicUsize>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.open_now.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The pooled client's connector (`tower_service::Service<Uri>`).
@@ -66,7 +104,7 @@ impl std::fmt::Display for ConnectError {
 impl std::error::Error for ConnectError {}
 
 /// A connection: TCP, maybe a tunnel, maybe TLS, behind one boxed stream.
-pub(crate) struct Conn(TokioIo<Box<dyn Stream>>);
+pub(crate) struct Conn(TokioIo<Box<dyn Stream>>, Option<Held>);
 
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
@@ -122,6 +160,16 @@ impl tower_service::Service<Uri> for Connector {
         let timing = RequestTiming::current();
         let cfg = Arc::clone(&self.0);
         Box::pin(async move {
+            // A slot first (not counted against the connect timeout).
+            let slot = match cfg.per_host {
+                Some(n) => Some(
+                    cfg.slots_for(&dst, n)
+                        .acquire_owned()
+                        .await
+                        .map_err(|_| ConnectError::Connect(format!("{dst}: no connection slot")))?,
+                ),
+                None => None,
+            };
             let limit = timing
                 .as_ref()
                 .map_or(Duration::from_secs(600), |t| t.connect_timeout());
@@ -129,7 +177,14 @@ impl tower_service::Service<Uri> for Connector {
             let conn = tokio::time::timeout(limit, connect(&cfg, &dst))
                 .await
                 .unwrap_or(Err(ConnectError::Timeout))?;
+            let mut conn = conn;
             cfg.opened.fetch_add(1, Ordering::Relaxed);
+            let now = cfg.open_now.fetch_add(1, Ordering::Relaxed) + 1;
+            cfg.most_open.fetch_max(now, Ordering::Relaxed);
+            conn.1 = Some(Held {
+                _slot: slot,
+                open_now: Arc::clone(&cfg.open_now),
+            });
             Ok(conn)
         })
     }
@@ -151,7 +206,7 @@ async fn connect(cfg: &ConnectorConfig, dst: &Uri) -> Result<Conn, ConnectError>
         None => Box::new(tcp(&host, port, &target, None).await?),
     };
     if !https {
-        return Ok(Conn(TokioIo::new(stream)));
+        return Ok(Conn(TokioIo::new(stream), None));
     }
     let name = ServerName::try_from(host.clone())
         .map_err(|_| ConnectError::Connect(format!("{host:?} is not a valid TLS server name")))?;
@@ -159,7 +214,7 @@ async fn connect(cfg: &ConnectorConfig, dst: &Uri) -> Result<Conn, ConnectError>
         .connect(name, stream)
         .await
         .map_err(|e| tls_error(&target, &e, &cfg.trust_hint))?;
-    Ok(Conn(TokioIo::new(Box::new(tls))))
+    Ok(Conn(TokioIo::new(Box::new(tls)), None))
 }
 
 /// A TCP connection to `host:port` (every address the name resolves to, in turn). `proxy`

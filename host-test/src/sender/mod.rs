@@ -69,6 +69,9 @@ pub struct NetConfig {
     /// Said after "not trusted": how this program's user adds a root. Default: `SSL_CERT_FILE
     /// adds a trusted root certificate (PEM)`.
     pub trust_hint: Option<String>,
+    /// Connections open to one host at once, at most (`None`: no limit). The sfbulk
+    /// command line sets its `--concurrency` plus one.
+    pub max_connections_per_host: Option<usize>,
 }
 
 impl NetConfig {
@@ -96,6 +99,7 @@ impl NetConfig {
             ca_file,
             proxies: ProxySettings::resolve(proxy, &var)?,
             trust_hint: None,
+            max_connections_per_host: None,
         })
     }
 }
@@ -107,6 +111,11 @@ pub struct NetStats {
     pub connections: usize,
     /// Requests handed to the pool.
     pub requests: usize,
+    /// The most connections that were open at once.
+    pub most_open: usize,
+    /// The most requests in flight at once: sent, and their reply body not yet dropped by
+    /// the component (a body opened ahead and not read yet counts).
+    pub most_in_flight: usize,
 }
 
 /// A pooled HTTP client for component instances; clones share the pool. Connections belong to
@@ -120,6 +129,18 @@ struct NetInner {
     client: Client<Connector, wasmtime_wasi_http::WasiBody>,
     connector: Arc<ConnectorConfig>,
     requests: AtomicUsize,
+    /// Requests whose reply body is still held by the component, and the most at once.
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: AtomicUsize,
+}
+
+/// A request counted in flight until its reply body is dropped (or it failed).
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Network {
@@ -162,6 +183,10 @@ impl Network {
                 "SSL_CERT_FILE adds a trusted root certificate (PEM)".to_string()
             }),
             opened: AtomicUsize::new(0),
+            per_host: cfg.max_connections_per_host.map(|n| n.max(1)),
+            slots: std::sync::Mutex::default(),
+            open_now: Arc::default(),
+            most_open: Arc::default(),
         });
         let mut builder = Client::builder(TokioExecutor::new());
         builder
@@ -177,6 +202,8 @@ impl Network {
                 client,
                 connector,
                 requests: AtomicUsize::new(0),
+                in_flight: Arc::default(),
+                most_in_flight: AtomicUsize::new(0),
             }),
         })
     }
@@ -191,6 +218,8 @@ impl Network {
         NetStats {
             connections: connect::opened(&self.inner.connector),
             requests: self.inner.requests.load(Ordering::Relaxed),
+            most_open: self.inner.connector.most_open.load(Ordering::Relaxed),
+            most_in_flight: self.inner.most_in_flight.load(Ordering::Relaxed),
         }
     }
 
@@ -207,6 +236,9 @@ impl Network {
         let first_byte = opt(|o| o.first_byte_timeout);
         let between_bytes = opt(|o| o.between_bytes_timeout).max(Duration::from_nanos(1));
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        let now = self.inner.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.inner.most_in_flight.fetch_max(now, Ordering::Relaxed);
+        let in_flight = InFlight(Arc::clone(&self.inner.in_flight));
         let timing = RequestTiming::new(connect);
         let response = timing
             .first_byte(first_byte, self.inner.client.request(request))
@@ -218,6 +250,7 @@ impl Network {
             incoming,
             timeout: between_bytes,
             timer: None,
+            _in_flight: in_flight,
         };
         // Gzip is decoded here, natively (see `gunzip`).
         let body = if gunzip::is_gzip(&head.headers) {
@@ -285,6 +318,7 @@ impl WasiHttpHooks for NetHooks {
 
 /// A reply body that fails when no bytes come for `timeout` (as wasi:http's default sender).
 struct BetweenBytes {
+    _in_flight: InFlight,
     incoming: hyper::body::Incoming,
     timeout: Duration,
     timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,

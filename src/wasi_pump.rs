@@ -1,0 +1,151 @@
+//! Concurrent transfers over wasi:http: while the component waits for anything — a reply
+//! head, the body it is reading, room to write a request body, a backoff or poll interval —
+//! it moves the bytes that have arrived for the other reply bodies it holds open into their
+//! buffers. A whole job opens the next few result files ahead of the one it reads
+//! (`config.concurrency`), so their transfers run while it works through the first, and
+//! the output is still written in order.
+//!
+//! Memory stays bounded: a body's buffer takes at most [`AHEAD_CAP`] bytes, after which its
+//! stream is left unread and the host's flow control holds the sender back. A body that is
+//! ready when it is read is taken straight from its stream, never buffered: on a fast link
+//! the buffers stay empty, on a slow one they fill while the reader waits.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use wasi::io::poll::{Pollable, poll};
+use wasi::io::streams::{InputStream, StreamError};
+
+/// The most bytes buffered for one body opened ahead of the one being read.
+pub const AHEAD_CAP: usize = 8 * 1024 * 1024;
+
+/// How much one read of a body opened ahead asks for.
+const FILL_CHUNK: usize = 256 * 1024;
+
+/// A reply body's stream and what has been read of it ahead of its reader.
+pub struct Pipe {
+    stream: InputStream,
+    chunks: VecDeque<Vec<u8>>,
+    buffered: usize,
+    /// The stream ended: `Ok` at its end, `Err` with the host's words when it failed.
+    end: Option<Result<(), String>>,
+}
+
+/// What a read of a pipe found.
+pub enum Got {
+    /// Bytes (never empty).
+    Bytes(Vec<u8>),
+    /// Nothing yet.
+    Nothing,
+    /// The end of the body.
+    End,
+    /// The stream failed; the host's words.
+    Failed(String),
+}
+
+thread_local! {
+    /// Every open reply body of this instance (dropped ones are pruned as they are seen).
+    static PIPES: RefCell<Vec<Weak<RefCell<Pipe>>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Pipe {
+    /// Registers a reply body's stream.
+    pub fn register(stream: InputStream) -> Rc<RefCell<Pipe>> {
+        let pipe = Rc::new(RefCell::new(Pipe {
+            stream,
+            chunks: VecDeque::new(),
+            buffered: 0,
+            end: None,
+        }));
+        PIPES.with(|p| p.borrow_mut().push(Rc::downgrade(&pipe)));
+        pipe
+    }
+
+    /// Up to `max` bytes without waiting: buffered ones first, then what the stream has.
+    pub fn take(&mut self, max: usize) -> Got {
+        if let Some(front) = self.chunks.front_mut() {
+            let chunk = if front.len() <= max {
+                self.chunks.pop_front().unwrap_or_default()
+            } else {
+                let rest = front.split_off(max);
+                std::mem::replace(front, rest)
+            };
+            self.buffered -= chunk.len();
+            return Got::Bytes(chunk);
+        }
+        match &self.end {
+            Some(Ok(())) => return Got::End,
+            Some(Err(e)) => return Got::Failed(e.clone()),
+            None => {}
+        }
+        match self.stream.read(max as u64) {
+            Ok(chunk) if chunk.is_empty() => Got::Nothing,
+            Ok(chunk) => Got::Bytes(chunk),
+            Err(StreamError::Closed) => Got::End,
+            Err(StreamError::LastOperationFailed(e)) => Got::Failed(e.to_debug_string()),
+        }
+    }
+
+    /// A pollable that is ready when the stream has bytes (or ended).
+    pub fn subscribe(&self) -> Pollable {
+        self.stream.subscribe()
+    }
+
+    /// Whether the pump should read this body ahead now.
+    fn wants_fill(&self) -> bool {
+        self.end.is_none() && self.buffered < AHEAD_CAP
+    }
+
+    /// Moves what the stream has into the buffer.
+    fn fill(&mut self) {
+        let want = (AHEAD_CAP - self.buffered).min(FILL_CHUNK);
+        match self.stream.read(want as u64) {
+            Ok(chunk) => {
+                self.buffered += chunk.len();
+                if !chunk.is_empty() {
+                    self.chunks.push_back(chunk);
+                }
+            }
+            Err(StreamError::Closed) => self.end = Some(Ok(())),
+            Err(StreamError::LastOperationFailed(e)) => self.end = Some(Err(e.to_debug_string())),
+        }
+    }
+}
+
+/// Waits until `target` is ready, filling the buffers of the other open bodies (not
+/// `reading`, the one the caller waits for) meanwhile.
+pub fn wait(target: &Pollable, reading: Option<&Rc<RefCell<Pipe>>>) {
+    loop {
+        let others: Vec<Rc<RefCell<Pipe>>> = PIPES.with(|p| {
+            let mut p = p.borrow_mut();
+            p.retain(|w| w.strong_count() > 0);
+            p.iter()
+                .filter_map(Weak::upgrade)
+                .filter(|pipe| !reading.is_some_and(|r| Rc::ptr_eq(r, pipe)))
+                .filter(|pipe| pipe.borrow().wants_fill())
+                .collect()
+        });
+        if others.is_empty() {
+            target.block();
+            return;
+        }
+        let subs: Vec<Pollable> = others.iter().map(|p| p.borrow().subscribe()).collect();
+        let mut list: Vec<&Pollable> = Vec::with_capacity(subs.len() + 1);
+        list.push(target);
+        list.extend(subs.iter());
+        let ready = poll(&list);
+        drop(list);
+        drop(subs);
+        let mut done = false;
+        for i in ready {
+            match i as usize {
+                0 => done = true,
+                n => others[n - 1].borrow_mut().fill(),
+            }
+        }
+        if done {
+            return;
+        }
+    }
+}
