@@ -55,7 +55,7 @@ transfer() {
     [ ${#args[@]} -gt 0 ] && args+=(--next)
     args+=(-sS --fail -H "$session" -w "$kind %{size_${kind}load}\n" "${words[@]}")
   done
-  curl "${PAR[@]}" "${args[@]}" >>"$out/sizes" || return 1
+  curl -sS --no-progress-meter "${PAR[@]}" "${args[@]}" >>"$out/sizes" || return 1
 }
 PAR=()
 parallel_opts() { [ "$1" -gt 1 ] && PAR=(--parallel --parallel-immediate --parallel-max "$1"); }

@@ -208,7 +208,16 @@ run() { # NET WORKLOAD CLIENT RUN EXPECTED
     "$load1" "$user" "$sys" "$wall" "$rss" "$rc" "$rows" "$expected" \
     "$(awk -v t=$((m1 - m0)) -v hz="$TICK" 'BEGIN { printf "%.2f", t / hz }')" "$net_figures" "$note" >>"$RESULTS"
   echo "$net $workload $client run $n: cpu $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') s, wall $wall s, rss $((rss / 1024)) MB, rows $rows/$expected, net $(tr '\t' ' ' <<<"$net_figures"), load1 $load1 ${note:+FAILED: $note}" >&2
-  # keep the logs and the curl sizes (the floors), not the data
+  # keep the logs and curl's transfer sizes (the floors), not the data
+  if [ "$client" = curl ] && [ ! -f "$dir/out/sizes" ]; then # curl_v2.sh
+    case "$workload" in
+    v2-ingest)
+      echo "up $(stat -c %s "$OUT/data/insert.csv")"
+      for f in successful failed unprocessed; do echo "down $(stat -c %s "$dir/out/$f.csv")"; done
+      ;;
+    v2-query) for f in "$dir"/out/page-*.csv; do echo "down $(stat -c %s "$f")"; done ;;
+    esac >"$dir/out/sizes" 2>/dev/null
+  fi
   [ -f "$dir/out/sizes" ] && mv "$dir/out/sizes" "$dir/sizes"
   rm -rf "$dir/out"
   curl -sS -o /dev/null -X DELETE "$DIRECT/__mock/jobs"
