@@ -172,16 +172,7 @@ pub enum Command {
     #[command(subcommand)]
     V2(crate::args_v2::V2),
     /// Serve the mock Salesforce on 127.0.0.1
-    MockServer {
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// Account rows present at start
-        #[arg(long, default_value_t = 1000)]
-        seed_accounts: usize,
-        /// Rows per query result file (more rows make several files)
-        #[arg(long)]
-        result_file_rows: Option<usize>,
-    },
+    MockServer(MockServer),
     /// A short load and query against the embedded mock Salesforce
     Demo,
 }
@@ -204,10 +195,38 @@ impl Command {
             Command::Load(_) => "load",
             Command::Query(_) => "query",
             Command::V2(v2) => v2.name(),
-            Command::MockServer { .. } => "mock-server",
+            Command::MockServer(_) => "mock-server",
             Command::Demo => "demo",
         }
     }
+}
+
+/// `mock-server`'s options.
+#[derive(Args, Debug)]
+pub struct MockServer {
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Account rows present at start
+    #[arg(long, default_value_t = 1000)]
+    pub seed_accounts: usize,
+    /// Rows per query result file (more rows make several files)
+    #[arg(long)]
+    pub result_file_rows: Option<usize>,
+    /// Milliseconds a batch or 2.0 job takes to process (default 50)
+    #[arg(long, value_name = "MS")]
+    pub delay_ms: Option<u64>,
+    /// Never gzip a reply, even when the request accepts it
+    #[arg(long)]
+    pub no_gzip: bool,
+    /// Simulated WAN: round-trip time of every request (ms); any --wan-* option turns the WAN on
+    #[arg(long, value_name = "MS")]
+    pub wan_rtt_ms: Option<u64>,
+    /// Simulated WAN: bytes per second per connection and per direction (default: no cap)
+    #[arg(long, value_name = "BYTES_PER_S")]
+    pub wan_bandwidth: Option<u64>,
+    /// Simulated WAN: round trips a new connection costs before its first request (TCP + TLS: 2)
+    #[arg(long, value_name = "N")]
+    pub wan_connect_rtts: Option<u32>,
 }
 
 /// `create-job`'s options.

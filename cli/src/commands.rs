@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use host_test::{BatchContent, Config, ContentType, Instance, RawBody};
-use sfbulk_mock::MockConfig;
+use sfbulk_mock::{MockConfig, WanLink};
 
-use crate::args::{Cli, Command, CreateJob};
+use crate::args::{Cli, Command, CreateJob, MockServer as MockServerArgs};
 use crate::connection::Connected;
 use crate::download::Sink;
 use crate::env::Env;
@@ -33,11 +33,7 @@ pub async fn execute(
     stderr: &mut dyn Write,
 ) -> Result<(), Failure> {
     match cli.command {
-        Command::MockServer {
-            port,
-            seed_accounts,
-            result_file_rows,
-        } => return mock_server(port, seed_accounts, result_file_rows).await,
+        Command::MockServer(args) => return mock_server(args).await,
         Command::Demo => return demo::run(stdout).await,
         _ => {}
     }
@@ -111,20 +107,29 @@ async fn operation(
         Command::Load(args) => load::run(inst, cfg, args, stdout, stderr).await,
         Command::Query(args) => query::run(inst, cfg, args, stdout).await,
         Command::V2(v2) => commands_v2::run(v2, cfg, inst, env, stdout).await,
-        Command::MockServer { .. } | Command::Demo => Ok(()),
+        Command::MockServer(_) | Command::Demo => Ok(()),
     }
 }
 
 /// `mock-server`: serves the mock Salesforce until killed.
-async fn mock_server(
-    port: u16,
-    seed_accounts: usize,
-    result_file_rows: Option<usize>,
-) -> Result<(), Failure> {
+async fn mock_server(args: MockServerArgs) -> Result<(), Failure> {
+    let port = args.port;
     let mut cfg = MockConfig::standalone();
-    cfg.seed_accounts = seed_accounts;
-    if let Some(n) = result_file_rows {
+    cfg.seed_accounts = args.seed_accounts;
+    if let Some(n) = args.result_file_rows {
         cfg.result_file_rows = n.max(1);
+    }
+    if let Some(ms) = args.delay_ms {
+        cfg.processing_delay = std::time::Duration::from_millis(ms);
+    }
+    cfg.gzip_replies = !args.no_gzip;
+    if args.wan_rtt_ms.is_some() || args.wan_bandwidth.is_some() || args.wan_connect_rtts.is_some()
+    {
+        cfg.wan = Some(WanLink {
+            rtt: std::time::Duration::from_millis(args.wan_rtt_ms.unwrap_or(0)),
+            bandwidth: args.wan_bandwidth,
+            connect_rtts: args.wan_connect_rtts.unwrap_or(0),
+        });
     }
     tokio::task::spawn_blocking(move || sfbulk_mock::serve_forever(cfg, port))
         .await

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::wan_link::WanLink;
+
 /// A second session id a stand-alone mock accepts, for other Bulk API clients run against it
 /// with a fixed token (`00DFAKE!SESSIONTOKEN`).
 pub const PEER_SESSION_TOKEN: &str = "00DFAKE!SESSIONTOKEN";
@@ -33,6 +35,12 @@ pub struct MockConfig {
     /// Whether `successfulResults` and `failedResults` use the job's `columnDelimiter` and
     /// `lineEnding` instead of comma and LF.
     pub v2_results_in_job_dialect: bool,
+    /// Whether replies are gzip-compressed for requests that send `Accept-Encoding: gzip`
+    /// (as Salesforce does); `false` answers every request uncompressed.
+    pub gzip_replies: bool,
+    /// A simulated WAN between the clients and the mock (`wan_link`): the mock's URL is then
+    /// a shaping front, and [`crate::MockServer::direct_url`] the mock without it.
+    pub wan: Option<WanLink>,
 }
 
 /// The answer of `GET …/jobs/query/{id}/resultPages` (API 58.0 and later).
@@ -61,6 +69,8 @@ impl Default for MockConfig {
             v2_shuffle_seed: Some(0x5eed_2024),
             v2_result_pages: ResultPagesShape::Documented,
             v2_results_in_job_dialect: false,
+            gzip_replies: true,
+            wan: None,
         }
     }
 }

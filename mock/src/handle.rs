@@ -14,11 +14,18 @@ use crate::model::State;
 use crate::server;
 use crate::shared::{LoggedRequest, Shared};
 use crate::tls::{Listener, TlsIdentity};
+use crate::wan::{self, WanCounters};
+use crate::wan_link::WanLink;
 
 /// A running mock server. Dropping it stops the server and joins its thread.
 pub struct MockServer {
     pub(crate) shared: Arc<Shared>,
+    /// Where clients connect: the WAN front when there is one, else the server.
     addr: SocketAddr,
+    /// The server itself (the same as `addr` without a WAN).
+    pub(crate) direct_addr: SocketAddr,
+    /// The simulated WAN in front, if any.
+    pub(crate) wan: Option<WanLink>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     /// Plain or TLS; counts connections (`tls.rs`).
@@ -55,14 +62,23 @@ impl MockServer {
         port: u16,
         accepting: Arc<Listener>,
     ) -> io::Result<MockServer> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(State::new(
-            &cfg,
-            accepting.url(addr),
-            SystemTime::now(),
-        )));
+        // With a WAN the server listens on an ephemeral port behind the front, which takes
+        // `port`.
+        let front = match cfg.wan {
+            Some(link) => Some((bound(port)?, link, Arc::new(WanCounters::default()))),
+            None => None,
+        };
+        let listener = bound(if front.is_some() { 0 } else { port })?;
+        let direct_addr = listener.local_addr()?;
+        let addr = match &front {
+            Some((public, _, _)) => public.local_addr()?,
+            None => direct_addr,
+        };
+        let shared = Arc::new(Shared::new(
+            State::new(&cfg, accepting.url(addr), SystemTime::now()),
+            cfg.gzip_replies,
+            front.as_ref().map(|(_, _, counters)| Arc::clone(counters)),
+        ));
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         let server_shared = Arc::clone(&shared);
@@ -83,6 +99,17 @@ impl MockServer {
                     }
                 };
                 runtime.block_on(async move {
+                    if let Some((public, link, counters)) = front {
+                        match tokio::net::TcpListener::from_std(public) {
+                            Ok(public) => {
+                                tokio::spawn(wan::front(public, direct_addr, link, counters));
+                            }
+                            Err(err) => {
+                                let _ = ready_tx.send(Err(err));
+                                return;
+                            }
+                        }
+                    }
                     match tokio::net::TcpListener::from_std(listener) {
                         Ok(listener) => {
                             let _ = ready_tx.send(Ok(()));
@@ -102,6 +129,8 @@ impl MockServer {
         let server = MockServer {
             shared,
             addr,
+            direct_addr,
+            wan: cfg.wan,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
             listener: accepting,
@@ -320,6 +349,13 @@ impl MockServer {
     }
 }
 
+/// A non-blocking listener on 127.0.0.1:`port`.
+fn bound(port: u16) -> io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
 impl Drop for MockServer {
     fn drop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
@@ -365,6 +401,14 @@ pub fn serve_forever_with(
     setup(&server);
     let mut stdout = io::stdout();
     writeln!(stdout, "mock salesforce listening on {}", server.url())?;
+    if let Some(link) = server.wan_link() {
+        writeln!(
+            stdout,
+            "simulated WAN: {}; the mock without it: {}",
+            link.describe(),
+            server.direct_url()
+        )?;
+    }
     stdout.flush()?;
     loop {
         std::thread::park();

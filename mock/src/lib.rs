@@ -75,12 +75,21 @@
 //! [`MockServer::fail_next`], [`MockServer::delay_next`], [`MockServer::hang_next`],
 //! [`MockServer::reset_next`].
 //!
+//! **A simulated WAN** ([`MockConfig::wan`], [`WanLink`]): per-request round trips, a
+//! bandwidth cap per connection and direction and the round trips of opening a connection,
+//! by a shaping TCP front on the mock's port (plain or TLS); [`MockServer::wan_stats`] counts
+//! the connections it carried, the most open at once and the bytes each way. A stand-alone
+//! mock answers `GET /__mock/stats` (`?reset` starts a new peak) with those and its request
+//! count, unlogged and uncounted, best read on [`MockServer::direct_url`];
+//! `DELETE /__mock/jobs` forgets every job and the request log (long benchmarks).
+//!
 //! # Layout
 //!
 //! The modules form layers; each imports only from the layers below it:
 //!
-//! 1. `handle` and `handle_v2` (the public [`MockServer`]) → `server` (HTTP, faults;
-//!    `reply_body`; `tls`: plain or TLS connections, counted) → `shared`;
+//! 1. `handle`, `handle_v2` and `handle_wan` (the public [`MockServer`]) → `server` (HTTP,
+//!    faults; `admin`: the mock's own `/__mock/` endpoints; `reply_body`; `tls`: plain or TLS connections,
+//!    counted) and `wan` (the simulated WAN in front of it) → `shared`;
 //! 2. `router` (path → endpoint, Bulk 1.0 authentication and error format) and `router_v2`
 //!    (Bulk 2.0 resources, versions, authentication);
 //! 3. `endpoints`: one module per resource, each calling the three below;
@@ -88,8 +97,9 @@
 //!    `render` (write answers; `v2_docs`, `v2_results`);
 //! 5. `model` (jobs, batches, 2.0 jobs, tokens, counters, clock) and `store` (records);
 //! 6. the vocabulary: `formats`, `dialect`, `dates`, `limits`, `locators`, `schema`, `ids`,
-//!    `api_error`, `rest_error`, `counters`, `faults`, `config`.
+//!    `api_error`, `rest_error`, `counters`, `faults`, `wan_link`, `config`.
 
+mod admin;
 mod api_error;
 mod apply;
 mod config;
@@ -102,6 +112,7 @@ mod faults;
 mod formats;
 mod handle;
 mod handle_v2;
+mod handle_wan;
 mod ids;
 mod limits;
 mod locators;
@@ -116,6 +127,8 @@ mod server;
 mod shared;
 mod store;
 mod tls;
+mod wan;
+mod wan_link;
 
 pub use config::{MockConfig, PEER_SESSION_TOKEN, ResultPagesShape};
 pub use counters::{Counters, FaultKind, JWT_BEARER, Route};
@@ -123,3 +136,4 @@ pub use handle::{MockServer, serve_forever, serve_forever_with};
 pub use model::v2job::ChunkFault;
 pub use shared::LoggedRequest;
 pub use tls::TlsIdentity;
+pub use wan_link::{WanLink, WanStats};

@@ -1,4 +1,5 @@
-//! HTTP plumbing: accept loop, request logging, injected faults, reply compression.
+//! HTTP plumbing: accept loop, request logging, injected faults, reply compression, and the
+//! mock's own endpoints (`admin`).
 
 use std::io::{self, Write as _};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::admin;
 use crate::counters::FaultKind;
 use crate::decode::request::{Req, accepts_gzip, decode_body};
 use crate::limits::{MAX_BATCH_BYTES, V2_MAX_UPLOAD_BYTES};
@@ -46,7 +48,9 @@ pub(crate) async fn serve(
                 tokio::spawn(async move {
                     // Counted, and over TLS after the handshake.
                     let Some(stream) = accepting.accept(stream).await else { return };
-                    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+                    let service = service_fn(move |req| {
+                        handle(Arc::clone(&shared), Arc::clone(&accepting), req)
+                    });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -59,8 +63,19 @@ pub(crate) async fn serve(
 /// Answers one request. An `Err` makes hyper drop the connection without a response.
 async fn handle(
     shared: Arc<Shared>,
+    accepting: Arc<crate::tls::Listener>,
     request: Request<Incoming>,
 ) -> Result<Response<ReplyBody>, io::Error> {
+    if request.uri().path().starts_with(admin::PREFIX) {
+        let uri = request.uri();
+        return Ok(admin::reply(
+            &shared,
+            &accepting,
+            request.method(),
+            uri.path(),
+            uri.query(),
+        ));
+    }
     let (parts, body) = request.into_parts();
     let (raw, too_large) = match Limited::new(body, MAX_WIRE_BYTES).collect().await {
         Ok(collected) => (collected.to_bytes(), false),
@@ -117,7 +132,7 @@ async fn handle(
         return Ok(plain_response(status, text, retry_after));
     }
 
-    let gzip_reply = accepts_gzip(&parts.headers);
+    let gzip_reply = shared.gzip_replies && accepts_gzip(&parts.headers);
     let req = Req {
         body: decode_body(&parts.headers, &raw, body_limit(parts.uri.path())),
         method: parts.method,

@@ -1,13 +1,14 @@
 //! What the server thread and the [`crate::MockServer`] handle share: the mock's state, the
 //! request log and the armed faults.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use crate::apply::{processing, v2_processing};
 use crate::counters::FaultKind;
 use crate::faults::{Fault, FaultPlan};
 use crate::model::State;
+use crate::wan::WanCounters;
 
 /// One HTTP request as the mock received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,10 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     log: Mutex<Vec<LoggedRequest>>,
     faults: Mutex<FaultPlan>,
+    /// Whether replies may be gzip-compressed ([`crate::MockConfig::gzip_replies`]).
+    pub(crate) gzip_replies: bool,
+    /// The simulated WAN's counters, when the mock has one.
+    pub(crate) wan: Option<Arc<WanCounters>>,
 }
 
 /// Locks a mutex, ignoring poisoning: a panicking handler must not take the mock down.
@@ -45,11 +50,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(state: State) -> Shared {
+    pub(crate) fn new(state: State, gzip_replies: bool, wan: Option<Arc<WanCounters>>) -> Shared {
         Shared {
             state: Mutex::new(state),
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(FaultPlan::default()),
+            gzip_replies,
+            wan,
         }
     }
 
