@@ -6,12 +6,17 @@ use std::time::Duration;
 
 use crate::common::{self, *};
 use sfbulk_cli::whole_jobs as jobs;
+use sfbulk_mock::WanLink;
 
-/// 80,000 accounts in result files of 10,000 rows: 8 files of ~0.3 MB.
-fn eight_file_mock() -> MockServer {
+/// 80,000 accounts in result files of 10,000 rows: 8 files of ~0.3 MB, over `wan` when
+/// given.
+fn eight_file_mock(wan: Option<WanLink>) -> MockServer {
     let mock = MockServer::start(MockConfig {
         processing_delay: Duration::from_millis(20),
         seed_accounts: 80_000,
+        // Plain bodies: a gzip file of ~50 KB would be in the host's buffers at once.
+        gzip_replies: wan.is_none(),
+        wan,
         ..MockConfig::default()
     });
     mock.set_result_file_rows(10_000);
@@ -21,7 +26,15 @@ fn eight_file_mock() -> MockServer {
 /// Runs the whole query through the component with `concurrency`, on a network capped at
 /// `cap` connections per host; returns the CSV and the network's figures.
 async fn query(concurrency: Option<u32>, cap: Option<usize>) -> (MockServer, Vec<u8>, NetStats) {
-    let mock = eight_file_mock();
+    query_over(None, concurrency, cap).await
+}
+
+async fn query_over(
+    wan: Option<WanLink>,
+    concurrency: Option<u32>,
+    cap: Option<usize>,
+) -> (MockServer, Vec<u8>, NetStats) {
+    let mock = eight_file_mock(wan);
     let cfg = Config {
         concurrency,
         ..common::cfg(&mock)
@@ -115,4 +128,22 @@ async fn a_concurrency_out_of_range_is_refused_before_anything_is_sent() {
         assert!(e.message.contains("concurrency must be 1 to 64"), "{e:?}");
     }
     assert_eq!(mock.request_count(), 0);
+}
+
+/// Over a slow link (2 MB/s per connection) a file opened ahead cannot be drained before the
+/// next one opens: four files transfer at once, on four connections, and the bytes still
+/// come out in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn over_a_slow_link_four_files_transfer_at_once() {
+    let link = WanLink {
+        rtt: Duration::from_millis(10),
+        bandwidth: Some(2_000_000),
+        connect_rtts: 1,
+    };
+    let (mock, out, stats) = query_over(Some(link), Some(4), Some(5)).await;
+    check_csv(&out);
+    assert!(stats.most_in_flight >= 4, "{stats:?}");
+    assert!(stats.most_open >= 4 && stats.most_open <= 5, "{stats:?}");
+    let wan = mock.wan_stats().expect("a wan link");
+    assert!(wan.peak_open >= 4 && wan.peak_open <= 5, "{wan:?}");
 }
