@@ -6,15 +6,15 @@ use std::time::{Duration, Instant};
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
-    RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasi::io::streams::{OutputStream, StreamError};
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::client::{Opened, RawBody, SendFailure, Timeouts, Transport};
+use crate::client::{Opened, RawBody, SendFailure, Started, Timeouts, Transport};
 use crate::error::Error;
 use crate::wasi_pump::{self, Got, Pipe};
 
@@ -40,6 +40,28 @@ impl WasiHttp {
 impl Transport for WasiHttp {
     fn open(&self, req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
         open(req, timeouts)
+    }
+
+    fn start(&self, req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Box<dyn Started> {
+        // A body streamed after the request is handed over needs the caller to write it:
+        // only requests whose body goes with them are left in flight.
+        if req.body().len() > WRITE_BEFORE_SEND {
+            return Box::new(Done(open(req, timeouts)));
+        }
+        Box::new(match hand_over(req, timeouts) {
+            Ok(InFlight {
+                future,
+                later: None,
+            }) => Pending(Ok(future)),
+            Ok(InFlight {
+                future,
+                later: Some((ob, stream, rest)),
+            }) => {
+                finish_body(ob, stream, &rest);
+                Pending(Ok(future))
+            }
+            Err(f) => Pending(Err(f)),
+        })
     }
 
     fn sleep(&self, d: Duration) {
@@ -84,8 +106,57 @@ impl RawBody for WasiBody {
     }
 }
 
+/// A request handed to the host ([`Transport::start`]): its reply head is waited for when
+/// it is finished.
+struct Pending(Result<FutureIncomingResponse, SendFailure>);
+
+impl Started for Pending {
+    fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
+        reply(self.0?)
+    }
+}
+
+/// A reply already waited for.
+struct Done(Result<Opened, SendFailure>);
+
+impl Started for Done {
+    fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
+        self.0
+    }
+}
+
+/// A request handed to the host, and the part of its body still to write.
+struct InFlight {
+    future: FutureIncomingResponse,
+    later: Option<(OutgoingBody, OutputStream, Vec<u8>)>,
+}
+
 /// Sends a request and returns the reply with its body still to be read.
 fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+    let InFlight { future, later } = hand_over(req, timeouts)?;
+    if let Some((ob, stream, rest)) = later {
+        finish_body(ob, stream, &rest);
+    }
+    reply(future)
+}
+
+/// Writes the rest of a request body after the request was handed over. The server may
+/// answer before it has read everything (e.g. an auth error): a closed stream then just
+/// means the reply is on its way.
+fn finish_body(ob: OutgoingBody, stream: OutputStream, rest: &[u8]) {
+    let wrote = write_all(&stream, rest);
+    drop(stream);
+    match wrote {
+        Ok(()) => {
+            let _ = OutgoingBody::finish(ob, None);
+        }
+        Err(_) => drop(ob),
+    }
+}
+
+/// Builds the wasi:http request, writes its body as far as the host takes it before the
+/// request is sent, and hands it to the host.
+fn hand_over(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<InFlight, SendFailure> {
     let (parts, body) = req.into_parts();
     let invalid = SendFailure::not_sent;
     // 1. The request head.
@@ -169,20 +240,18 @@ fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendF
         maybe_sent: !never_sent(&e),
         error: transport_error("sending the request", &e),
     })?;
-    if let Some((ob, stream, written)) = later {
-        // The server may answer before it has read everything (e.g. an auth error):
-        // a closed stream then just means the reply is on its way.
-        let wrote = write_all(&stream, &body[written..]);
-        drop(stream);
-        match wrote {
-            Ok(()) => {
-                let _ = OutgoingBody::finish(ob, None);
-            }
-            Err(_) => drop(ob),
-        }
-    }
+    Ok(InFlight {
+        future,
+        later: later.map(|(ob, stream, written)| {
+            let mut body = body;
+            body.drain(..written);
+            (ob, stream, body)
+        }),
+    })
+}
 
-    // 4. The reply head.
+/// Waits for the reply head (moving other bodies' bytes meanwhile) and opens its body.
+fn reply(future: FutureIncomingResponse) -> Result<Opened, SendFailure> {
     let response = loop {
         match future.get() {
             Some(Ok(Ok(resp))) => break resp,

@@ -13,7 +13,7 @@ use crate::protocol::{self, Endpoint, MAX_CONTROL_BYTES};
 
 use super::settings::Settings;
 use super::state::{Session, State};
-use super::transport::{BodyReader, Opened, SendFailure, Transport, read_all};
+use super::transport::{BodyReader, Opened, SendFailure, Started, Transport, read_all};
 
 /// One attempt's result: finished, or a reply to judge (status, session, retry).
 enum Sent<T> {
@@ -170,11 +170,40 @@ impl Client {
     /// Opens a (result) file for streaming, with the retries and renewal of any GET: a
     /// reply that is not a success is read whole and judged like any other.
     pub fn open(&self, build: Build<'_>) -> Result<BodyReader, Error> {
+        self.open_from(None, build)
+    }
+
+    /// Sends the GET `build` makes without waiting for its reply head (the first attempt
+    /// of [`Client::open_started`]).
+    pub fn start(&self, build: Build<'_>) -> Result<Box<dyn Started>, Error> {
+        let ep = self.endpoint()?;
+        Ok(self.transport.start(build(&ep)?, self.settings.timeouts))
+    }
+
+    /// [`Client::open`] whose first attempt is `started` (renewal and retries as usual,
+    /// with requests `build` makes).
+    pub fn open_started(
+        &self,
+        started: Box<dyn Started>,
+        build: Build<'_>,
+    ) -> Result<BodyReader, Error> {
+        self.open_from(Some(started), build)
+    }
+
+    fn open_from(
+        &self,
+        started: Option<Box<dyn Started>>,
+        build: Build<'_>,
+    ) -> Result<BodyReader, Error> {
         let t = &*self.transport;
         let timeouts = self.settings.timeouts;
+        let first = std::cell::RefCell::new(started);
         let sent = self.attempts(Replay::Idempotent, &|ep| {
-            let req = build(ep)?;
-            Ok(t.open(req, timeouts).and_then(|opened: Opened| {
+            let opened = match first.borrow_mut().take() {
+                Some(started) => started.finish(),
+                None => t.open(build(ep)?, timeouts),
+            };
+            Ok(opened.and_then(|opened: Opened| {
                 if opened.head.status().is_success() {
                     Ok(Sent::Done(BodyReader::new(opened)))
                 } else {

@@ -44,4 +44,4 @@ pub use result_join::{JoinCounts, ResultJoin};
 pub use resume::ResumingBody;
 pub use settings::{Config, Settings, WaitOptions};
 pub use state::State;
-pub use transport::{BodyReader, Opened, RawBody, SendFailure, Timeouts, Transport};
+pub use transport::{BodyReader, Opened, RawBody, SendFailure, Started, Timeouts, Transport};

@@ -12,7 +12,7 @@ use crate::protocol::{
 };
 
 use super::call::{Client, Replay};
-use super::resume::ResumingBody;
+use super::resume::{ResumingBody, StartedBody};
 use super::transport::BodyReader;
 
 impl Client {
@@ -127,8 +127,13 @@ impl Client {
     /// Opens a batch's results (`get-batch-results`) to read later with
     /// [`Client::read_batch_results`]: a whole job opens the next batches' results ahead.
     pub fn open_batch_results(&self, job_id: &str, batch_id: &str) -> Result<ResumingBody, Error> {
+        self.start_batch_results(job_id, batch_id)?.finish()
+    }
+
+    /// Sends the GET of a batch's results without waiting for the reply.
+    pub fn start_batch_results(&self, job_id: &str, batch_id: &str) -> Result<StartedBody, Error> {
         let (job, batch) = (job_id.to_string(), batch_id.to_string());
-        ResumingBody::open(
+        ResumingBody::start(
             self,
             format!("the results of batch {batch_id}"),
             Box::new(move |ep| protocol::get_batch_results(ep, &job, &batch)),
@@ -172,8 +177,21 @@ impl Client {
         batch_id: &str,
         result_id: &str,
     ) -> Result<ResumingBody, Error> {
+        self.start_query_result(job_id, batch_id, result_id)?
+            .finish()
+    }
+
+    /// Sends the GET of a result file without waiting for its reply
+    /// ([`StartedBody::finish`] opens it, resuming as
+    /// [`Client::open_query_result_resuming`]).
+    pub fn start_query_result(
+        &self,
+        job_id: &str,
+        batch_id: &str,
+        result_id: &str,
+    ) -> Result<StartedBody, Error> {
         let ids = [job_id, batch_id, result_id].map(str::to_string);
-        ResumingBody::open(
+        ResumingBody::start(
             self,
             format!("result {result_id} of batch {batch_id}"),
             Box::new(move |ep| protocol::get_query_result(ep, &ids[0], &ids[1], &ids[2])),

@@ -174,13 +174,19 @@ impl QueryStream {
         let t = &*self.client.transport;
         let window = self.client.settings.concurrency;
         loop {
-            while st.open.len() < window
+            // Every free slot's request first, then their replies in order: the requests
+            // travel at once.
+            let mut started = Vec::new();
+            while st.open.len() + started.len() < window
                 && let Some((batch, result)) = st.queue.pop_front()
             {
                 let body = self
                     .client
-                    .open_query_result_resuming(&self.job_id, &batch, &result)?;
-                st.open.push_back((batch, body));
+                    .start_query_result(&self.job_id, &batch, &result)?;
+                started.push((batch, body));
+            }
+            for (batch, body) in started {
+                st.open.push_back((batch, body.finish()?));
             }
             let room = st.open.len() < window && st.queue.is_empty();
             if !room || st.open.is_empty() || st.running.is_empty() {

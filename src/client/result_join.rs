@@ -111,25 +111,37 @@ impl ResultJoin {
                 _ => None,
             }
         };
-        let body = match opened {
-            Some(body) => body,
-            None => self
+        let this = match opened {
+            Some(body) => Ok(body),
+            None => Err(self
                 .client
-                .open_batch_results(&self.job_id, &self.batches[i].batch_id)?,
+                .start_batch_results(&self.job_id, &self.batches[i].batch_id)?),
         };
-        // Open the next ones (those whose state says they have results).
+        // Start the next ones (those whose state says they have results): every request
+        // first, then the replies in order.
         let mut next = {
             let ahead = self.ahead.borrow();
             ahead.open.back().map_or(i + 1, |(k, _)| k + 1)
         };
-        while self.ahead.borrow().open.len() + 1 < window && next < self.batches.len() {
+        let mut started = Vec::new();
+        while self.ahead.borrow().open.len() + started.len() + 1 < window
+            && next < self.batches.len()
+        {
             if Self::has_results(&self.batch_info(next)?) {
                 let b = self
                     .client
-                    .open_batch_results(&self.job_id, &self.batches[next].batch_id)?;
-                self.ahead.borrow_mut().open.push_back((next, b));
+                    .start_batch_results(&self.job_id, &self.batches[next].batch_id)?;
+                started.push((next, b));
             }
             next += 1;
+        }
+        let body = match this {
+            Ok(body) => body,
+            Err(started) => started.finish()?,
+        };
+        for (k, b) in started {
+            let b = b.finish()?;
+            self.ahead.borrow_mut().open.push_back((k, b));
         }
         Client::read_batch_results(body)
     }

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::protocol::Endpoint;
 
 use super::call::Client;
-use super::transport::BodyReader;
+use super::transport::{BodyReader, Started};
 
 /// How often one body is opened again after its connection broke.
 pub const MAX_REOPEN: u32 = 3;
@@ -37,12 +37,45 @@ pub struct ResumingBody {
     max_reopen: u32,
 }
 
+/// A body whose request was sent and whose reply head is still on its way
+/// ([`ResumingBody::start`]).
+pub struct StartedBody {
+    client: Client,
+    build: OwnedBuild,
+    what: String,
+    started: Box<dyn Started>,
+}
+
+impl StartedBody {
+    /// Waits for the reply head (retries and renewal as [`ResumingBody::open`]).
+    pub fn finish(self) -> Result<ResumingBody, Error> {
+        let body = self.client.open_started(self.started, &*self.build)?;
+        Ok(ResumingBody::new(&self.client, self.what, self.build, body))
+    }
+}
+
 impl ResumingBody {
+    /// Sends the request for the body `build` asks for without waiting for the reply: a
+    /// whole job starts the next few files at once, then opens them in order.
+    pub fn start(client: &Client, what: String, build: OwnedBuild) -> Result<StartedBody, Error> {
+        let started = client.start(&*build)?;
+        Ok(StartedBody {
+            client: client.clone(),
+            build,
+            what,
+            started,
+        })
+    }
+
     /// Opens the body `build` asks for; `what` names it in errors.
     pub fn open(client: &Client, what: String, build: OwnedBuild) -> Result<Self, Error> {
         let body = client.open(&*build)?;
+        Ok(Self::new(client, what, build, body))
+    }
+
+    fn new(client: &Client, what: String, build: OwnedBuild, body: BodyReader) -> Self {
         let max_reopen = MAX_REOPEN.min(client.settings.retry.max_attempts.saturating_sub(1));
-        Ok(ResumingBody {
+        ResumingBody {
             client: client.clone(),
             build,
             what,
@@ -50,7 +83,7 @@ impl ResumingBody {
             consumed: 0,
             reopened: 0,
             max_reopen,
-        })
+        }
     }
 
     /// The reply's headers (of the first opening).

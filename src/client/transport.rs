@@ -81,10 +81,33 @@ pub struct Opened {
     pub body: Box<dyn RawBody>,
 }
 
+/// A request handed over whose reply head has not been waited for yet
+/// ([`Transport::start`]).
+pub trait Started {
+    /// Waits for the reply head.
+    fn finish(self: Box<Self>) -> Result<Opened, SendFailure>;
+}
+
+/// A reply already waited for (the default [`Transport::start`]).
+struct Ready(Result<Opened, SendFailure>);
+
+impl Started for Ready {
+    fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
+        self.0
+    }
+}
+
 /// Sends requests and tells the time. One implementation per host environment.
 pub trait Transport {
     /// Sends `req` and returns the reply head with its body still to be read.
     fn open(&self, req: Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure>;
+
+    /// Sends `req` without waiting for its reply head, so that several requests are in
+    /// flight at once (a whole job opening result files ahead). The default waits: a
+    /// transport that cannot overlap requests sends them one after another.
+    fn start(&self, req: Request<Vec<u8>>, timeouts: Timeouts) -> Box<dyn Started> {
+        Box::new(Ready(self.open(req, timeouts)))
+    }
 
     /// Sends `req` and reads the whole reply, at most `limit` bytes of body.
     fn send(
