@@ -13,7 +13,7 @@ use crate::protocol;
 
 use super::call::Client;
 use super::load::BatchRef;
-use super::resume::ResumingBody;
+use super::resume::{ResumingBody, StartedBody};
 
 /// Records written, of which succeeded and failed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -33,6 +33,12 @@ pub struct ResultJoin {
     batches: Vec<BatchRef>,
     joiner: RefCell<ResultJoiner>,
     ahead: RefCell<Ahead>,
+}
+
+/// The results being read: opened ahead, or just started.
+enum This {
+    Open(ResumingBody),
+    Started(StartedBody),
 }
 
 /// What the join read ahead: the job's batches (one list), and the results of the next
@@ -111,11 +117,13 @@ impl ResultJoin {
                 _ => None,
             }
         };
+        // This batch's request first (when it was not opened ahead), then the next ones'.
         let this = match opened {
-            Some(body) => Ok(body),
-            None => Err(self
-                .client
-                .start_batch_results(&self.job_id, &self.batches[i].batch_id)?),
+            Some(body) => This::Open(body),
+            None => This::Started(
+                self.client
+                    .start_batch_results(&self.job_id, &self.batches[i].batch_id)?,
+            ),
         };
         // Start the next ones (those whose state says they have results): every request
         // first, then the replies in order.
@@ -136,8 +144,8 @@ impl ResultJoin {
             next += 1;
         }
         let body = match this {
-            Ok(body) => body,
-            Err(started) => started.finish()?,
+            This::Open(body) => body,
+            This::Started(started) => started.finish()?,
         };
         for (k, b) in started {
             let b = b.finish()?;
