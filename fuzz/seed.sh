@@ -86,7 +86,7 @@ for f in "$gz"/*; do
     seed gunzip "62-$n" '\xfe' "$f"    # pieces of 1..63 bytes, reads of 100000 (guard 100,000)
 done
 # Bulk API 2.0: CSV inputs in four dialects joined with made-up results (params: delimiter and
-# style, chunking, seed, records per job), and the 2.0 JSON documents.
+# style, chunking, seed, records per job and 1-3 jobs: 2, 2 and 3 here), and the 2.0 JSON documents.
 printf 'Name|Description\n"Acme|Inc"|"say ""hi"""\nZ\xc3\xbcrich|"l1\nl2"\nAcme|x\nAcme|x\n' > "$csv/pipe.csv"
 printf 'Name\tPhone\r\na\t1\r\n\t\r\n"b\tc"\t2\r\n' > "$csv/tab.csv"
 printf 'a;b\n1;2\n"3;"\n' > "$csv/semicolon.csv"
@@ -94,10 +94,10 @@ printf 'Name\n""\nx\nx\n""\n' > "$csv/single-column.csv"
 for f in "$csv"/*.csv; do
     n="$(basename "$f")"
     for d in 0 1 2 3; do                # , | tab ;
-        seed join_v2 "$d-$n" "\\x0$d\\x07\\x01\\x03" "$f"
-        seed join_v2 "quoted-$d-$n" "\\x0$((d + 4))\\x00\\x02\\x07" "$f"
+        seed join_v2 "$d-$n" "\\x0$d\\x07\\x01\\x0b" "$f"
+        seed join_v2 "quoted-$d-$n" "\\x0$((d + 4))\\x00\\x02\\x17" "$f"
         for dmg in 4 5 6; do             # a result row left out, twice, a value changed
-            seed join_v2 "damaged-$dmg-$d-$n" "\\x$(printf %02x $((dmg * 32 + 8 + d)))\\x05\\x03\\x01" "$f"
+            seed join_v2 "damaged-$dmg-$d-$n" "\\x$(printf %02x $((dmg * 32 + 8 + d)))\\x05\\x03\\x19" "$f"
         done
     done
 done
