@@ -28,8 +28,9 @@
 # 8 KiB, join_v2 4 KiB (dozens of records in jobs of 1-8; each input is read three times and
 # joined twice against results made up for it); gunzip 4 KiB, 40x what inflates past its
 # largest bomb guard, see fuzz/src/lib.rs);
-# `limits` generates its own inputs up to 32 MiB from a few bytes (-max_len 4 KiB), with a
-# longer timeout and more memory.
+# `limits` generates its own inputs around every large-input guard at small limits
+# (256 bytes - 65 KiB) from a few bytes (-max_len 4 KiB); `limits_real` the same at the real
+# limits, up to 32 MiB, with a longer timeout and more memory.
 # Crashes land in fuzz/artifacts/<target>/; logs in fuzz/logs/<target>.log.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +40,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(parse_job_info parse_batch_info parse_batch_list parse_error parse_batch_results
              count_csv_records check_attachment_zip split join
-             gunzip join_v2 parse_v2 limits)
+             gunzip join_v2 parse_v2 limits limits_real)
 fi
 triple="$(rustc +nightly -vV | sed -n 's/^host: //p')"
 
@@ -83,6 +84,11 @@ configure() {
             opts+=(-max_len=4096)
             ;;
         limits)
+            flags+=(--no-trace-compares --target-dir fuzz/target-fast)
+            dir=fuzz/target-fast
+            opts+=(-max_len=4096)
+            ;;
+        limits_real)
             flags+=(--no-trace-compares --target-dir fuzz/target-fast)
             dir=fuzz/target-fast
             opts=(-timeout=120 -rss_limit_mb=4096 -max_len=4096)
