@@ -37,7 +37,7 @@ guards=(
 )
 
 for t in "${targets[@]}"; do
-    RUSTFLAGS="-Zcoverage-options=branch" nice -n 10 cargo +nightly fuzz coverage -s none "$t" \
+    RUSTFLAGS="-Zcoverage-options=branch" nice -n 19 cargo +nightly fuzz coverage -s none "$t" \
         "fuzz/corpus/$t" >"fuzz/logs/coverage-$t.log" 2>&1 ||
         { echo "$t: coverage failed, see fuzz/logs/coverage-$t.log"; continue; }
     bin="target/$triple/coverage/$triple/release/$t"
