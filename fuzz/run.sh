@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the targets one after the other (one process each, under `nice -n 10`: the machine
+# Fuzzes the targets one after the other (one process each, under `nice -n 19`: the machine
 # has 2 shared cores) and prints one line per target: executions, seconds, crashes, corpus
 # files and bytes, and the -max_len used.
 #
@@ -7,8 +7,10 @@
 #   SPLIT_SECONDS=600 fuzz/run.sh 150               (split, join, join_v2, count_csv_records
 #                                                    and gunzip get their own budget)
 #   RUNS=10000000 fuzz/run.sh 0 split               (a number of executions instead of a time;
-#                                                    `limits` stops at whichever comes first
-#                                                    when LIMITS_SECONDS is set)
+#                                                    with MAX_SECONDS set, every target stops at
+#                                                    whichever comes first; LIMITS_SECONDS, the
+#                                                    same for `limits_real` alone)
+#   NICE=10 fuzz/run.sh …                            (the niceness, 19 unless set)
 #
 # Every target is built first (`cargo fuzz build`), then its binary is run directly: the
 # seconds are fuzzing only, and editing the sources while a campaign runs changes nothing
@@ -26,8 +28,9 @@
 # 8 KiB, join_v2 4 KiB (dozens of records in jobs of 1-8; each input is read three times and
 # joined twice against results made up for it); gunzip 4 KiB, 40x what inflates past its
 # largest bomb guard, see fuzz/src/lib.rs);
-# `limits` generates its own inputs up to 32 MiB from a few bytes (-max_len 4 KiB), with a
-# longer timeout and more memory.
+# `limits` generates its own inputs around every large-input guard at small limits
+# (256 bytes - 65 KiB) from a few bytes (-max_len 4 KiB); `limits_real` the same at the real
+# limits, up to 32 MiB, with a longer timeout and more memory.
 # Crashes land in fuzz/artifacts/<target>/; logs in fuzz/logs/<target>.log.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +40,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(parse_job_info parse_batch_info parse_batch_list parse_error parse_batch_results
              count_csv_records check_attachment_zip split join
-             gunzip join_v2 parse_v2 limits)
+             gunzip join_v2 parse_v2 limits limits_real)
 fi
 triple="$(rustc +nightly -vV | sed -n 's/^host: //p')"
 
@@ -83,6 +86,11 @@ configure() {
         limits)
             flags+=(--no-trace-compares --target-dir fuzz/target-fast)
             dir=fuzz/target-fast
+            opts+=(-max_len=4096)
+            ;;
+        limits_real)
+            flags+=(--no-trace-compares --target-dir fuzz/target-fast)
+            dir=fuzz/target-fast
             opts=(-timeout=120 -rss_limit_mb=4096 -max_len=4096)
             ;;
     esac
@@ -100,8 +108,10 @@ for t in "${targets[@]}"; do
     configure "$t"
     if [ -n "${RUNS:-}" ]; then
         opts+=(-runs="$RUNS")
-        if [ "$t" = limits ] && [ -n "${LIMITS_SECONDS:-}" ]; then
+        if [ "$t" = limits_real ] && [ -n "${LIMITS_SECONDS:-}" ]; then
             opts+=(-max_total_time="$LIMITS_SECONDS")
+        elif [ -n "${MAX_SECONDS:-}" ]; then
+            opts+=(-max_total_time="$MAX_SECONDS")
         fi
     else
         opts+=(-max_total_time="$budget")
@@ -109,7 +119,7 @@ for t in "${targets[@]}"; do
     mkdir -p "fuzz/artifacts/$t" "fuzz/corpus/$t"
     before=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
     start=$(date +%s)
-    nice -n 10 "$dir/$triple/release/$t" -artifact_prefix="fuzz/artifacts/$t/" \
+    nice -n "${NICE:-19}" "$dir/$triple/release/$t" -artifact_prefix="fuzz/artifacts/$t/" \
         "${opts[@]}" -print_final_stats=1 "fuzz/corpus/$t" >"fuzz/logs/$t.log" 2>&1
     status=$?
     end=$(date +%s)

@@ -86,7 +86,7 @@ for f in "$gz"/*; do
     seed gunzip "62-$n" '\xfe' "$f"    # pieces of 1..63 bytes, reads of 100000 (guard 100,000)
 done
 # Bulk API 2.0: CSV inputs in four dialects joined with made-up results (params: delimiter and
-# style, chunking, seed, records per job), and the 2.0 JSON documents.
+# style, chunking, seed, records per job and 1-3 jobs: 2, 2 and 3 here), and the 2.0 JSON documents.
 printf 'Name|Description\n"Acme|Inc"|"say ""hi"""\nZ\xc3\xbcrich|"l1\nl2"\nAcme|x\nAcme|x\n' > "$csv/pipe.csv"
 printf 'Name\tPhone\r\na\t1\r\n\t\r\n"b\tc"\t2\r\n' > "$csv/tab.csv"
 printf 'a;b\n1;2\n"3;"\n' > "$csv/semicolon.csv"
@@ -94,10 +94,10 @@ printf 'Name\n""\nx\nx\n""\n' > "$csv/single-column.csv"
 for f in "$csv"/*.csv; do
     n="$(basename "$f")"
     for d in 0 1 2 3; do                # , | tab ;
-        seed join_v2 "$d-$n" "\\x0$d\\x07\\x01\\x03" "$f"
-        seed join_v2 "quoted-$d-$n" "\\x0$((d + 4))\\x00\\x02\\x07" "$f"
+        seed join_v2 "$d-$n" "\\x0$d\\x07\\x01\\x0b" "$f"
+        seed join_v2 "quoted-$d-$n" "\\x0$((d + 4))\\x00\\x02\\x17" "$f"
         for dmg in 4 5 6; do             # a result row left out, twice, a value changed
-            seed join_v2 "damaged-$dmg-$d-$n" "\\x$(printf %02x $((dmg * 32 + 8 + d)))\\x05\\x03\\x01" "$f"
+            seed join_v2 "damaged-$dmg-$d-$n" "\\x$(printf %02x $((dmg * 32 + 8 + d)))\\x05\\x03\\x19" "$f"
         done
     done
 done
@@ -116,27 +116,40 @@ for f in "$v2"/*; do
 done
 rm -rf "$v2"
 
-# limits: [guard, offset] then the guard's parameters; offsets 0 (at the limit), +1, -1.
-for off in 00 01 ff; do
-    # 8 MiB control documents: pick (function, format), middle from 1/4 to 3/4.
-    seed limits "doc-list-$off" "\\x00\\x$off\\x04\\x40\\xc0" "$fixtures/batch-info-list-many.xml"
-    seed limits "doc-list-json-$off" "\\x00\\x$off\\x05\\x40\\xc0" "$fixtures/batch-info-list.json"
-    seed limits "doc-job-$off" "\\x00\\x$off\\x00\\x00\\x00" "$fixtures/job-info-create.xml"
-    seed limits "doc-error-$off" "\\x00\\x$off\\x07\\x80\\x80" "$fixtures/error-invalid-job.json"
-    # 32 MiB batch results: CSV, XML, JSON.
-    seed limits "results-csv-$off" "\\x01\\x$off\\x00\\x40\\xff" "$fixtures/ingest-results.csv"
-    seed limits "results-xml-$off" "\\x01\\x$off\\x01\\x40\\xc0" "$fixtures/ingest-results.xml"
-    seed limits "results-json-$off" "\\x01\\x$off\\x02\\x10\\xf0" "$fixtures/ingest-results.json"
-    # 64 KiB gzip names and comments.
-    for which in 0 1 2 3; do
-        seed limits "gzip-field-$which-$off" "\\x02\\x$off\\x0$which" "$csv/tricky.csv"
+# limits_real: [guard, offset] then the guard's parameters; offsets 0 (at the limit), +1, -1.
+# limits: the same with a scale byte after the offset (00: the smallest limits, ff: the
+# largest, see fuzz/src/limits.rs).
+seed_limits() { # seed_limits <name> <guard> <offset> <params (printf format)> <file>
+    seed limits_real "$1-$3" "\\x$2\\x$3$4" "$5"
+    for scale in 00 ff; do
+        seed limits "$1-$3-$scale" "\\x$2\\x$3\\x$scale$4" "$5"
     done
-    # 16 MiB bombs.
-    seed limits "bomb-$off" "\\x03\\x$off\\x00\\xff" "$fixtures/ingest-results.csv"
-    # 10,000 records; 10,000,000 bytes in records or in one record.
-    seed limits "records-$off" "\\x04\\x$off\\x05" "$csv/tricky.csv"
-    seed limits "batch-bytes-$off" "\\x05\\x$off\\x00\\x00\\xff" "$fixtures/ingest-results.csv"
-    seed limits "record-bytes-$off" "\\x83\\x$off\\x00\\x00\\xff" "$fixtures/ingest-results.csv"
+}
+for off in 00 01 ff; do
+    # Control documents: pick (function, format), middle from 1/4 to 3/4.
+    seed_limits doc-list 00 $off '\x04\x40\xc0' "$fixtures/batch-info-list-many.xml"
+    seed_limits doc-list-json 00 $off '\x05\x40\xc0' "$fixtures/batch-info-list.json"
+    seed_limits doc-job 00 $off '\x00\x00\x00' "$fixtures/job-info-create.xml"
+    seed_limits doc-error 00 $off '\x07\x80\x80' "$fixtures/error-invalid-job.json"
+    # Batch results: CSV, XML, JSON.
+    seed_limits results-csv 01 $off '\x00\x40\xff' "$fixtures/ingest-results.csv"
+    seed_limits results-xml 01 $off '\x01\x40\xc0' "$fixtures/ingest-results.xml"
+    seed_limits results-json 01 $off '\x02\x10\xf0' "$fixtures/ingest-results.json"
+    # Gzip names and comments.
+    for which in 0 1 2 3; do
+        seed_limits "gzip-field-$which" 02 $off "\\x0$which" "$csv/tricky.csv"
+    done
+    # Bombs.
+    seed_limits bomb 03 $off '\x00\xff' "$fixtures/ingest-results.csv"
+    # Records per batch; bytes per batch in records or in one record; (limits only) the
+    # character limit binding.
+    seed_limits records 04 $off '\x05' "$csv/tricky.csv"
+    seed_limits batch-bytes 05 $off '\x00\x00\xff' "$fixtures/ingest-results.csv"
+    seed_limits record-bytes 83 $off '\x00\x00\xff' "$fixtures/ingest-results.csv"
+    for scale in 00 ff; do
+        seed limits "batch-chars-$off-$scale" "\\x47\\x$off\\x$scale\\x00\\x00\\xff" "$fixtures/ingest-results.csv"
+        seed limits "record-chars-$off-$scale" "\\xc5\\x$off\\x$scale\\x00\\x00\\xff" "$fixtures/ingest-results.csv"
+    done
 done
 
 echo "seeded: $(ls "$corpus" | wc -l) targets, $(find "$corpus" -type f | wc -l) files"

@@ -49,6 +49,8 @@ pub struct Gunzip {
     len: u32,
     /// Members decoded completely so far.
     members: u32,
+    /// The longest name or comment accepted: [`MAX_HEADER_FIELD`].
+    max_field: usize,
 }
 
 impl Default for Gunzip {
@@ -60,6 +62,13 @@ impl Default for Gunzip {
 impl Gunzip {
     /// A decoder at the start of a member.
     pub fn new() -> Self {
+        Self::with_max_header_field(MAX_HEADER_FIELD)
+    }
+
+    /// A decoder that refuses a name or comment longer than `max_field` bytes instead of
+    /// 65,535: the fuzz target `limits` drives that guard at small limits with it.
+    #[doc(hidden)]
+    pub fn with_max_header_field(max_field: usize) -> Self {
         Gunzip {
             stage: Stage::Header,
             pending: Vec::new(),
@@ -68,6 +77,7 @@ impl Gunzip {
             crc: !0,
             len: 0,
             members: 0,
+            max_field,
         }
     }
 
@@ -84,13 +94,15 @@ impl Gunzip {
         let mut written = 0;
         loop {
             match self.stage {
-                Stage::Header => match header_len(&self.pending[self.start..], self.members)? {
-                    Some(n) => {
-                        self.start += n;
-                        self.stage = Stage::Body;
+                Stage::Header => {
+                    match header_len(&self.pending[self.start..], self.members, self.max_field)? {
+                        Some(n) => {
+                            self.start += n;
+                            self.stage = Stage::Body;
+                        }
+                        None => return Ok(written),
                     }
-                    None => return Ok(written),
-                },
+                }
                 Stage::Body => {
                     if written == out.len() {
                         return Ok(written);
@@ -177,8 +189,9 @@ pub fn gunzip_at_most(input: &[u8], limit: usize) -> Result<Vec<u8>, GzipError> 
 }
 
 /// The length of a complete gzip header at the start of `b`, `None` if more bytes are needed.
-/// `members` is how many members came before (for the error when junk follows one).
-fn header_len(b: &[u8], members: u32) -> Result<Option<usize>, GzipError> {
+/// `members` is how many members came before (for the error when junk follows one);
+/// `max_field` the longest name or comment accepted.
+fn header_len(b: &[u8], members: u32, max_field: usize) -> Result<Option<usize>, GzipError> {
     if b.len() >= 2 && (b[0] != 0x1f || b[1] != 0x8b) {
         return Err(GzipError(if members == 0 {
             "not a gzip stream (bad magic bytes)"
@@ -207,10 +220,10 @@ fn header_len(b: &[u8], members: u32) -> Result<Option<usize>, GzipError> {
         if flags & flag != 0 {
             // Scans at most the field's limit, so a header that never ends costs linear time.
             let rest = b.get(at..).unwrap_or_default();
-            let window = &rest[..rest.len().min(MAX_HEADER_FIELD + 1)];
+            let window = &rest[..rest.len().min(max_field + 1)];
             match window.iter().position(|&c| c == 0) {
                 Some(nul) => at += nul + 1,
-                None if window.len() > MAX_HEADER_FIELD => {
+                None if window.len() > max_field => {
                     return Err(GzipError("gzip header name or comment is too long"));
                 }
                 None => return Ok(None),
@@ -389,6 +402,26 @@ mod tests {
             g.read(&mut [0u8; 16]),
             Err(GzipError("gzip header name or comment is too long"))
         );
+    }
+
+    #[test]
+    fn the_name_limit_can_be_made_smaller() {
+        // What the fuzz target `limits` drives at small limits: 100 bytes pass, 101 do not.
+        for (len, ok) in [(100, true), (101, false)] {
+            let mut z = vec![0x1f, 0x8b, 8, FNAME, 0, 0, 0, 0, 0, 255];
+            z.extend(std::iter::repeat_n(b'n', len));
+            let mut g = Gunzip::with_max_header_field(100);
+            g.feed(&z);
+            let read = g.read(&mut [0u8; 16]);
+            if ok {
+                assert_eq!(read, Ok(0), "{len} bytes: still a name");
+            } else {
+                assert_eq!(
+                    read,
+                    Err(GzipError("gzip header name or comment is too long"))
+                );
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 mod limits;
 mod v2;
 
-pub use limits::limits;
+pub use limits::{limits, limits_real};
 pub use v2::{join_v2, parse_v2};
 
 use sfbulk::join::ResultJoiner;
@@ -391,7 +391,7 @@ pub(crate) const GUNZIP_LIMIT: usize = 16 << 20;
 
 /// Output buffer sizes for the streaming decoder, picked by the selector's two high bits:
 /// 1 byte, odd small, across the 32 KB window, more than `gunzip_at_most()`'s 64 KiB pieces.
-const GUNZIP_OUT: [usize; 4] = [1, 7, 4093, 100_000];
+pub(crate) const GUNZIP_OUT: [usize; 4] = [1, 7, 4093, 100_000];
 
 /// The bomb guard of the `gunzip` target, per output buffer size: the streaming decoder stops
 /// past it and `gunzip_at_most` must refuse. Past the 32 KB window for every size, and no
@@ -412,10 +412,14 @@ pub(crate) enum Streamed {
     Over(Vec<u8>),
 }
 
-/// Feeds `chunks` one by one, reading until 0 after each, then finishes; stops once more than
-/// `limit` bytes have decoded.
-pub(crate) fn gunzip_streaming(chunks: &[&[u8]], out_size: usize, limit: usize) -> Streamed {
-    let mut g = Gunzip::new();
+/// Feeds `chunks` to `g` one by one, reading until 0 after each, then finishes; stops once
+/// more than `limit` bytes have decoded.
+pub(crate) fn gunzip_streaming(
+    mut g: Gunzip,
+    chunks: &[&[u8]],
+    out_size: usize,
+    limit: usize,
+) -> Streamed {
     let mut out = Vec::new();
     let mut buf = vec![0u8; out_size];
     for chunk in chunks {
@@ -459,12 +463,12 @@ pub(crate) const MAX_GZIP_FIELD: usize = 65_535;
 
 /// A gzip member whose header has a long name, comment or both, from `params`: byte 0 picks
 /// the fields (FNAME, FCOMMENT, both, both + FEXTRA + FHCRC), byte 1 the length as an offset
-/// of -128..127 from 65,535 (the second field 64 bytes shorter), the rest the field bytes
-/// (cycled, NUL made `n`) and the payload (compressed for real). Returns the member, the
-/// payload and the longest field.
-pub(crate) fn long_header_gzip(params: &[u8]) -> Option<(Vec<u8>, Vec<u8>, usize)> {
+/// of -128..127 from `max` (65,535 for the real limit, at least 192; the second field 64
+/// bytes shorter), the rest the field bytes (cycled, NUL made `n`) and the payload
+/// (compressed for real). Returns the member, the payload and the longest field.
+pub(crate) fn long_header_gzip(params: &[u8], max: usize) -> Option<(Vec<u8>, Vec<u8>, usize)> {
     let (&[which, offset], rest) = params.split_first_chunk::<2>()?;
-    let len = (MAX_GZIP_FIELD as i64 + i64::from(offset as i8)) as usize;
+    let len = (max as i64 + i64::from(offset as i8)) as usize;
     let (field_src, payload) = rest.split_at(rest.len() / 2);
     let field = |n: usize| -> Vec<u8> {
         let src: &[u8] = if field_src.is_empty() {
@@ -539,7 +543,7 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
 pub(crate) fn check_gunzip(input: &[u8], selector: u8, limit: usize) -> Option<Vec<u8>> {
     let pieces = chunks(input, selector & 0x3f);
     let out_size = GUNZIP_OUT[usize::from(selector >> 6)];
-    let streamed = gunzip_streaming(&pieces, out_size, limit);
+    let streamed = gunzip_streaming(Gunzip::new(), &pieces, out_size, limit);
     let whole = gzip::gunzip_at_most(input, limit);
     let mut theirs = Vec::new();
     let flate = flate2::read::MultiGzDecoder::new(input)

@@ -1,7 +1,7 @@
-//! The `limits` target at every guard, one below, at and one above its limit: the target's
-//! own assertions say what must happen there (refused with the size error exactly when over,
-//! decoded exactly up to the limit, batches within Salesforce's limits). `cargo test` in
-//! `fuzz/` (stable is enough).
+//! The `limits_real` target at every guard, one below, at and one above its real limit, and
+//! `limits` there at its smallest and largest scaled limits: the targets' own assertions say
+//! what must happen there (refused with the size error exactly when over, decoded exactly up
+//! to the limit, batches within the limits). `cargo test` in `fuzz/` (stable is enough).
 
 use std::fs;
 use std::path::Path;
@@ -15,11 +15,19 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// `[guard, offset]` + `params` + `body`, for offsets -1, 0 and +1.
+/// `[guard, offset]` + `params` + `body`, for offsets -1, 0 and +1, through `limits_real`;
+/// and through `limits` with scales 0, 1 and 255 (the smallest limits and the largest),
+/// also at the farthest offsets.
 fn at_the_limit(guard: u8, params: &[u8], body: &[u8]) {
     for offset in [-1i8, 0, 1] {
         let input = [&[guard, offset as u8], params, body].concat();
-        sfbulk_fuzz::limits(&input);
+        sfbulk_fuzz::limits_real(&input);
+    }
+    for scale in [0u8, 1, 255] {
+        for offset in [-128i8, -1, 0, 1, 127] {
+            let input = [&[guard, offset as u8, scale], params, body].concat();
+            sfbulk_fuzz::limits(&input);
+        }
     }
 }
 
@@ -55,6 +63,15 @@ fn batches_at_10000_records_and_10000000_bytes() {
     at_the_limit(5, &[0, 0, 0xff], &fixture("ingest-results.csv"));
     // One record of the whole batch's size.
     at_the_limit(0x83, &[0, 0, 0xff], &fixture("ingest-results.csv"));
+    // `limits` only: the character limit binding (bit 6), records and one record.
+    for guard in [0x47, 0xc5] {
+        for scale in [0u8, 1, 255] {
+            for offset in [-128i8, -1, 0, 1, 127] {
+                let input = [&[guard, offset as u8, scale, 0xff, 0, 0xff][..], b"abc"].concat();
+                sfbulk_fuzz::limits(&input);
+            }
+        }
+    }
 }
 
 /// The `gunzip` target's own bomb guards (33,000 bytes for 1-byte reads, 40,000 for 7-byte

@@ -27,7 +27,7 @@ type Target = (&'static str, fn(&[u8]));
 
 #[test]
 fn saved_inputs_do_not_crash() {
-    let targets: [Target; 13] = [
+    let targets: [Target; 14] = [
         ("parse_job_info", sfbulk_fuzz::parse_job_info),
         ("parse_batch_info", sfbulk_fuzz::parse_batch_info),
         ("parse_batch_list", sfbulk_fuzz::parse_batch_list),
@@ -41,6 +41,7 @@ fn saved_inputs_do_not_crash() {
         ("join_v2", sfbulk_fuzz::join_v2),
         ("parse_v2", sfbulk_fuzz::parse_v2),
         ("limits", sfbulk_fuzz::limits),
+        ("limits_real", sfbulk_fuzz::limits_real),
     ];
     let replayed: usize = targets.iter().map(|&(t, run)| replay(t, run)).sum();
     println!("{replayed} saved inputs replayed");

@@ -119,7 +119,18 @@ pub fn detect_format(content_type: Option<&str>, body: &[u8]) -> DocFormat {
 
 /// Reads a `jobInfo` (create, get, close and abort replies). The job must have an `id`.
 pub fn parse_job_info(body: &[u8], fmt: DocFormat) -> Result<JobInfo, String> {
-    let text = body_text(body, MAX_DOC_BYTES, "jobInfo document")?;
+    parse_job_info_at_most(body, fmt, MAX_DOC_BYTES)
+}
+
+/// [`parse_job_info`] with a size limit of `limit` bytes instead of [`MAX_DOC_BYTES`]: the
+/// fuzz target `limits` drives the size guard at small limits with it.
+#[doc(hidden)]
+pub fn parse_job_info_at_most(
+    body: &[u8],
+    fmt: DocFormat,
+    limit: usize,
+) -> Result<JobInfo, String> {
+    let text = body_text(body, limit, "jobInfo document")?;
     match fmt {
         DocFormat::Xml => xml::parse_job_info(text),
         DocFormat::Json => json::parse_job_info(text),
@@ -128,7 +139,17 @@ pub fn parse_job_info(body: &[u8], fmt: DocFormat) -> Result<JobInfo, String> {
 
 /// Reads a `batchInfo` (add-batch and get-batch replies). The batch must have an `id`.
 pub fn parse_batch_info(body: &[u8], fmt: DocFormat) -> Result<BatchInfo, String> {
-    let text = body_text(body, MAX_DOC_BYTES, "batchInfo document")?;
+    parse_batch_info_at_most(body, fmt, MAX_DOC_BYTES)
+}
+
+/// [`parse_batch_info`] with a size limit of `limit` bytes (see [`parse_job_info_at_most`]).
+#[doc(hidden)]
+pub fn parse_batch_info_at_most(
+    body: &[u8],
+    fmt: DocFormat,
+    limit: usize,
+) -> Result<BatchInfo, String> {
+    let text = body_text(body, limit, "batchInfo document")?;
     match fmt {
         DocFormat::Xml => xml::parse_batch_info(text),
         DocFormat::Json => json::parse_batch_info(text),
@@ -138,7 +159,17 @@ pub fn parse_batch_info(body: &[u8], fmt: DocFormat) -> Result<BatchInfo, String
 /// `<batchInfoList>` with 0, 1 or many `<batchInfo>`; JSON `{"batchInfo":[…]}`, also a single
 /// object instead of an array, also `{}`/missing key/`null` = empty, also a bare array.
 pub fn parse_batch_list(body: &[u8], fmt: DocFormat) -> Result<Vec<BatchInfo>, String> {
-    let text = body_text(body, MAX_DOC_BYTES, "batchInfoList document")?;
+    parse_batch_list_at_most(body, fmt, MAX_DOC_BYTES)
+}
+
+/// [`parse_batch_list`] with a size limit of `limit` bytes (see [`parse_job_info_at_most`]).
+#[doc(hidden)]
+pub fn parse_batch_list_at_most(
+    body: &[u8],
+    fmt: DocFormat,
+    limit: usize,
+) -> Result<Vec<BatchInfo>, String> {
+    let text = body_text(body, limit, "batchInfoList document")?;
     match fmt {
         DocFormat::Xml => xml::parse_batch_list(text),
         DocFormat::Json => json::parse_batch_list(text),
@@ -150,7 +181,13 @@ pub fn parse_batch_list(body: &[u8], fmt: DocFormat) -> Result<Vec<BatchInfo>, S
 /// else (another document, no or empty `exceptionCode`, malformed, too large) → `None`.
 /// A missing message reads as the empty string.
 pub fn parse_error(body: &[u8], fmt: DocFormat) -> Option<(String, String)> {
-    let text = body_text(body, MAX_DOC_BYTES, "error document").ok()?;
+    parse_error_at_most(body, fmt, MAX_DOC_BYTES)
+}
+
+/// [`parse_error`] with a size limit of `limit` bytes (see [`parse_job_info_at_most`]).
+#[doc(hidden)]
+pub fn parse_error_at_most(body: &[u8], fmt: DocFormat, limit: usize) -> Option<(String, String)> {
+    let text = body_text(body, limit, "error document").ok()?;
     match fmt {
         DocFormat::Xml => xml::parse_error(text),
         DocFormat::Json => json::parse_error(text).or_else(|| v2::parse_error_array(text)),
@@ -175,7 +212,18 @@ pub fn parse_batch_results(
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<BatchResults, String> {
-    let text = body_text(body, MAX_RESULTS_BYTES, "batch result body")?;
+    parse_batch_results_at_most(body, content_type, MAX_RESULTS_BYTES)
+}
+
+/// [`parse_batch_results`] with a size limit of `limit` bytes instead of
+/// [`MAX_RESULTS_BYTES`] (see [`parse_job_info_at_most`]).
+#[doc(hidden)]
+pub fn parse_batch_results_at_most(
+    body: &[u8],
+    content_type: Option<&str>,
+    limit: usize,
+) -> Result<BatchResults, String> {
+    let text = body_text(body, limit, "batch result body")?;
     let kind = match media_kind(content_type) {
         MediaKind::Other => match first_significant_byte(body) {
             Some(b'<') => MediaKind::Xml,
@@ -327,6 +375,33 @@ mod tests {
             )
         );
         assert!(parse_error(&body, DocFormat::Xml).is_none());
+    }
+
+    #[test]
+    fn the_size_guard_takes_its_limit_as_a_parameter() {
+        // What the fuzz target `limits` drives at small limits: refused exactly past it.
+        let body = br#"{"id":"750","state":"Open"}"#;
+        let n = body.len();
+        assert!(parse_job_info_at_most(body, DocFormat::Json, n).is_ok());
+        let err = parse_job_info_at_most(body, DocFormat::Json, n - 1).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "expected a jobInfo document of at most {} bytes, found {n} bytes",
+                n - 1
+            )
+        );
+        assert!(
+            parse_error_at_most(
+                b"<error><exceptionCode>X</exceptionCode></error>",
+                DocFormat::Xml,
+                10
+            )
+            .is_none()
+        );
+        let csv = b"Id,Success,Created,Error\n";
+        assert!(parse_batch_results_at_most(csv, None, csv.len()).is_ok());
+        assert!(parse_batch_results_at_most(csv, None, csv.len() - 1).is_err());
     }
 
     #[test]
