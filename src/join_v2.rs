@@ -21,7 +21,7 @@
 use crate::csv_input::{Rec, Records};
 use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
-use crate::wire::PooledReader;
+use crate::wire::{PooledReader, Scan, scan_record};
 
 /// What happened to one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,16 +186,19 @@ struct FileColumns {
     extra: usize,
 }
 
-/// CSV records read as they stream in, with csv-core: the values of the record last read.
+/// CSV records read as they stream in: the values of the record last read. A record that
+/// starts and ends in the bytes at hand is read by the fast path ([`scan_record`]), any
+/// other by csv-core.
 #[derive(Debug)]
 struct Values {
     reader: PooledReader,
+    delimiter: u8,
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    written: usize,
-    ended: usize,
     /// Fields of the record last read.
     len: usize,
+    /// Whether csv-core is inside a record (it has read some of it).
+    slow: bool,
     /// Whether csv-core has been given a byte: it drops a BOM at the start of its first
     /// input when that holds 3 bytes or more, so its first input is one byte (a value
     /// that starts with U+FEFF keeps it; the caller drops a file's own BOM).
@@ -206,11 +209,11 @@ impl Values {
     fn new(delimiter: u8) -> Self {
         Values {
             reader: PooledReader::new(delimiter),
-            bytes: vec![0; 1024],
-            ends: vec![0; 16],
-            written: 0,
-            ended: 0,
+            delimiter,
+            bytes: Vec::new(),
+            ends: Vec::new(),
             len: 0,
+            slow: false,
             fed: false,
         }
     }
@@ -220,34 +223,43 @@ impl Values {
     /// last record without a line end.
     fn next(&mut self, input: &mut &[u8]) -> bool {
         let end = input.is_empty();
+        if !self.slow && !end {
+            // Between records: blank lines (or the LF of a CRLF), then the fast path.
+            let blank = input.iter().take_while(|&&b| b == b'\r' || b == b'\n');
+            *input = &input[blank.count()..];
+            if input.is_empty() {
+                return false;
+            }
+            self.bytes.clear();
+            self.ends.clear();
+            if let Scan::Record(at) =
+                scan_record(input, self.delimiter, &mut self.bytes, &mut self.ends)
+            {
+                // The LF of a CRLF is a blank line to the next call.
+                *input = &input[at + 1..];
+                self.len = self.ends.len();
+                return true;
+            }
+            self.bytes.clear();
+            self.ends.clear();
+            self.slow = true;
+        }
         loop {
             let given = if self.fed || end { *input } else { &input[..1] };
             self.fed |= !end;
-            let (result, read, wrote, n_ends) = self.reader.read_record(
-                given,
-                &mut self.bytes[self.written..],
-                &mut self.ends[self.ended..],
-            );
+            let (result, read) = self
+                .reader
+                .read_into(given, &mut self.bytes, &mut self.ends);
             *input = &input[read..];
-            self.written += wrote;
-            self.ended += n_ends;
             match result {
                 csv_core::ReadRecordResult::InputEmpty if input.is_empty() => return false,
-                csv_core::ReadRecordResult::InputEmpty => {}
-                csv_core::ReadRecordResult::OutputFull => {
-                    let n = self.bytes.len() * 2;
-                    self.bytes.resize(n, 0);
-                }
-                csv_core::ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len() * 2;
-                    self.ends.resize(n, 0);
-                }
                 csv_core::ReadRecordResult::Record => {
-                    self.len = self.ended;
-                    (self.written, self.ended) = (0, 0);
+                    self.len = self.ends.len();
+                    self.slow = false;
                     return true;
                 }
                 csv_core::ReadRecordResult::End => return false,
+                _ => {}
             }
         }
     }
