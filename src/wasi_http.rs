@@ -34,7 +34,11 @@ impl WasiHttp {
 }
 
 impl Transport for WasiHttp {
-    fn open(&self, req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+    fn open(
+        &self,
+        req: http::Request<bytes::Bytes>,
+        timeouts: Timeouts,
+    ) -> Result<Opened, SendFailure> {
         open(req, timeouts)
     }
 
@@ -73,7 +77,7 @@ impl RawBody for WasiBody {
 }
 
 /// Sends a request and returns the reply with its body still to be read.
-fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+fn open(req: http::Request<bytes::Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
     let (parts, body) = req.into_parts();
     let invalid = SendFailure::not_sent;
     // 1. The request head.

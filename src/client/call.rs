@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use bytes::Bytes;
 use http::{Request, Response};
 
 use crate::backoff;
@@ -37,6 +38,10 @@ pub enum Replay<'a> {
 
 /// A request builder for the session's endpoint.
 pub type Build<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Vec<u8>>, Error>;
+
+/// A request builder whose body every attempt shares (a large upload, not copied per
+/// attempt).
+pub type BuildShared<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Bytes>, Error>;
 
 /// Calls for one config, over one transport, sharing one instance's state.
 #[derive(Clone)]
@@ -130,9 +135,11 @@ impl Client {
             )
         })?;
         let req = login.token_request(self.transport.wall_ms())?;
-        let resp = self
-            .transport
-            .send(req, self.settings.timeouts, MAX_CONTROL_BYTES)?;
+        let resp = self.transport.send(
+            req.map(Bytes::from),
+            self.settings.timeouts,
+            MAX_CONTROL_BYTES,
+        )?;
         let grant = protocol::parse_token_response(&resp)?;
         let ep = Endpoint::new(
             &grant.instance_url,
@@ -155,6 +162,16 @@ impl Client {
         // was monomorphized per closure, ~9 KB of the component).
         build: Build<'_>,
     ) -> Result<Response<Vec<u8>>, Error> {
+        self.call_shared(replay, limit, &|ep| Ok(build(ep)?.map(Bytes::from)))
+    }
+
+    /// [`Client::call`] for a request whose body the attempts share.
+    pub fn call_shared(
+        &self,
+        replay: Replay<'_>,
+        limit: usize,
+        build: BuildShared<'_>,
+    ) -> Result<Response<Vec<u8>>, Error> {
         let t = &*self.transport;
         let timeouts = self.settings.timeouts;
         let sent = self.attempts::<std::convert::Infallible>(replay, &|ep| {
@@ -173,7 +190,7 @@ impl Client {
         let t = &*self.transport;
         let timeouts = self.settings.timeouts;
         let sent = self.attempts(Replay::Idempotent, &|ep| {
-            let req = build(ep)?;
+            let req = build(ep)?.map(Bytes::from);
             Ok(t.open(req, timeouts).and_then(|opened: Opened| {
                 if opened.head.status().is_success() {
                     Ok(Sent::Done(BodyReader::new(opened)))
