@@ -150,6 +150,9 @@ pub struct ResultIndex {
     columns: Vec<String>,
     /// Sorted by key (then file order) once sealed.
     entries: Vec<Entry>,
+    /// Once sealed: where the entries whose key starts with each 16-bit value begin (and,
+    /// last, their count), so that a search looks at one such run only.
+    starts: Vec<u32>,
     /// Which entries were taken (by sorted position). Entries of one key are taken in
     /// order, so the taken ones of a key come first.
     taken: Vec<u64>,
@@ -317,6 +320,7 @@ impl ResultIndex {
         ResultIndex {
             columns,
             entries: Vec::new(),
+            starts: Vec::new(),
             taken: Vec::new(),
             n_taken: 0,
             // Every unprocessed row's outcome.
@@ -507,11 +511,13 @@ impl ResultIndex {
 
     fn take_key(&mut self, key: Key) -> Option<Outcome<'_>> {
         if !self.sealed {
-            sort(&mut self.entries);
+            self.starts = sort(&mut self.entries);
             self.taken = vec![0; self.entries.len().div_ceil(64)];
             self.sealed = true;
         }
-        let start = self.entries.partition_point(|e| e.key() < key);
+        let top = (key.0 >> 48) as usize;
+        let (from, to) = (self.starts[top] as usize, self.starts[top + 1] as usize);
+        let start = from + self.entries[from..to].partition_point(|e| e.key() < key);
         let same = |e: Option<&Entry>| e.is_some_and(|e| e.key() == key);
         // Mostly one result per key: look at the next before searching.
         let end = if !same(self.entries.get(start + 1)) {
@@ -560,8 +566,9 @@ impl ResultIndex {
 
 /// Sorts entries by key, then file order: a stable radix sort of the first 64 bits
 /// (16 at a time; the entries are in file order), then runs of equal first 64 bits
-/// (identical rows, mostly) by the rest.
-fn sort(entries: &mut Vec<Entry>) {
+/// (identical rows, mostly) by the rest. Returns where the entries of each value of the top
+/// 16 bits start, and their count last (`ResultIndex::starts`).
+fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
     let n = entries.len();
     let mut from = std::mem::take(entries);
     let mut to = vec![
@@ -572,7 +579,8 @@ fn sort(entries: &mut Vec<Entry>) {
         };
         n
     ];
-    let mut counts = vec![0usize; 1 << 16];
+    // Counted in u32: fewer than 2^32 entries of 16 bytes fit in memory (wasm32's 4 GiB).
+    let mut counts = vec![0u32; (1 << 16) + 1];
     for shift in [0, 16, 32, 48] {
         counts.fill(0);
         for e in &from {
@@ -584,7 +592,7 @@ fn sort(entries: &mut Vec<Entry>) {
         }
         for e in &from {
             let slot = &mut counts[(e.hi >> shift) as usize & 0xFFFF];
-            to[*slot] = *e;
+            to[*slot as usize] = *e;
             *slot += 1;
         }
         std::mem::swap(&mut from, &mut to);
@@ -599,6 +607,10 @@ fn sort(entries: &mut Vec<Entry>) {
         }
     }
     *entries = from;
+    // After the last pass each count is where the next value's entries start.
+    counts.copy_within(0..1 << 16, 1);
+    counts[0] = 0;
+    counts
 }
 
 /// The columns of a results file's header the index reads.
@@ -977,9 +989,15 @@ mod tests {
         }
         let mut expected = entries.clone();
         expected.sort_by_key(|e| (e.key(), e.at));
-        sort(&mut entries);
+        let starts = sort(&mut entries);
         let key = |v: &[Entry]| v.iter().map(|e| (e.hi, e.lo, e.at)).collect::<Vec<_>>();
         assert_eq!(key(&entries), key(&expected));
+        // Every entry lies in the run of its top 16 bits.
+        for (i, e) in entries.iter().enumerate() {
+            let top = (e.hi >> 48) as usize;
+            assert!((starts[top] as usize..starts[top + 1] as usize).contains(&i));
+        }
+        assert_eq!(starts[1 << 16] as usize, entries.len());
         let mut none = Vec::new();
         sort(&mut none);
         assert!(none.is_empty());
