@@ -15,7 +15,7 @@
 
 use std::mem;
 
-use crate::wire::PooledReader;
+use crate::wire::{PooledReader, Scan, scan_record};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -59,14 +59,13 @@ pub(crate) struct Records {
     bom_done: bool,
     /// Whether csv-core has been given a byte (see `feed`).
     fed: bool,
-    /// Raw bytes of the record being read, leading terminators (blank lines) dropped.
+    /// Raw bytes of the record being read by csv-core (one that did not end in the bytes
+    /// at hand, or that the fast path left to it), leading terminators (blank lines)
+    /// dropped; empty between records.
     cur: Vec<u8>,
     cur_chars: usize,
-    /// Fields of `cur` ended so far.
-    fields: usize,
-    /// The values of `cur` so far (csv-core's output) and where each ended.
+    /// The values of the record being read so far, and where each ended.
     vals: Vec<u8>,
-    vals_len: usize,
     ends: Vec<usize>,
     /// `cur` is a whole record ended by `\r`; the next byte tells whether it was `\r\n`.
     pending_cr: bool,
@@ -93,10 +92,8 @@ impl Records {
             fed: false,
             cur: Vec::new(),
             cur_chars: 0,
-            fields: 0,
-            vals: vec![0; 256],
-            vals_len: 0,
-            ends: vec![0; 16],
+            vals: Vec::new(),
+            ends: Vec::new(),
             pending_cr: false,
             index: 0,
             header_fields: 0,
@@ -209,6 +206,22 @@ impl Records {
                 let term: &'static [u8] = if first == b'\n' { b"\r\n" } else { b"\r" };
                 self.deliver(term, sink)?;
             }
+            if self.cur.is_empty() {
+                // Between records: blank lines (or the LF of a CRLF), then the fast path.
+                let blank = data.iter().take_while(|&&b| b == b'\r' || b == b'\n');
+                data = &data[blank.count()..];
+                if data.is_empty() {
+                    break;
+                }
+                if let Scan::Record(end) =
+                    scan_record(data, self.delimiter, &mut self.vals, &mut self.ends)
+                {
+                    data = self.scanned(data, end, sink)?;
+                    continue;
+                }
+                self.vals.clear();
+                self.ends.clear();
+            }
             // csv-core drops a BOM itself when its first input holds three or more bytes;
             // the BOM is handled above, so its first input is one byte (no chunk dependence).
             let input = if self.fed { data } else { &data[..1] };
@@ -221,13 +234,7 @@ impl Records {
                 read = &read[blank.count()..];
             }
             self.cur.extend_from_slice(read);
-            self.cur_chars += if self.max_chars < self.max_bytes {
-                read.iter().filter(|&&b| b & 0xC0 != 0x80).count()
-            } else {
-                // A text has no more characters than bytes: the byte limit decides alone,
-                // and bytes stand in for characters.
-                read.len()
-            };
+            self.cur_chars += self.chars(read);
             data = &data[nin..];
             if res == csv_core::ReadRecordResult::Record {
                 // The last byte read ended the record: a line terminator.
@@ -245,28 +252,46 @@ impl Records {
         Ok(())
     }
 
-    /// One csv-core step over `input` into the record's values (grown when full): the
-    /// result and the bytes read.
+    /// One csv-core step over `input` into the record's values: the result and the bytes
+    /// read.
     fn read(&mut self, input: &[u8]) -> (csv_core::ReadRecordResult, usize) {
-        let (res, nin, nout, nend) = self.csv.read_record(
-            input,
-            &mut self.vals[self.vals_len..],
-            &mut self.ends[self.fields..],
-        );
-        self.vals_len += nout;
-        self.fields += nend;
-        match res {
-            csv_core::ReadRecordResult::OutputFull => {
-                let n = self.vals.len() * 2;
-                self.vals.resize(n, 0);
+        self.csv.read_into(input, &mut self.vals, &mut self.ends)
+    }
+
+    /// Hands over the record the fast path read at the start of `data` (its content ends at
+    /// `end`, where its terminator starts): the bytes after it.
+    fn scanned<'d>(
+        &mut self,
+        data: &'d [u8],
+        end: usize,
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<&'d [u8], String> {
+        let content = &data[..end];
+        let chars = self.chars(content);
+        let term: &'static [u8] = match data.get(end..end + 2) {
+            Some(b"\r\n") => b"\r\n",
+            Some([b'\r', _]) => b"\r",
+            // A CR at the end of `data`: the next byte tells whether it was a CRLF.
+            None if data[end] == b'\r' => {
+                self.cur.extend_from_slice(content);
+                self.cur_chars = chars;
+                self.pending_cr = true;
+                return Ok(&[]);
             }
-            csv_core::ReadRecordResult::OutputEndsFull => {
-                let n = self.ends.len() * 2;
-                self.ends.resize(n, 0);
-            }
-            _ => {}
+            _ => b"\n",
+        };
+        self.deliver_content(content, chars, term, sink)?;
+        Ok(&data[end + term.len()..])
+    }
+
+    /// Characters in `bytes`, or its bytes when the character limit never decides (see
+    /// [`Rec::chars`]).
+    fn chars(&self, bytes: &[u8]) -> usize {
+        if self.max_chars < self.max_bytes {
+            bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+        } else {
+            bytes.len()
         }
-        (res, nin)
     }
 
     fn name(&self) -> String {
@@ -278,8 +303,14 @@ impl Records {
 
     /// Refuses `cur` (plus `extra` terminator bytes) when it cannot fit in a batch.
     fn check_size(&self, extra: usize) -> Result<(), String> {
-        let bytes = self.header_bytes + self.cur.len() + extra;
-        let chars = self.header_chars + self.cur_chars + extra;
+        self.check_size_of(self.cur.len(), self.cur_chars, extra)
+    }
+
+    /// Refuses a record of `bytes` and `chars` (plus `extra` terminator bytes) when it
+    /// cannot fit in a batch.
+    fn check_size_of(&self, bytes: usize, chars: usize, extra: usize) -> Result<(), String> {
+        let bytes = self.header_bytes + bytes + extra;
+        let chars = self.header_chars + chars + extra;
         if bytes <= self.max_bytes && chars <= self.max_chars {
             return Ok(());
         }
@@ -348,11 +379,28 @@ impl Records {
         sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
     ) -> Result<(), String> {
         self.pending_cr = false;
-        self.check_size(term.len())?;
-        if let Err(e) = std::str::from_utf8(&self.cur) {
+        let cur = mem::take(&mut self.cur);
+        let delivered = self.deliver_content(&cur, self.cur_chars, term, sink);
+        self.cur = cur;
+        self.cur.clear();
+        self.cur_chars = 0;
+        delivered
+    }
+
+    /// Checks a complete record (`content` and the values read into `vals` and `ends`),
+    /// hands it to `sink` and starts the next one.
+    fn deliver_content(
+        &mut self,
+        content: &[u8],
+        chars: usize,
+        term: &'static [u8],
+        sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.check_size_of(content.len(), chars, term.len())?;
+        if let Err(e) = std::str::from_utf8(content) {
             let at = e.valid_up_to();
             let found = match e.error_len() {
-                Some(_) => format!("byte 0x{:02x} at offset {at} of the record", self.cur[at]),
+                Some(_) => format!("byte 0x{:02x} at offset {at} of the record", content[at]),
                 None => "a truncated character at its end".into(),
             };
             return Err(format!(
@@ -360,8 +408,9 @@ impl Records {
                 self.name()
             ));
         }
+        let fields = self.ends.len();
         if self.index == 0 {
-            if self.cur.starts_with(BOM) {
+            if content.starts_with(BOM) {
                 // It would open every batch, where Salesforce takes it for the input's BOM.
                 return Err(
                     "the header: expected a field name, found a byte order mark \
@@ -369,29 +418,26 @@ impl Records {
                         .into(),
                 );
             }
-            self.header_fields = self.fields;
-            self.header_bytes = self.cur.len() + term.len();
-            self.header_chars = self.cur_chars + term.len();
-        } else if self.fields != self.header_fields {
+            self.header_fields = fields;
+            self.header_bytes = content.len() + term.len();
+            self.header_chars = chars + term.len();
+        } else if fields != self.header_fields {
             return Err(format!(
-                "{} has {} fields, the header has {}",
+                "{} has {fields} fields, the header has {}",
                 self.name(),
-                self.fields,
                 self.header_fields
             ));
         }
         sink(Rec {
             index: self.index,
-            content: &self.cur,
+            content,
             term,
-            chars: self.cur_chars,
-            values: &self.vals[..self.vals_len],
-            ends: &self.ends[..self.fields],
+            chars,
+            values: &self.vals,
+            ends: &self.ends,
         })?;
-        self.cur.clear();
-        self.cur_chars = 0;
-        self.fields = 0;
-        self.vals_len = 0;
+        self.vals.clear();
+        self.ends.clear();
         self.index += 1;
         Ok(())
     }
@@ -413,6 +459,150 @@ mod tests {
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// Everything a record hands over, owned.
+    type Seen = (u64, Vec<u8>, Vec<u8>, usize, Vec<Vec<u8>>);
+
+    /// Reads `input` in pieces of `chunk` bytes: the records, or the error.
+    fn read_chunked(
+        input: &[u8],
+        delimiter: u8,
+        chunk: usize,
+        max_chars: usize,
+    ) -> Result<Vec<Seen>, String> {
+        let mut r = Records::new(usize::MAX, max_chars).with_delimiter(delimiter);
+        let mut out = Vec::new();
+        let mut sink = |rec: Rec<'_>| {
+            out.push((
+                rec.index,
+                rec.content.to_vec(),
+                rec.term.to_vec(),
+                rec.chars,
+                rec.fields().map(<[u8]>::to_vec).collect(),
+            ));
+            Ok(())
+        };
+        for piece in input.chunks(chunk) {
+            r.push(piece, &mut sink)?;
+        }
+        r.finish(&mut sink)?;
+        Ok(out)
+    }
+
+    /// In pieces of one byte no record ends inside a piece: csv-core reads every one. Whole,
+    /// the fast path reads most. Both must hand over the same records, values and errors.
+    fn fast_and_slow_agree(input: &[u8], delimiter: u8) -> Result<Vec<Seen>, String> {
+        let whole = read_chunked(input, delimiter, input.len().max(1), usize::MAX);
+        for chunk in [1, 2, 3, 7] {
+            assert_eq!(
+                read_chunked(input, delimiter, chunk, usize::MAX),
+                whole,
+                "{:?} in pieces of {chunk}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        // Characters counted (a character limit below the byte limit) the same way too.
+        let counted = read_chunked(input, delimiter, input.len().max(1), usize::MAX - 1);
+        assert_eq!(
+            counted.map(|r| r.len()),
+            read_chunked(input, delimiter, 1, usize::MAX - 1).map(|r| r.len())
+        );
+        whole
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_csv_core_reads() {
+        let got = fast_and_slow_agree(
+            "\u{FEFF}Name,Note\r\n\r\nplain,\"q, \"\"x\"\"\"\r\n\"multi\nline\",\r\n,\"\"\n\
+             é,\"a\"b\nlast,\"cr\"\rend,x"
+                .as_bytes(),
+            b',',
+        )
+        .unwrap();
+        let values: Vec<Vec<Vec<u8>>> = got.iter().map(|r| r.4.clone()).collect();
+        let v = |s: &[&str]| s.iter().map(|x| x.as_bytes().to_vec()).collect::<Vec<_>>();
+        assert_eq!(
+            values,
+            [
+                v(&["Name", "Note"]),
+                v(&["plain", "q, \"x\""]),
+                v(&["multi\nline", ""]),
+                v(&["", ""]),
+                v(&["é", "ab"]),
+                v(&["last", "cr"]),
+                v(&["end", "x"]),
+            ]
+        );
+        let terms: Vec<&[u8]> = got.iter().map(|r| &r.2[..]).collect();
+        assert_eq!(
+            terms,
+            [&b"\r\n"[..], b"\r\n", b"\r\n", b"\n", b"\n", b"\r", b"\n"]
+        );
+        // Errors are the same whichever path read the record.
+        for bad in [
+            &b"a,b\n1,2\n3\n"[..],
+            b"a,b\n1,\"2\n",
+            b"a,b\n1,\xff\n",
+            b"\xEF\xBB\xBF\xEF\xBB\xBFa\n1\n",
+        ] {
+            assert!(fast_and_slow_agree(bad, b',').is_err());
+        }
+    }
+
+    /// Generated inputs of quoted and plain values, CR, LF and CRLF line ends, blank lines
+    /// and other delimiters: the fast path and csv-core agree, and so does the `csv` crate.
+    #[test]
+    fn generated_inputs_read_the_same_either_way() {
+        let pieces: [&str; 11] = ["a", "bc", ",", ";", "\"", "\n", "\r\n", "\r", " ", "ü", ""];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..600 {
+            let d = if round % 4 == 0 { b';' } else { b',' };
+            let width = 1 + next(3);
+            let mut input = Vec::new();
+            for _ in 0..1 + next(12) {
+                for f in 0..width {
+                    if f > 0 {
+                        input.push(d);
+                    }
+                    let mut value = String::new();
+                    for _ in 0..next(4) {
+                        value.push_str(pieces[next(pieces.len())]);
+                    }
+                    let plain = !value.bytes().any(|b| matches!(b, b'"' | b'\r' | b'\n'))
+                        && !value.as_bytes().contains(&d);
+                    if plain && next(2) == 0 {
+                        input.extend_from_slice(value.as_bytes());
+                    } else {
+                        input.push(b'"');
+                        input.extend_from_slice(value.replace('"', "\"\"").as_bytes());
+                        input.push(b'"');
+                    }
+                }
+                input.extend_from_slice([&b"\n"[..], b"\r\n", b"\r", b"\n\n"][next(4)]);
+            }
+            if next(3) == 0 {
+                input.pop();
+            }
+            let Ok(got) = fast_and_slow_agree(&input, d) else {
+                continue;
+            };
+            let expected: Vec<Vec<Vec<u8>>> = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(d)
+                .from_reader(&input[..])
+                .byte_records()
+                .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
+                .collect();
+            let values: Vec<Vec<Vec<u8>>> = got.into_iter().map(|r| r.4).collect();
+            assert_eq!(values, expected, "{:?}", String::from_utf8_lossy(&input));
+        }
     }
 
     /// Found by the `join_v2` fuzz target (fuzz/regressions/join_v2/open-quote-after-semicolon):

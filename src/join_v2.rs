@@ -21,7 +21,7 @@
 use crate::csv_input::{Rec, Records};
 use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
-use crate::wire::PooledReader;
+use crate::wire::{PooledReader, Scan, scan_record};
 
 /// What happened to one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +150,9 @@ pub struct ResultIndex {
     columns: Vec<String>,
     /// Sorted by key (then file order) once sealed.
     entries: Vec<Entry>,
+    /// Once sealed: where the entries whose key starts with each 16-bit value begin (and,
+    /// last, their count), so that a search looks at one such run only.
+    starts: Vec<u32>,
     /// Which entries were taken (by sorted position). Entries of one key are taken in
     /// order, so the taken ones of a key come first.
     taken: Vec<u64>,
@@ -186,16 +189,19 @@ struct FileColumns {
     extra: usize,
 }
 
-/// CSV records read as they stream in, with csv-core: the values of the record last read.
+/// CSV records read as they stream in: the values of the record last read. A record that
+/// starts and ends in the bytes at hand is read by the fast path ([`scan_record`]), any
+/// other by csv-core.
 #[derive(Debug)]
 struct Values {
     reader: PooledReader,
+    delimiter: u8,
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    written: usize,
-    ended: usize,
     /// Fields of the record last read.
     len: usize,
+    /// Whether csv-core is inside a record (it has read some of it).
+    slow: bool,
     /// Whether csv-core has been given a byte: it drops a BOM at the start of its first
     /// input when that holds 3 bytes or more, so its first input is one byte (a value
     /// that starts with U+FEFF keeps it; the caller drops a file's own BOM).
@@ -206,11 +212,11 @@ impl Values {
     fn new(delimiter: u8) -> Self {
         Values {
             reader: PooledReader::new(delimiter),
-            bytes: vec![0; 1024],
-            ends: vec![0; 16],
-            written: 0,
-            ended: 0,
+            delimiter,
+            bytes: Vec::new(),
+            ends: Vec::new(),
             len: 0,
+            slow: false,
             fed: false,
         }
     }
@@ -220,34 +226,43 @@ impl Values {
     /// last record without a line end.
     fn next(&mut self, input: &mut &[u8]) -> bool {
         let end = input.is_empty();
+        if !self.slow && !end {
+            // Between records: blank lines (or the LF of a CRLF), then the fast path.
+            let blank = input.iter().take_while(|&&b| b == b'\r' || b == b'\n');
+            *input = &input[blank.count()..];
+            if input.is_empty() {
+                return false;
+            }
+            self.bytes.clear();
+            self.ends.clear();
+            if let Scan::Record(at) =
+                scan_record(input, self.delimiter, &mut self.bytes, &mut self.ends)
+            {
+                // The LF of a CRLF is a blank line to the next call.
+                *input = &input[at + 1..];
+                self.len = self.ends.len();
+                return true;
+            }
+            self.bytes.clear();
+            self.ends.clear();
+            self.slow = true;
+        }
         loop {
             let given = if self.fed || end { *input } else { &input[..1] };
             self.fed |= !end;
-            let (result, read, wrote, n_ends) = self.reader.read_record(
-                given,
-                &mut self.bytes[self.written..],
-                &mut self.ends[self.ended..],
-            );
+            let (result, read) = self
+                .reader
+                .read_into(given, &mut self.bytes, &mut self.ends);
             *input = &input[read..];
-            self.written += wrote;
-            self.ended += n_ends;
             match result {
                 csv_core::ReadRecordResult::InputEmpty if input.is_empty() => return false,
-                csv_core::ReadRecordResult::InputEmpty => {}
-                csv_core::ReadRecordResult::OutputFull => {
-                    let n = self.bytes.len() * 2;
-                    self.bytes.resize(n, 0);
-                }
-                csv_core::ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len() * 2;
-                    self.ends.resize(n, 0);
-                }
                 csv_core::ReadRecordResult::Record => {
-                    self.len = self.ended;
-                    (self.written, self.ended) = (0, 0);
+                    self.len = self.ends.len();
+                    self.slow = false;
                     return true;
                 }
                 csv_core::ReadRecordResult::End => return false,
+                _ => {}
             }
         }
     }
@@ -305,6 +320,7 @@ impl ResultIndex {
         ResultIndex {
             columns,
             entries: Vec::new(),
+            starts: Vec::new(),
             taken: Vec::new(),
             n_taken: 0,
             // Every unprocessed row's outcome.
@@ -495,11 +511,13 @@ impl ResultIndex {
 
     fn take_key(&mut self, key: Key) -> Option<Outcome<'_>> {
         if !self.sealed {
-            sort(&mut self.entries);
+            self.starts = sort(&mut self.entries);
             self.taken = vec![0; self.entries.len().div_ceil(64)];
             self.sealed = true;
         }
-        let start = self.entries.partition_point(|e| e.key() < key);
+        let top = (key.0 >> 48) as usize;
+        let (from, to) = (self.starts[top] as usize, self.starts[top + 1] as usize);
+        let start = from + self.entries[from..to].partition_point(|e| e.key() < key);
         let same = |e: Option<&Entry>| e.is_some_and(|e| e.key() == key);
         // Mostly one result per key: look at the next before searching.
         let end = if !same(self.entries.get(start + 1)) {
@@ -548,8 +566,9 @@ impl ResultIndex {
 
 /// Sorts entries by key, then file order: a stable radix sort of the first 64 bits
 /// (16 at a time; the entries are in file order), then runs of equal first 64 bits
-/// (identical rows, mostly) by the rest.
-fn sort(entries: &mut Vec<Entry>) {
+/// (identical rows, mostly) by the rest. Returns where the entries of each value of the top
+/// 16 bits start, and their count last (`ResultIndex::starts`).
+fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
     let n = entries.len();
     let mut from = std::mem::take(entries);
     let mut to = vec![
@@ -560,7 +579,8 @@ fn sort(entries: &mut Vec<Entry>) {
         };
         n
     ];
-    let mut counts = vec![0usize; 1 << 16];
+    // Counted in u32: fewer than 2^32 entries of 16 bytes fit in memory (wasm32's 4 GiB).
+    let mut counts = vec![0u32; (1 << 16) + 1];
     for shift in [0, 16, 32, 48] {
         counts.fill(0);
         for e in &from {
@@ -572,7 +592,7 @@ fn sort(entries: &mut Vec<Entry>) {
         }
         for e in &from {
             let slot = &mut counts[(e.hi >> shift) as usize & 0xFFFF];
-            to[*slot] = *e;
+            to[*slot as usize] = *e;
             *slot += 1;
         }
         std::mem::swap(&mut from, &mut to);
@@ -587,6 +607,10 @@ fn sort(entries: &mut Vec<Entry>) {
         }
     }
     *entries = from;
+    // After the last pass each count is where the next value's entries start.
+    counts.copy_within(0..1 << 16, 1);
+    counts[0] = 0;
+    counts
 }
 
 /// The columns of a results file's header the index reads.
@@ -965,9 +989,15 @@ mod tests {
         }
         let mut expected = entries.clone();
         expected.sort_by_key(|e| (e.key(), e.at));
-        sort(&mut entries);
+        let starts = sort(&mut entries);
         let key = |v: &[Entry]| v.iter().map(|e| (e.hi, e.lo, e.at)).collect::<Vec<_>>();
         assert_eq!(key(&entries), key(&expected));
+        // Every entry lies in the run of its top 16 bits.
+        for (i, e) in entries.iter().enumerate() {
+            let top = (e.hi >> 48) as usize;
+            assert!((starts[top] as usize..starts[top + 1] as usize).contains(&i));
+        }
+        assert_eq!(starts[1 << 16] as usize, entries.len());
         let mut none = Vec::new();
         sort(&mut none);
         assert!(none.is_empty());

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
@@ -38,11 +40,11 @@ impl WasiHttp {
 }
 
 impl Transport for WasiHttp {
-    fn open(&self, req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+    fn open(&self, req: http::Request<Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
         open(req, timeouts)
     }
 
-    fn start(&self, req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Box<dyn Started> {
+    fn start(&self, req: http::Request<Bytes>, timeouts: Timeouts) -> Box<dyn Started> {
         // A body streamed after the request is handed over needs the caller to write it:
         // only requests whose body goes with them are left in flight.
         if req.body().len() > WRITE_BEFORE_SEND {
@@ -128,11 +130,11 @@ impl Started for Done {
 /// A request handed to the host, and the part of its body still to write.
 struct InFlight {
     future: FutureIncomingResponse,
-    later: Option<(OutgoingBody, OutputStream, Vec<u8>)>,
+    later: Option<(OutgoingBody, OutputStream, Bytes)>,
 }
 
 /// Sends a request and returns the reply with its body still to be read.
-fn open(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+fn open(req: http::Request<Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
     let InFlight { future, later } = hand_over(req, timeouts)?;
     if let Some((ob, stream, rest)) = later {
         finish_body(ob, stream, &rest);
@@ -156,7 +158,7 @@ fn finish_body(ob: OutgoingBody, stream: OutputStream, rest: &[u8]) {
 
 /// Builds the wasi:http request, writes its body as far as the host takes it before the
 /// request is sent, and hands it to the host.
-fn hand_over(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<InFlight, SendFailure> {
+fn hand_over(req: http::Request<Bytes>, timeouts: Timeouts) -> Result<InFlight, SendFailure> {
     let (parts, body) = req.into_parts();
     let invalid = SendFailure::not_sent;
     // 1. The request head.
@@ -242,11 +244,7 @@ fn hand_over(req: http::Request<Vec<u8>>, timeouts: Timeouts) -> Result<InFlight
     })?;
     Ok(InFlight {
         future,
-        later: later.map(|(ob, stream, written)| {
-            let mut body = body;
-            body.drain(..written);
-            (ob, stream, body)
-        }),
+        later: later.map(|(ob, stream, written)| (ob, stream, body.slice(written..))),
     })
 }
 

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use bytes::Bytes;
 use http::{Request, Response};
 
 use crate::backoff;
@@ -37,6 +38,10 @@ pub enum Replay<'a> {
 
 /// A request builder for the session's endpoint.
 pub type Build<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Vec<u8>>, Error>;
+
+/// A request builder whose body every attempt shares (a large upload, not copied per
+/// attempt).
+pub type BuildShared<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Bytes>, Error>;
 
 /// Calls for one config, over one transport, sharing one instance's state.
 #[derive(Clone)]
@@ -130,9 +135,11 @@ impl Client {
             )
         })?;
         let req = login.token_request(self.transport.wall_ms())?;
-        let resp = self
-            .transport
-            .send(req, self.settings.timeouts, MAX_CONTROL_BYTES)?;
+        let resp = self.transport.send(
+            req.map(Bytes::from),
+            self.settings.timeouts,
+            MAX_CONTROL_BYTES,
+        )?;
         let grant = protocol::parse_token_response(&resp)?;
         let ep = Endpoint::new(
             &grant.instance_url,
@@ -154,6 +161,16 @@ impl Client {
         // `dyn`, not generic: one copy of the retry loop for every operation (a generic one
         // was monomorphized per closure, ~9 KB of the component).
         build: Build<'_>,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        self.call_shared(replay, limit, &|ep| Ok(build(ep)?.map(Bytes::from)))
+    }
+
+    /// [`Client::call`] for a request whose body the attempts share.
+    pub fn call_shared(
+        &self,
+        replay: Replay<'_>,
+        limit: usize,
+        build: BuildShared<'_>,
     ) -> Result<Response<Vec<u8>>, Error> {
         let t = &*self.transport;
         let timeouts = self.settings.timeouts;
@@ -177,7 +194,9 @@ impl Client {
     /// of [`Client::open_started`]).
     pub fn start(&self, build: Build<'_>) -> Result<Box<dyn Started>, Error> {
         let ep = self.endpoint()?;
-        Ok(self.transport.start(build(&ep)?, self.settings.timeouts))
+        Ok(self
+            .transport
+            .start(build(&ep)?.map(Bytes::from), self.settings.timeouts))
     }
 
     /// [`Client::open`] whose first attempt is `started` (renewal and retries as usual,
@@ -201,7 +220,7 @@ impl Client {
         let sent = self.attempts(Replay::Idempotent, &|ep| {
             let opened = match first.borrow_mut().take() {
                 Some(started) => started.finish(),
-                None => t.open(build(ep)?, timeouts),
+                None => t.open(build(ep)?.map(Bytes::from), timeouts),
             };
             Ok(opened.and_then(|opened: Opened| {
                 if opened.head.status().is_success() {

@@ -9,6 +9,8 @@
 
 use std::cell::RefCell;
 
+use bytes::Bytes;
+
 use crate::error::Error;
 use crate::join_v2::{IngestJoiner, ResultIndex};
 use crate::model::LineEnding;
@@ -103,9 +105,11 @@ impl IngestLoad {
     /// One upload: a new job, the data, the close.
     fn send(&self, batch: Batch) -> Result<IngestJobRef, Error> {
         let mut lost = Vec::new();
+        // One copy of the job's bytes, shared by every attempt.
+        let data = Bytes::from(batch.data);
         for _ in 0..MAX_NEW_JOBS {
             let job = self.client.create_ingest_job(&self.request)?;
-            match self.client.upload_job_data(&job.id, &batch.data) {
+            match self.client.upload_job_data(&job.id, data.clone()) {
                 Ok(()) => {}
                 Err(Error::OutcomeUnknown(why)) => {
                     // Nothing is processed before UploadComplete: abort and start anew.

@@ -3,6 +3,8 @@
 //! blindly: their outcome, when unknown, is `outcome-unknown` (whole jobs settle it by
 //! reading the job).
 
+use bytes::Bytes;
+
 use crate::backoff::PollPolicy;
 use crate::error::Error;
 use crate::model::v2::{
@@ -25,11 +27,12 @@ impl Client {
         p2::parse_job_info(&resp)
     }
 
-    /// `PUT /jobs/ingest/{id}/batches`: the job's one upload.
-    pub fn upload_job_data(&self, job_id: &str, data: &[u8]) -> Result<(), Error> {
+    /// `PUT /jobs/ingest/{id}/batches`: the job's one upload (the bytes are shared with
+    /// the request, not copied).
+    pub fn upload_job_data(&self, job_id: &str, data: Bytes) -> Result<(), Error> {
         let what = format!("upload to job {job_id}");
-        let resp = self.call(Replay::Never(&what), MAX_CONTROL_BYTES, &|ep| {
-            p2::upload_job_data(ep, job_id, data.to_vec())
+        let resp = self.call_shared(Replay::Never(&what), MAX_CONTROL_BYTES, &|ep| {
+            p2::upload_job_data(ep, job_id, data.clone())
         })?;
         p2::parse_empty(&resp)
     }

@@ -154,7 +154,7 @@ fn head(status: u16, headers: &[(&'static str, String)]) -> Response<()> {
 }
 
 impl Transport for Script {
-    fn open(&self, req: Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+    fn open(&self, req: Request<bytes::Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
         let (parts, body) = req.into_parts();
         let method = parts.method.to_string();
         let uri = parts.uri.to_string();
@@ -163,7 +163,7 @@ impl Transport for Script {
             method: method.clone(),
             uri: uri.clone(),
             headers: parts.headers.clone(),
-            body,
+            body: body.to_vec(),
             timeouts,
         });
         let step = inner

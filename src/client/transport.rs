@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{Request, Response};
 
 use crate::error::Error;
@@ -99,20 +100,21 @@ impl Started for Ready {
 
 /// Sends requests and tells the time. One implementation per host environment.
 pub trait Transport {
-    /// Sends `req` and returns the reply head with its body still to be read.
-    fn open(&self, req: Request<Vec<u8>>, timeouts: Timeouts) -> Result<Opened, SendFailure>;
+    /// Sends `req` and returns the reply head with its body still to be read. The body is
+    /// shared (`Bytes`): a caller that may send it again keeps a handle, not a copy.
+    fn open(&self, req: Request<Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure>;
 
     /// Sends `req` without waiting for its reply head, so that several requests are in
     /// flight at once (a whole job opening result files ahead). The default waits: a
     /// transport that cannot overlap requests sends them one after another.
-    fn start(&self, req: Request<Vec<u8>>, timeouts: Timeouts) -> Box<dyn Started> {
+    fn start(&self, req: Request<Bytes>, timeouts: Timeouts) -> Box<dyn Started> {
         Box::new(Ready(self.open(req, timeouts)))
     }
 
     /// Sends `req` and reads the whole reply, at most `limit` bytes of body.
     fn send(
         &self,
-        req: Request<Vec<u8>>,
+        req: Request<Bytes>,
         timeouts: Timeouts,
         limit: usize,
     ) -> Result<Response<Vec<u8>>, SendFailure> {

@@ -62,6 +62,37 @@ impl PooledReader {
     }
 }
 
+impl PooledReader {
+    /// One csv-core step over `input` that appends the values it reads to `vals` and where
+    /// each ends to `ends` (both grown as needed; csv-core counts ends from the record's
+    /// start, so `vals` must hold this record's values only): the result and the bytes read.
+    /// Never returns `OutputFull` or `OutputEndsFull`.
+    pub(crate) fn read_into(
+        &mut self,
+        mut input: &[u8],
+        vals: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) -> (ReadRecordResult, usize) {
+        let mut read = 0;
+        loop {
+            let (v, e) = (vals.len(), ends.len());
+            // The room already there (grown below when csv-core fills it).
+            vals.resize(vals.capacity().max(v + 64), 0);
+            ends.resize(ends.capacity().max(e + 8), 0);
+            let (res, nin, nout, nend) = self.read_record(input, &mut vals[v..], &mut ends[e..]);
+            vals.truncate(v + nout);
+            ends.truncate(e + nend);
+            read += nin;
+            input = &input[nin..];
+            match res {
+                ReadRecordResult::OutputFull => vals.reserve(vals.len().max(64)),
+                ReadRecordResult::OutputEndsFull => ends.reserve(ends.len().max(8)),
+                res => return (res, read),
+            }
+        }
+    }
+}
+
 impl Drop for PooledReader {
     fn drop(&mut self) {
         if let Some(reader) = self.reader.take() {

@@ -16,8 +16,10 @@
 
 mod control;
 mod csv;
+mod csv_scan;
 
 pub(crate) use csv::PooledReader;
+pub(crate) use csv_scan::{Scan, scan_record};
 #[cfg(test)]
 mod fixture_tests;
 mod json;

@@ -1,6 +1,7 @@
 //! Bulk API 2.0 request builders: each checks its input and builds the request; nothing is
 //! sent when it fails.
 
+use bytes::Bytes;
 use http::{Method, Request};
 
 use crate::error::Error;
@@ -65,11 +66,7 @@ pub fn create_ingest_job(ep: &Endpoint, req: &IngestRequest) -> Result<Request<V
 }
 
 /// `PUT /jobs/ingest/{id}/batches`: the job's one upload.
-pub fn upload_job_data(
-    ep: &Endpoint,
-    job_id: &str,
-    data: Vec<u8>,
-) -> Result<Request<Vec<u8>>, Error> {
+pub fn upload_job_data(ep: &Endpoint, job_id: &str, data: Bytes) -> Result<Request<Bytes>, Error> {
     validate_id("job id", job_id)?;
     if data.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid("the upload is empty"));
@@ -83,13 +80,15 @@ pub fn upload_job_data(
     if std::str::from_utf8(&data).is_err() {
         return Err(Error::invalid("the upload is not utf-8"));
     }
-    ep.jobs_request(
+    // The body is shared with the caller (and its next attempt), never copied.
+    let head = ep.jobs_request(
         Method::PUT,
         &format!("/ingest/{job_id}/batches"),
         Some(CSV),
         JSON,
-        data,
-    )
+        Vec::new(),
+    )?;
+    Ok(head.map(|_| data))
 }
 
 /// `PATCH /jobs/{kind}/{id}` with a new state: `UploadComplete` (ingest) or `Aborted`.
