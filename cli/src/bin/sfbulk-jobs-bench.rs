@@ -188,7 +188,9 @@ async fn main() {
     job(mode, network.clone(), cfg.clone(), dir.clone(), 0).await;
     let peak = Peak::start();
     let kind = if mode == Mode::Query { "query" } else { "load" };
-    println!("{kind} of {rows} rows a job, one engine, one network, each job its own instance and tokio task");
+    println!(
+        "{kind} of {rows} rows a job, one engine, one network, each job its own instance and tokio task"
+    );
     println!();
     println!(
         "| jobs at once | wall s | rows/s | RSS before MB | peak RSS MB | growth MB | growth per job MB |"
