@@ -51,6 +51,7 @@
 #   INSERT_ROWS=100000 QUERY_ROWS=1000000 BIG_ROWS=10000000 (0: skip q10m) MEM_WAIT=600
 #   SFBULK_CONCURRENCY (when set: passed to sfbulk as --concurrency, if it has the option)
 #   OUT=target/tmp/bench-wan (emptied first)  PEERS_WORK_DIR=~/.cache/sfbulk-peers-v2
+#   SFBULK, MOCK (default: the release builds under CARGO_TARGET_DIR or target/)
 #   LOAD_GATE= (e.g. 1.5: before each timed run wait, up to GATE_MAX=900 s, for load1 below it)
 # Needs bash, curl, python3 (venv), node, npm and GNU time. Results: $OUT/results.tsv (one line
 # per run), $OUT/summary.md (what is printed), each run's output under $OUT/runs/. Exits
@@ -76,13 +77,15 @@ GATE_MAX="${GATE_MAX:-900}"
 TOKEN="00DFAKE!SESSIONTOKEN" # the peer session id a stand-alone mock accepts
 SOQL="SELECT Id, Name FROM Account"
 BATCH_ROWS=10000
-SFBULK="$TARGET/release/sfbulk"
-MOCK="$TARGET/release/examples/mock_server"
+SFBULK="${SFBULK:-$TARGET/release/sfbulk}"
+MOCK="${MOCK:-$TARGET/release/examples/mock_server}"
 TIME=/usr/bin/time
 
 die() { echo "wan.sh: $*" >&2 && exit 2; }
 [ -x "$MOCK" ] || die "no release mock in $TARGET (cargo build --release -p sfbulk-mock --examples)"
-[ -x "$SFBULK" ] || die "no release sfbulk in $TARGET (cargo build --release -p sfbulk-cli --bins)"
+if [[ " $CLIENTS " == *" sfbulk "* ]]; then
+  [ -x "$SFBULK" ] || die "no release sfbulk in $TARGET (cargo build --release -p sfbulk-cli --bins)"
+fi
 "$MOCK" --wan-rtt-ms x 2>&1 | grep -q -- --wan-rtt-ms || die "this mock_server has no simulated WAN"
 "$TIME" -f %M true >/dev/null 2>&1 || die "GNU time is missing (Debian: apt-get install time)"
 for tool in curl python3 node npm; do
@@ -105,7 +108,7 @@ P="$REPO/tools/peers"
 
 # sfbulk's transfer concurrency, once it has the option (SFBULK_CONCURRENCY).
 SFBULK_OPTS=()
-if [ -n "${SFBULK_CONCURRENCY:-}" ]; then
+if [ -n "${SFBULK_CONCURRENCY:-}" ] && [ -x "$SFBULK" ]; then
   if "$SFBULK" --help 2>&1 | grep -q -- '--concurrency'; then
     SFBULK_OPTS=(--concurrency "$SFBULK_CONCURRENCY")
   else

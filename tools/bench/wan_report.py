@@ -36,7 +36,7 @@ from pathlib import Path
 ORDER = ("sfbulk", "salesforce-bulk", "simple-salesforce", "jsforce", "tap-salesforce", "curl", "curl-4")
 PEERS = ("salesforce-bulk", "simple-salesforce", "jsforce", "tap-salesforce")
 TITLES = {
-    "insert": "1.0 insert of {rows:,} rows with every result (10 batches of 10,000)",
+    "insert": "1.0 insert of {rows:,} rows with every result (batches of 10,000)",
     "q8": "1.0 query of {rows:,} rows in 8 result files, plain",
     "q8-gzip": "1.0 query of {rows:,} rows in 8 result files, gzip",
     "q20": "1.0 query of {rows:,} rows in 20 result files, plain",
@@ -168,7 +168,9 @@ def main():
         head = ["client", "wall s", "CPU s", "peak RSS MB", "connections", "requests"]
         if net == "wan":
             head += ["most open", "MB up / down", "÷ 1-conn floor", "÷ 4-conn floor"]
-        head += ["wall ÷ curl", "CPU ÷ curl", "wall ÷ curl-4"]
+        head += ["wall ÷ curl", "CPU ÷ curl", "wall ÷ curl-4", "wall ÷ best peer"]
+        done = [(c.median("wall_s"), n) for n, c in clients.items() if n in PEERS and c.ok]
+        best = min(done) if done else (None, None)
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
         names = [n for n in ORDER if n in clients] + [n for n in clients if n not in ORDER]
@@ -192,7 +194,8 @@ def main():
                         ratio(wall, fl[0]) if fl else "", ratio(wall, fl[1]) if fl else ""]
             row += [ratio(wall, curl.median("wall_s")) if curl and curl.ok and name != "curl" else "",
                     ratio(c.cpu, curl.cpu) if curl and curl.ok and name != "curl" else "",
-                    ratio(wall, curl4.median("wall_s")) if curl4 and curl4.ok and name != "curl-4" else ""]
+                    ratio(wall, curl4.median("wall_s")) if curl4 and curl4.ok and name != "curl-4" else "",
+                    "%s (%s)" % (ratio(wall, best[0]), best[1]) if best[0] and name == "sfbulk" else ""]
             print("| " + " | ".join(row) + " |")
         loads = [num(r["load1"]) for rs in by_client.values() for r in rs if num(r["load1"]) is not None]
         mock = [num(r["mock_cpu_s"]) for rs in by_client.values() for r in rs if num(r["mock_cpu_s"]) is not None]
