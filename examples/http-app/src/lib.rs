@@ -155,6 +155,7 @@ fn config() -> Result<Config, String> {
         retry: None,
         username: None,
         jwt_private_key: None,
+        concurrency: None,
     })
 }
 
