@@ -141,7 +141,8 @@ pub fn find_wasm_opt(repo: &Path) -> Option<PathBuf> {
 }
 
 /// Runs `wasm-opt -Oz` on a core module (with the wasm features rustc's wasm32-wasip2
-/// target enables), through files in `scratch`.
+/// target enables, and simd128, which `.cargo/config.toml` enables), through files in
+/// `scratch`.
 pub fn wasm_opt(wasm_opt: &Path, module: &[u8], scratch: &Path) -> Result<Vec<u8>, String> {
     let input = scratch.join("main-module.wasm");
     let output = scratch.join("main-module.opt.wasm");
@@ -157,6 +158,7 @@ pub fn wasm_opt(wasm_opt: &Path, module: &[u8], scratch: &Path) -> Result<Vec<u8
             "--enable-multivalue",
             "--enable-reference-types",
             "--enable-call-indirect-overlong",
+            "--enable-simd",
         ])
         .arg(&input)
         .arg("-o")

@@ -19,7 +19,7 @@ mkdir -p "$OUT"
 python3 tools/size/core_module.py target/size-names/wasm32-wasip2/component/sfbulk.wasm "$OUT/core.wasm" >/dev/null
 tools/wasm-opt/node_modules/.bin/wasm-opt -Oz -g --enable-bulk-memory --enable-bulk-memory-opt \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \
-  --enable-reference-types --enable-call-indirect-overlong "$OUT/core.wasm" -o "$OUT/core.g.wasm"
+  --enable-reference-types --enable-call-indirect-overlong --enable-simd "$OUT/core.wasm" -o "$OUT/core.g.wasm"
 python3 tools/profile/swapcore.py target/size-names/wasm32-wasip2/component/sfbulk.wasm "$OUT/core.g.wasm" "$OUT/names.wasm" >/dev/null
 cp target/guest/sfbulk.wasm "$OUT/shipped.wasm"
 trap 'cp "$OUT/shipped.wasm" "$REPO/target/guest/sfbulk.wasm"' EXIT

@@ -20,7 +20,7 @@ wasm_opt=tools/wasm-opt/node_modules/.bin/wasm-opt
 if [ -x "$wasm_opt" ]; then
     "$wasm_opt" -Oz -g --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
         --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types \
-        --enable-call-indirect-overlong "$core" -o target/size-names/core.opt.wasm
+        --enable-call-indirect-overlong --enable-simd "$core" -o target/size-names/core.opt.wasm
     core=target/size-names/core.opt.wasm
 fi
 if command -v twiggy >/dev/null; then
