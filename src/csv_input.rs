@@ -31,7 +31,8 @@ pub(crate) struct Rec<'a> {
     /// Characters in `content` (its bytes, when the character limit is not below the byte
     /// limit and so never decides).
     pub chars: usize,
-    /// Its values as csv-core reads them (quotes removed), back to back.
+    /// Its values as csv-core reads them (quotes removed), back to back (read by
+    /// [`scan_record`] when the record is whole in the bytes at hand, else by csv-core).
     pub values: &'a [u8],
     /// Where each value ends in `values`.
     pub ends: &'a [usize],

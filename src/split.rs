@@ -3,7 +3,8 @@
 //! Bytes go in through [`CsvSplitter::push`] in chunks of any size; full batches come out.
 //! Each batch is the header line plus whole records, copied byte for byte from the input
 //! (record terminators included), so no value is ever re-quoted. Record boundaries come from
-//! `csv-core`: quoted values may hold commas, `""`, CR, LF and CRLF.
+//! the CSV reader (`crate::wire::scan_record`'s fast path, csv-core for the rest): quoted
+//! values may hold commas, `""`, CR, LF and CRLF.
 //!
 //! The input rules are those of [`crate::csv_input`], whose reader it shares with
 //! [`crate::join`].
