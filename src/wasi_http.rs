@@ -16,7 +16,7 @@ use wasi::io::streams::{OutputStream, StreamError};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::client::{Opened, RawBody, SendFailure, Started, Timeouts, Transport};
+use crate::client::{Opened, RawBody, Ready, SendFailure, Started, Timeouts, Transport};
 use crate::error::Error;
 use crate::wasi_pump::{self, Got, Pipe};
 
@@ -48,7 +48,7 @@ impl Transport for WasiHttp {
         // A body streamed after the request is handed over needs the caller to write it:
         // only requests whose body goes with them are left in flight.
         if req.body().len() > WRITE_BEFORE_SEND {
-            return Box::new(Done(open(req, timeouts)));
+            return Box::new(Ready(open(req, timeouts)));
         }
         Box::new(match hand_over(req, timeouts) {
             Ok(InFlight {
@@ -115,15 +115,6 @@ struct Pending(Result<FutureIncomingResponse, SendFailure>);
 impl Started for Pending {
     fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
         reply(self.0?)
-    }
-}
-
-/// A reply already waited for.
-struct Done(Result<Opened, SendFailure>);
-
-impl Started for Done {
-    fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
-        self.0
     }
 }
 

@@ -44,4 +44,6 @@ pub use result_join::{JoinCounts, ResultJoin};
 pub use resume::ResumingBody;
 pub use settings::{Config, Settings, WaitOptions};
 pub use state::State;
-pub use transport::{BodyReader, Opened, RawBody, SendFailure, Started, Timeouts, Transport};
+pub use transport::{
+    BodyReader, Opened, RawBody, Ready, SendFailure, Started, Timeouts, Transport,
+};

@@ -89,8 +89,9 @@ pub trait Started {
     fn finish(self: Box<Self>) -> Result<Opened, SendFailure>;
 }
 
-/// A reply already waited for (the default [`Transport::start`]).
-struct Ready(Result<Opened, SendFailure>);
+/// A reply already waited for (the default [`Transport::start`], and a transport's own
+/// when it had to wait).
+pub struct Ready(pub Result<Opened, SendFailure>);
 
 impl Started for Ready {
     fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
