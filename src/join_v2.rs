@@ -515,8 +515,13 @@ impl ResultIndex {
             self.taken = vec![0; self.entries.len().div_ceil(64)];
             self.sealed = true;
         }
-        let top = (key.0 >> 48) as usize;
-        let (from, to) = (self.starts[top] as usize, self.starts[top + 1] as usize);
+        let (from, to) = match self.starts.as_slice() {
+            [] => (0, self.entries.len()),
+            starts => {
+                let top = (key.0 >> 48) as usize;
+                (starts[top] as usize, starts[top + 1] as usize)
+            }
+        };
         let start = from + self.entries[from..to].partition_point(|e| e.key() < key);
         let same = |e: Option<&Entry>| e.is_some_and(|e| e.key() == key);
         // Mostly one result per key: look at the next before searching.
@@ -564,12 +569,21 @@ impl ResultIndex {
     }
 }
 
+/// Below this many entries a job's index is sorted by comparison and searched whole: the
+/// radix passes and the prefix index cost 4 × 2^16 counter updates whatever the size.
+const SMALL_INDEX: usize = 1 << 14;
+
 /// Sorts entries by key, then file order: a stable radix sort of the first 64 bits
 /// (16 at a time; the entries are in file order), then runs of equal first 64 bits
 /// (identical rows, mostly) by the rest. Returns where the entries of each value of the top
-/// 16 bits start, and their count last (`ResultIndex::starts`).
+/// 16 bits start, and their count last (`ResultIndex::starts`); for fewer than
+/// [`SMALL_INDEX`] entries a stable comparison sort, and no prefix index (empty).
 fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
     let n = entries.len();
+    if n < SMALL_INDEX {
+        entries.sort_by_key(Entry::key);
+        return Vec::new();
+    }
     let mut from = std::mem::take(entries);
     let mut to = vec![
         Entry {
@@ -973,31 +987,38 @@ mod tests {
     /// The sort: by fingerprint, then file order, whatever the order given.
     #[test]
     fn entries_sort_by_key_then_file_order() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut entries = Vec::new();
-        for at in 0..5000u32 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            // Few distinct values in some bits: equal keys, equal first 64 bits.
-            let hi = x & 0xFFFF_0000_00FF_00F0;
-            entries.push(Entry {
-                hi,
-                lo: (x >> 60) as u32 & 1,
-                at,
-            });
+        // Both paths: compared below SMALL_INDEX, radix-sorted with a prefix index above.
+        for n in [5000, SMALL_INDEX + 5000] {
+            let mut x = 0x2545_F491_4F6C_DD1Du64;
+            let mut entries = Vec::new();
+            for at in 0..n as u32 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Few distinct values in some bits: equal keys, equal first 64 bits.
+                let hi = x & 0xFFFF_0000_00FF_00F0;
+                entries.push(Entry {
+                    hi,
+                    lo: (x >> 60) as u32 & 1,
+                    at,
+                });
+            }
+            let mut expected = entries.clone();
+            expected.sort_by_key(|e| (e.key(), e.at));
+            let starts = sort(&mut entries);
+            let key = |v: &[Entry]| v.iter().map(|e| (e.hi, e.lo, e.at)).collect::<Vec<_>>();
+            assert_eq!(key(&entries), key(&expected));
+            if n < SMALL_INDEX {
+                assert!(starts.is_empty());
+                continue;
+            }
+            // Every entry lies in the run of its top 16 bits.
+            for (i, e) in entries.iter().enumerate() {
+                let top = (e.hi >> 48) as usize;
+                assert!((starts[top] as usize..starts[top + 1] as usize).contains(&i));
+            }
+            assert_eq!(starts[1 << 16] as usize, entries.len());
         }
-        let mut expected = entries.clone();
-        expected.sort_by_key(|e| (e.key(), e.at));
-        let starts = sort(&mut entries);
-        let key = |v: &[Entry]| v.iter().map(|e| (e.hi, e.lo, e.at)).collect::<Vec<_>>();
-        assert_eq!(key(&entries), key(&expected));
-        // Every entry lies in the run of its top 16 bits.
-        for (i, e) in entries.iter().enumerate() {
-            let top = (e.hi >> 48) as usize;
-            assert!((starts[top] as usize..starts[top + 1] as usize).contains(&i));
-        }
-        assert_eq!(starts[1 << 16] as usize, entries.len());
         let mut none = Vec::new();
         sort(&mut none);
         assert!(none.is_empty());
