@@ -3,8 +3,14 @@
 //! against `Sforce-NumberOfRecords` and the total against the job's
 //! `numberRecordsProcessed`. A page cut short or short of rows is fetched again by the same
 //! locator (locators are re-readable) and resumed where it was; memory stays flat.
+//!
+//! Pages transfer concurrently: a page's reply head names the next page's locator, so once
+//! a page is open the next ones are opened too, up to `config.concurrency` in all, and the
+//! transport moves their bytes while the first is read (`crate::wasi_pump`, at most 8 MiB
+//! ahead per page); they are written in order.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::backoff::PollPolicy;
@@ -48,9 +54,12 @@ struct State {
     started: Duration,
     polls: u32,
     job: Option<JobInfo>,
-    /// The page to open next, once the current one is done.
+    /// The page to open after the last one opened (`None`: the last page is open).
     cursor: Option<Option<String>>,
+    /// The page being read.
     page: Option<Page>,
+    /// Pages opened after it, in order (their transfers run while it is read).
+    ahead: VecDeque<Page>,
     stitcher: Stitcher,
     /// Whether the stream started at the first page (so the total can be checked).
     from_start: bool,
@@ -93,6 +102,7 @@ impl QueryStreamV2 {
                 job: None,
                 cursor: Some(resume),
                 page: None,
+                ahead: VecDeque::new(),
                 stitcher: if from_start {
                     Stitcher::new()
                 } else {
@@ -180,6 +190,28 @@ impl QueryStreamV2 {
         })
     }
 
+    /// Opens the page at the cursor, if any, and moves the cursor to the page after it.
+    fn open_next(&self, st: &mut State) -> Result<Option<Page>, Error> {
+        let Some(locator) = st.cursor.clone() else {
+            return Ok(None);
+        };
+        let page = self.open_page(st, locator)?;
+        st.cursor = page.next.clone().map(Some);
+        Ok(Some(page))
+    }
+
+    /// Opens pages after the one being read until `config.concurrency` are open.
+    fn open_ahead(&self, st: &mut State) -> Result<(), Error> {
+        let window = self.client.settings.concurrency;
+        while st.page.is_some() && 1 + st.ahead.len() < window {
+            match self.open_next(st)? {
+                Some(page) => st.ahead.push_back(page),
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
     /// Opens the current page again and skips what was already read.
     fn refetch(&self, st: &mut State, why: &str) -> Result<(), Error> {
         let (locator, consumed, refetched) = match &st.page {
@@ -234,19 +266,21 @@ impl QueryStreamV2 {
                 continue;
             }
             let Some(page) = st.page.as_mut() else {
-                match st.cursor.take() {
-                    Some(locator) => {
-                        let page = self.open_page(st, locator)?;
-                        st.rows_before = st.stitcher.rows();
-                        st.bytes_before = st.bytes;
-                        st.stitcher.begin_file();
-                        st.page = Some(page);
-                    }
-                    None => {
-                        self.finish(st)?;
-                        return Ok(Vec::new());
-                    }
-                }
+                let page = match st.ahead.pop_front() {
+                    Some(page) => page,
+                    None => match self.open_next(st)? {
+                        Some(page) => page,
+                        None => {
+                            self.finish(st)?;
+                            return Ok(Vec::new());
+                        }
+                    },
+                };
+                st.rows_before = st.stitcher.rows();
+                st.bytes_before = st.bytes;
+                st.stitcher.begin_file();
+                st.page = Some(page);
+                self.open_ahead(st)?;
                 continue;
             };
             let chunk = match page.body.read_chunk(max) {
@@ -295,14 +329,13 @@ impl QueryStreamV2 {
                     &[],
                 ));
             }
-            let next = page.next.take();
             st.page = None;
             st.bytes += out.len() as u64;
-            match next {
-                Some(locator) => st.cursor = Some(Some(locator)),
-                None => st.cursor = None,
-            }
-            if st.cursor.is_none() {
+            // What this call returns completes the page: a position taken now starts at
+            // the next page, after it.
+            st.rows_before = st.stitcher.rows();
+            st.bytes_before = st.bytes;
+            if st.ahead.is_empty() && st.cursor.is_none() {
                 self.finish(st)?;
             }
             if !out.is_empty() {
@@ -338,7 +371,7 @@ impl QueryStreamV2 {
     /// Where the stream is.
     pub fn position(&self) -> QueryPositionV2 {
         let st = self.state.borrow();
-        let locator = match (&st.page, &st.cursor) {
+        let locator = match (st.page.as_ref().or(st.ahead.front()), &st.cursor) {
             (Some(p), _) => p.locator.clone(),
             (None, Some(l)) => l.clone(),
             (None, None) => None,

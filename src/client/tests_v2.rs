@@ -17,7 +17,13 @@ const J2: &str = "7500M0000000002QAA";
 const J3: &str = "7500M0000000003QAA";
 
 fn client() -> (Rc<Script>, Client) {
+    client_with(None)
+}
+
+/// A client with `config.concurrency` set (absent: the default, 4).
+fn client_with(concurrency: Option<u32>) -> (Rc<Script>, Client) {
     let cfg = Config {
+        concurrency,
         api_version: "59.0".into(),
         access_token: "00D!token".into(),
         api_url: HOST.into(),
@@ -398,9 +404,12 @@ fn query_job(rows: u64) -> Reply {
     )
 }
 
-#[test]
-fn a_query_of_three_pages_with_one_cut_short_and_one_short_of_rows_comes_out_whole() {
-    let (script, c) = client();
+/// Three pages of two rows: the second cut short, the third one row short of its header.
+/// One page at a time, each page is fetched again as it is read; with pages opened ahead,
+/// the second and third are opened (their heads read) before the first is read, and each
+/// is fetched again when its turn comes.
+fn three_pages_one_cut_short_one_short_of_rows(concurrency: u32) {
+    let (script, c) = client_with(Some(concurrency));
     let s =
         QueryStreamV2::open(c, J3.into(), None, WaitOptions::default().policy(), Some(2)).unwrap();
     let results = format!("{JOBS}/query/{J3}/results");
@@ -420,41 +429,81 @@ fn a_query_of_three_pages_with_one_cut_short_and_one_short_of_rows_comes_out_who
     );
     // Page 2: the connection breaks mid-page, then the same locator is read again.
     let p2 = "\"Id\"\n\"3\"\n\"4\"\n";
-    script.expect(
-        "GET",
-        format!("{results}?locator=TDE&maxRecords=2"),
-        Reply::CutShort {
-            status: 200,
-            headers: vec![
-                ("sforce-locator", "TDI".into()),
-                ("sforce-numberofrecords", "2".into()),
-            ],
-            body: p2.as_bytes().to_vec(),
-            after: 8,
-        },
-    );
-    script.expect(
-        "GET",
-        format!("{results}?locator=TDE&maxRecords=2"),
-        page(p2, "TDI", 2),
-    );
+    let cut = || Reply::CutShort {
+        status: 200,
+        headers: vec![
+            ("sforce-locator", "TDI".into()),
+            ("sforce-numberofrecords", "2".into()),
+        ],
+        body: p2.as_bytes().to_vec(),
+        after: 8,
+    };
     // Page 3: a complete body one row short of what the header says, then whole.
-    script.expect(
-        "GET",
+    let short = || page("\"Id\"\n", "null", 1);
+    let p2_again = || page(p2, "TDI", 2);
+    let p3_whole = || page("\"Id\"\n\"5\"\n", "null", 1);
+    let (tde, tdi) = (
+        format!("{results}?locator=TDE&maxRecords=2"),
         format!("{results}?locator=TDI&maxRecords=2"),
-        page("\"Id\"\n", "null", 1),
     );
-    script.expect(
-        "GET",
-        format!("{results}?locator=TDI&maxRecords=2"),
-        page("\"Id\"\n\"5\"\n", "null", 1),
-    );
+    if concurrency == 1 {
+        script.expect("GET", &tde, cut());
+        script.expect("GET", &tde, p2_again());
+        script.expect("GET", &tdi, short());
+        script.expect("GET", &tdi, p3_whole());
+    } else {
+        script.expect("GET", &tde, cut());
+        script.expect("GET", &tdi, short());
+        script.expect("GET", &tde, p2_again());
+        script.expect("GET", &tdi, p3_whole());
+    }
     let out = read_all(&s).unwrap();
     assert_eq!(out, b"\"Id\"\n\"1\"\n\"2\"\n\"3\"\n\"4\"\n\"5\"\n");
     let pos = s.position();
     assert!(pos.done);
     assert_eq!((pos.rows, pos.bytes), (5, out.len() as u64));
     assert_eq!(script.sleeps().len(), 1, "one poll wait");
+}
+
+#[test]
+fn a_query_of_three_pages_with_one_cut_short_and_one_short_of_rows_comes_out_whole() {
+    three_pages_one_cut_short_one_short_of_rows(1);
+}
+
+#[test]
+fn pages_opened_ahead_are_fetched_again_in_their_turn_and_come_out_whole() {
+    three_pages_one_cut_short_one_short_of_rows(4);
+    three_pages_one_cut_short_one_short_of_rows(2);
+}
+
+#[test]
+fn a_position_taken_between_pages_starts_at_the_next_page_after_it() {
+    let (script, c) = client_with(Some(1));
+    let s =
+        QueryStreamV2::open(c, J3.into(), None, WaitOptions::default().policy(), Some(2)).unwrap();
+    let results = format!("{JOBS}/query/{J3}/results");
+    script.expect("GET", format!("{JOBS}/query/{J3}"), query_job(3));
+    script.expect(
+        "GET",
+        format!("{results}?maxRecords=2"),
+        page("\"Id\"\n\"1\"\n\"2\"", "TDE", 2),
+    );
+    let mut out = Vec::new();
+    // Read until the first page is complete: its last line has no line end, so the read
+    // that finds the page's end returns one (and nothing of the next page).
+    while !out.ends_with(b"\"2\"\n") {
+        out.extend(s.read(5).unwrap());
+    }
+    let pos = s.position();
+    assert_eq!(pos.locator.as_deref(), Some("TDE"));
+    assert_eq!((pos.rows, pos.bytes), (2, out.len() as u64));
+    script.expect(
+        "GET",
+        format!("{results}?locator=TDE&maxRecords=2"),
+        page("\"Id\"\n\"3\"\n", "null", 1),
+    );
+    out.extend(read_all(&s).unwrap());
+    assert_eq!(out, b"\"Id\"\n\"1\"\n\"2\"\n\"3\"\n");
 }
 
 #[test]

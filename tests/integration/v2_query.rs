@@ -1,11 +1,12 @@
 //! `sfbulk query --bulk-api 2` through the component against the mock: pages followed by
 //! locator into one CSV with one header; a page cut short, or short of rows, is fetched
-//! again by the same locator; a failed query job is named with its state.
+//! again by the same locator; a failed query job is named with its state; pages transfer
+//! concurrently (`--concurrency`) and come out in order.
 
 use std::path::Path;
 use std::time::Duration;
 
-use sfbulk_mock::{FaultKind, MockConfig};
+use sfbulk_mock::{FaultKind, MockConfig, WanLink};
 
 use crate::cli_util::*;
 use crate::common::*;
@@ -70,13 +71,16 @@ fn a_query_of_three_pages_with_one_cut_short_writes_every_row_once() {
         1,
         "the cut fired"
     );
+    // The pages after the first are opened ahead (`--concurrency` 4): the second is
+    // fetched again when its turn comes, after the third was opened.
     let pages = pages_fetched(&mock);
     assert_eq!(
         pages.len(),
         4,
         "three pages, the second fetched twice: {pages:#?}"
     );
-    assert_eq!(pages[1], pages[2], "again by the same locator");
+    assert_eq!(pages[1], pages[3], "again by the same locator: {pages:#?}");
+    assert_ne!(pages[1], pages[2], "{pages:#?}");
     assert_eq!(run.json()["records"], total as u64);
     let rows = csv_rows(Path::new(&out));
     assert_eq!(rows.len(), total + 1, "one header, every row once");
@@ -160,4 +164,53 @@ fn a_failed_query_job_is_named_with_its_state_and_leaves_no_file() {
         "a failed job cannot be continued"
     );
     assert!(dir.names().is_empty(), "no output, no partial file");
+}
+
+/// 80,000 accounts in pages of 10,000 over a slow link (2 MB/s per connection): with
+/// `--concurrency 4` four pages transfer at once, each on its own connection, and the file
+/// is the same, byte for byte, as one page at a time.
+#[test]
+fn pages_transfer_at_once_over_a_slow_link_and_come_out_in_order() {
+    let run_with = |concurrency: &str| {
+        let mock = MockServer::start(MockConfig {
+            processing_delay: Duration::ZERO,
+            seed_accounts: 80_000,
+            gzip_replies: false,
+            wan: Some(WanLink {
+                rtt: Duration::from_millis(10),
+                bandwidth: Some(2_000_000),
+                connect_rtts: 1,
+            }),
+            ..MockConfig::default()
+        });
+        let dir = TempDir::new("v2-concurrent");
+        let out = dir.file("out.csv");
+        let run = sfbulk(
+            &mock,
+            &[
+                "query",
+                "--bulk-api",
+                "2",
+                "--soql",
+                "SELECT Id, Name FROM Account",
+                "--output",
+                &out,
+                "--max-records",
+                "10000",
+                "--concurrency",
+                concurrency,
+            ],
+        );
+        run.expect(0);
+        assert_eq!(pages_fetched(&mock).len(), 8, "each page once");
+        let wan = mock.wan_stats().expect("a wan link");
+        (std::fs::read(&out).expect("the output"), wan)
+    };
+    let (four, wan) = run_with("4");
+    assert!(wan.peak_open >= 4 && wan.peak_open <= 5, "{wan:?}");
+    let (one, wan) = run_with("1");
+    assert!(wan.peak_open <= 2, "one page at a time: {wan:?}");
+    assert_eq!(four, one, "written in order");
+    let text = String::from_utf8(four).expect("utf-8");
+    assert_eq!(text.lines().count(), 80_001, "one header and every row");
 }
