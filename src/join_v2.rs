@@ -569,21 +569,19 @@ impl ResultIndex {
     }
 }
 
-/// Below this many entries a job's index is sorted by comparison and searched whole: the
-/// radix passes and the prefix index cost 4 × 2^16 counter updates whatever the size.
+/// Below this many entries a job's index is sorted by 8-bit digits and searched whole: the
+/// 16-bit passes and the prefix index cost 4 × 2^16 counter updates whatever the size.
 const SMALL_INDEX: usize = 1 << 14;
 
 /// Sorts entries by key, then file order: a stable radix sort of the first 64 bits
-/// (16 at a time; the entries are in file order), then runs of equal first 64 bits
-/// (identical rows, mostly) by the rest. Returns where the entries of each value of the top
-/// 16 bits start, and their count last (`ResultIndex::starts`); for fewer than
-/// [`SMALL_INDEX`] entries a stable comparison sort, and no prefix index (empty).
+/// (16 at a time, or 8 below [`SMALL_INDEX`] entries; the entries are in file order), then
+/// runs of equal first 64 bits (identical rows, mostly) by the rest. Returns where the
+/// entries of each value of the top 16 bits start, and their count last
+/// (`ResultIndex::starts`); empty below [`SMALL_INDEX`] entries.
 fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
     let n = entries.len();
-    if n < SMALL_INDEX {
-        entries.sort_by_key(Entry::key);
-        return Vec::new();
-    }
+    let bits = if n < SMALL_INDEX { 8 } else { 16 };
+    let mask = (1u64 << bits) - 1;
     let mut from = std::mem::take(entries);
     let mut to = vec![
         Entry {
@@ -594,18 +592,18 @@ fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
         n
     ];
     // Counted in u32: fewer than 2^32 entries of 16 bytes fit in memory (wasm32's 4 GiB).
-    let mut counts = vec![0u32; (1 << 16) + 1];
-    for shift in [0, 16, 32, 48] {
+    let mut counts = vec![0u32; (1 << bits) + 1];
+    for shift in (0..64).step_by(bits) {
         counts.fill(0);
         for e in &from {
-            counts[(e.hi >> shift) as usize & 0xFFFF] += 1;
+            counts[((e.hi >> shift) & mask) as usize] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
             (*c, sum) = (sum, sum + *c);
         }
         for e in &from {
-            let slot = &mut counts[(e.hi >> shift) as usize & 0xFFFF];
+            let slot = &mut counts[((e.hi >> shift) & mask) as usize];
             to[*slot as usize] = *e;
             *slot += 1;
         }
@@ -621,6 +619,9 @@ fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
         }
     }
     *entries = from;
+    if bits != 16 {
+        return Vec::new();
+    }
     // After the last pass each count is where the next value's entries start.
     counts.copy_within(0..1 << 16, 1);
     counts[0] = 0;

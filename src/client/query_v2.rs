@@ -10,7 +10,6 @@
 //! ahead per page); they are written in order.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::backoff::PollPolicy;
@@ -59,7 +58,7 @@ struct State {
     /// The page being read.
     page: Option<Page>,
     /// Pages opened after it, in order (their transfers run while it is read).
-    ahead: VecDeque<Page>,
+    ahead: Vec<Page>,
     stitcher: Stitcher,
     /// Whether the stream started at the first page (so the total can be checked).
     from_start: bool,
@@ -102,7 +101,7 @@ impl QueryStreamV2 {
                 job: None,
                 cursor: Some(resume),
                 page: None,
-                ahead: VecDeque::new(),
+                ahead: Vec::new(),
                 stitcher: if from_start {
                     Stitcher::new()
                 } else {
@@ -205,7 +204,7 @@ impl QueryStreamV2 {
         let window = self.client.settings.concurrency;
         while st.page.is_some() && 1 + st.ahead.len() < window {
             match self.open_next(st)? {
-                Some(page) => st.ahead.push_back(page),
+                Some(page) => st.ahead.push(page),
                 None => break,
             }
         }
@@ -266,15 +265,13 @@ impl QueryStreamV2 {
                 continue;
             }
             let Some(page) = st.page.as_mut() else {
-                let page = match st.ahead.pop_front() {
-                    Some(page) => page,
-                    None => match self.open_next(st)? {
-                        Some(page) => page,
-                        None => {
-                            self.finish(st)?;
-                            return Ok(Vec::new());
-                        }
-                    },
+                let page = if !st.ahead.is_empty() {
+                    st.ahead.remove(0)
+                } else if let Some(page) = self.open_next(st)? {
+                    page
+                } else {
+                    self.finish(st)?;
+                    return Ok(Vec::new());
                 };
                 st.rows_before = st.stitcher.rows();
                 st.bytes_before = st.bytes;
@@ -371,7 +368,7 @@ impl QueryStreamV2 {
     /// Where the stream is.
     pub fn position(&self) -> QueryPositionV2 {
         let st = self.state.borrow();
-        let locator = match (st.page.as_ref().or(st.ahead.front()), &st.cursor) {
+        let locator = match (st.page.as_ref().or(st.ahead.first()), &st.cursor) {
             (Some(p), _) => p.locator.clone(),
             (None, Some(l)) => l.clone(),
             (None, None) => None,
