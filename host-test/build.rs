@@ -71,15 +71,17 @@ fn main() {
         root.join("tools/wasm-opt").display()
     );
     let shipped = target_dir.join("sfbulk.wasm");
-    std::fs::write(
-        &shipped,
-        ship(
-            &root,
-            &std::fs::read(&built).expect("read the built component"),
-        ),
-    )
-    .expect("write target/guest/sfbulk.wasm");
+    let (component, optimized) = ship(
+        &root,
+        &std::fs::read(&built).expect("read the built component"),
+    );
+    std::fs::write(&shipped, component).expect("write target/guest/sfbulk.wasm");
     println!("cargo:rustc-env=SFBULK_WASM={}", shipped.display());
+    // Whether it went through wasm-opt (`SHIPPED_OPTIMIZED`: its size is the shipped size).
+    println!(
+        "cargo:rustc-env=SFBULK_WASM_OPTIMIZED={}",
+        u8::from(optimized)
+    );
     println!(
         "cargo:rustc-env=SFBULK_GUEST_TARGET={}",
         target_dir.display()
@@ -88,14 +90,15 @@ fn main() {
 
 /// The shipped component: optimized by wasm-opt when there is one that works (checked by
 /// validating the result), otherwise the built one without its debug names, with a warning.
-fn ship(root: &std::path::Path, built: &[u8]) -> Vec<u8> {
+/// The bool: whether wasm-opt optimized it.
+fn ship(root: &std::path::Path, built: &[u8]) -> (Vec<u8>, bool) {
     let plain = || shrink::rewrite(built, None).expect("the built component is well formed");
     let Some(wasm_opt) = shrink::find_wasm_opt(root) else {
         println!(
             "cargo:warning=wasm-opt not found: the component is not size-optimized \
              (run `npm ci --prefix tools/wasm-opt`, or set SFBULK_WASM_OPT)"
         );
-        return plain();
+        return (plain(), false);
     };
     let scratch = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     let opt = |m: &[u8]| shrink::wasm_opt(&wasm_opt, m, &scratch);
@@ -106,10 +109,10 @@ fn ship(root: &std::path::Path, built: &[u8]) -> Vec<u8> {
         Ok(c)
     });
     match checked {
-        Ok(c) => c,
+        Ok(c) => (c, true),
         Err(e) => {
             println!("cargo:warning=component not size-optimized: {e}");
-            plain()
+            (plain(), false)
         }
     }
 }

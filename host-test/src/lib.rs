@@ -45,6 +45,13 @@ pub use bindings::exports::sfbulk::connector::bulk::{
 /// the release build, `wasm-opt -Oz`'d when a wasm-opt is found (`src/shrink.rs`).
 pub const SFBULK_WASM: &str = env!("SFBULK_WASM");
 
+/// Whether [`SFBULK_WASM`] went through wasm-opt, as shipped (false: wasm-opt was missing
+/// or failed, or `SFBULK_WASM_OVERRIDE` named another file).
+pub const SHIPPED_OPTIMIZED: bool = matches!(
+    option_env!("SFBULK_WASM_OPTIMIZED"),
+    Some(v) if v.len() == 1 && v.as_bytes()[0] == b'1'
+);
+
 /// Per-store host state: WASI, wasi:http (sending through a [`Network`]) and the resource
 /// table.
 pub struct State {

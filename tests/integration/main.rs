@@ -31,6 +31,7 @@ mod net_tls;
 mod operations;
 mod packages_npm;
 mod packages_python;
+mod size;
 mod v2_commands;
 mod v2_load;
 mod v2_query;
