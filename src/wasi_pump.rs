@@ -5,20 +5,22 @@
 //! (`config.concurrency`), so their transfers run while it works through the first, and
 //! the output is still written in order.
 //!
-//! Memory stays bounded: a body's buffer takes at most [`AHEAD_CAP`] bytes, after which its
-//! stream is left unread and the host's flow control holds the sender back. A body that is
-//! ready when it is read is taken straight from its stream, never buffered: on a fast link
-//! the buffers stay empty, on a slow one they fill while the reader waits.
+//! Memory stays bounded: the buffers of all bodies together take at most [`AHEAD_CAP`]
+//! bytes, after which their streams are left unread and the host's flow control holds the
+//! senders back. A body that is ready when it is read is taken straight from its stream,
+//! never buffered: on a slow link the buffers fill while the reader waits, and on a fast one
+//! (where a file opened ahead can arrive whole while the first is read) the cap is what
+//! keeps memory flat.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use wasi::io::poll::{Pollable, poll};
 use wasi::io::streams::{InputStream, StreamError};
 
-/// The most bytes buffered for one body opened ahead of the one being read.
-pub const AHEAD_CAP: usize = 8 * 1024 * 1024;
+/// The most bytes buffered ahead of their readers, all bodies together.
+pub const AHEAD_CAP: usize = 4 * 1024 * 1024;
 
 /// How much one read of a body opened ahead asks for.
 const FILL_CHUNK: usize = 256 * 1024;
@@ -47,6 +49,13 @@ pub enum Got {
 thread_local! {
     /// Every open reply body of this instance (dropped ones are pruned as they are seen).
     static PIPES: RefCell<Vec<Weak<RefCell<Pipe>>>> = const { RefCell::new(Vec::new()) };
+    /// Bytes buffered by all of them.
+    static BUFFERED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts `n` bytes more (or, negative, fewer) in the buffers of all bodies.
+fn count(n: isize) {
+    let _ = BUFFERED.try_with(|b| b.set(b.get().saturating_add_signed(n)));
 }
 
 impl Pipe {
@@ -72,6 +81,7 @@ impl Pipe {
                 std::mem::replace(front, rest)
             };
             self.buffered -= chunk.len();
+            count(-(chunk.len() as isize));
             return Got::Bytes(chunk);
         }
         match &self.end {
@@ -94,15 +104,18 @@ impl Pipe {
 
     /// Whether the pump should read this body ahead now.
     fn wants_fill(&self) -> bool {
-        self.end.is_none() && self.buffered < AHEAD_CAP
+        self.end.is_none() && BUFFERED.with(Cell::get) < AHEAD_CAP
     }
 
     /// Moves what the stream has into the buffer.
     fn fill(&mut self) {
-        let want = (AHEAD_CAP - self.buffered).min(FILL_CHUNK);
+        let want = AHEAD_CAP
+            .saturating_sub(BUFFERED.with(Cell::get))
+            .clamp(1, FILL_CHUNK);
         match self.stream.read(want as u64) {
             Ok(chunk) => {
                 self.buffered += chunk.len();
+                count(chunk.len() as isize);
                 if !chunk.is_empty() {
                     self.chunks.push_back(chunk);
                 }
@@ -110,6 +123,13 @@ impl Pipe {
             Err(StreamError::Closed) => self.end = Some(Ok(())),
             Err(StreamError::LastOperationFailed(e)) => self.end = Some(Err(e.to_debug_string())),
         }
+    }
+}
+
+impl Drop for Pipe {
+    /// A body dropped with bytes still buffered (a reader that gave up) frees its share.
+    fn drop(&mut self) {
+        count(-(self.buffered as isize));
     }
 }
 
