@@ -21,7 +21,7 @@
 use crate::csv_input::{Rec, Records};
 use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
-use crate::wire::{PooledReader, Scan, scan_record};
+use crate::wire::{PooledReader, Scan, Span, scan_record, spans_of, unquote};
 
 /// What happened to one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +92,28 @@ impl Fingerprint {
         self.word(v.len() as u64);
     }
 
+    /// [`Fingerprint::value`] of the bytes a doubled span stands for (each `""` of `raw`
+    /// read as `"`), without copying them.
+    fn value_doubled(&mut self, raw: &[u8]) {
+        let (mut last, mut n, mut len, mut skip) = (0u64, 0, 0u64, false);
+        for &b in raw {
+            if skip {
+                skip = false;
+                continue;
+            }
+            skip = b == b'"';
+            last |= u64::from(b) << (8 * n);
+            len += 1;
+            n += 1;
+            if n == 8 {
+                self.word(last);
+                (last, n) = (0, 0);
+            }
+        }
+        self.word(last);
+        self.word(len);
+    }
+
     /// 96 bits: each lane mixed to the end (xxHash64's and MurmurHash3's finalizers).
     fn finish(self) -> Key {
         let mut a = self.a;
@@ -118,6 +140,25 @@ fn key_of<'v>(values: impl Iterator<Item = &'v [u8]>) -> Key {
     let mut f = Fingerprint::new();
     for v in values {
         f.value(v);
+    }
+    f.finish()
+}
+
+/// [`key_of`] the values `at` (in that order) of a record whose values are `spans` of
+/// `src`, doubled ones read without a copy.
+fn key_of_spans(src: &[u8], spans: &[Span], at: impl Iterator<Item = usize>) -> Key {
+    let mut f = Fingerprint::new();
+    for i in at {
+        let span = spans.get(i).copied().unwrap_or(Span {
+            start: 0,
+            end: 0,
+            doubled: false,
+        });
+        if span.doubled {
+            f.value_doubled(span.raw(src));
+        } else {
+            f.value(span.raw(src));
+        }
     }
     f.finish()
 }
@@ -175,6 +216,8 @@ struct ResultFile {
     head: Vec<u8>,
     reader: Option<Values>,
     columns: Option<FileColumns>,
+    /// Where doubled `sf__Id` and `sf__Created`/`sf__Error` values are unquoted.
+    scratch: [Vec<u8>; 2],
     rows: u64,
 }
 
@@ -189,23 +232,40 @@ struct FileColumns {
     extra: usize,
 }
 
-/// CSV records read as they stream in: the values of the record last read. A record that
-/// starts and ends in the bytes at hand is read by the fast path ([`scan_record`]), any
-/// other by csv-core.
+/// CSV records read as they stream in. A record that starts and ends in the bytes at hand is
+/// read by the fast path ([`scan_record`]: its values are spans of those bytes), any other
+/// by csv-core.
 #[derive(Debug)]
 struct Values {
     reader: PooledReader,
     delimiter: u8,
+    /// csv-core's values of the record being read, and where each ends.
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    /// Fields of the record last read.
-    len: usize,
+    /// The values of the record last read.
+    spans: Vec<Span>,
     /// Whether csv-core is inside a record (it has read some of it).
     slow: bool,
     /// Whether csv-core has been given a byte: it drops a BOM at the start of its first
     /// input when that holds 3 bytes or more, so its first input is one byte (a value
     /// that starts with U+FEFF keeps it; the caller drops a file's own BOM).
     fed: bool,
+}
+
+/// A record read by [`Values::next`]: its values, `spans` of `src`.
+struct Row<'a> {
+    src: &'a [u8],
+    spans: &'a [Span],
+}
+
+impl Row<'_> {
+    /// Value `i`, quotes removed (through `scratch` when doubled).
+    fn get<'s>(&'s self, i: usize, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+        match self.spans.get(i) {
+            Some(&span) => unquote(self.src, span, scratch),
+            None => &[],
+        }
+    }
 }
 
 impl Values {
@@ -215,33 +275,33 @@ impl Values {
             delimiter,
             bytes: Vec::new(),
             ends: Vec::new(),
-            len: 0,
+            spans: Vec::new(),
             slow: false,
             fed: false,
         }
     }
 
-    /// Reads from `input` until a record is complete (`true`; `input` is what is left) or
-    /// `input` is used up (`false`). An empty `input` ends the file: `true` once more for a
-    /// last record without a line end.
-    fn next(&mut self, input: &mut &[u8]) -> bool {
+    /// Reads from `input` until a record is complete (the record; `input` is what is left)
+    /// or `input` is used up (`None`). An empty `input` ends the file: a record once more
+    /// for a last record without a line end.
+    fn next<'s, 'i: 's>(&'s mut self, input: &mut &'i [u8]) -> Option<Row<'s>> {
         let end = input.is_empty();
         if !self.slow && !end {
             // Between records: blank lines (or the LF of a CRLF), then the fast path.
             let blank = input.iter().take_while(|&&b| b == b'\r' || b == b'\n');
             *input = &input[blank.count()..];
             if input.is_empty() {
-                return false;
+                return None;
             }
-            self.bytes.clear();
-            self.ends.clear();
-            if let Scan::Record(at) =
-                scan_record(input, self.delimiter, &mut self.bytes, &mut self.ends)
-            {
+            self.spans.clear();
+            if let Scan::Record(at) = scan_record(input, self.delimiter, &mut self.spans) {
+                let src: &'i [u8] = *input;
                 // The LF of a CRLF is a blank line to the next call.
                 *input = &input[at + 1..];
-                self.len = self.ends.len();
-                return true;
+                return Some(Row {
+                    src,
+                    spans: &self.spans,
+                });
             }
             self.bytes.clear();
             self.ends.clear();
@@ -255,22 +315,20 @@ impl Values {
                 .read_into(given, &mut self.bytes, &mut self.ends);
             *input = &input[read..];
             match result {
-                csv_core::ReadRecordResult::InputEmpty if input.is_empty() => return false,
+                csv_core::ReadRecordResult::InputEmpty if input.is_empty() => return None,
                 csv_core::ReadRecordResult::Record => {
-                    self.len = self.ends.len();
                     self.slow = false;
-                    return true;
+                    self.spans.clear();
+                    spans_of(&self.ends, &mut self.spans);
+                    return Some(Row {
+                        src: &self.bytes,
+                        spans: &self.spans,
+                    });
                 }
-                csv_core::ReadRecordResult::End => return false,
+                csv_core::ReadRecordResult::End => return None,
                 _ => {}
             }
         }
-    }
-
-    /// Value `i` of the record last read.
-    fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
     }
 }
 
@@ -280,16 +338,23 @@ pub fn csv_rows(data: &[u8], delimiter: u8) -> Result<Vec<Vec<String>>, String> 
     let mut values = Values::new(delimiter);
     let mut rows = Vec::new();
     let mut input = data;
-    while values.next(&mut input) || values.next(&mut &[][..]) {
-        let mut row = Vec::with_capacity(values.len);
-        for i in 0..values.len {
-            let text = std::str::from_utf8(values.get(i))
+    let mut scratch = Vec::new();
+    loop {
+        let at_end = input.is_empty();
+        let Some(read) = values.next(&mut input) else {
+            if at_end {
+                return Ok(rows);
+            }
+            continue;
+        };
+        let mut row = Vec::with_capacity(read.spans.len());
+        for i in 0..read.spans.len() {
+            let text = std::str::from_utf8(read.get(i, &mut scratch))
                 .map_err(|_| format!("row {} is not utf-8", rows.len() + 1))?;
             row.push(text.to_string());
         }
         rows.push(row);
     }
-    Ok(rows)
 }
 
 /// The delimiter of a successful or failed results file: the byte after its first column
@@ -349,6 +414,7 @@ impl ResultIndex {
             head: Vec::new(),
             reader: None,
             columns: None,
+            scratch: [Vec::new(), Vec::new()],
             rows: 0,
         });
     }
@@ -400,15 +466,26 @@ impl ResultIndex {
     /// Reads the rows completed by `input` (empty: the end of the file).
     fn rows(&mut self, file: &mut ResultFile, mut input: &[u8]) -> Result<(), String> {
         let end = input.is_empty();
-        let Some(values) = file.reader.as_mut() else {
+        let ResultFile {
+            kind,
+            reader: Some(values),
+            columns,
+            scratch,
+            rows,
+            ..
+        } = file
+        else {
             return Ok(());
         };
-        while (end || !input.is_empty()) && values.next(&mut input) {
-            match &file.columns {
-                None => file.columns = Some(header(file.kind, values, &self.columns)?),
+        while end || !input.is_empty() {
+            let Some(row) = values.next(&mut input) else {
+                break;
+            };
+            match columns {
+                None => *columns = Some(header(*kind, &row, &self.columns)?),
                 Some(cols) => {
-                    file.rows += 1;
-                    self.row(file.kind, file.rows, cols, values)?;
+                    *rows += 1;
+                    self.row(*kind, *rows, cols, &row, scratch)?;
                 }
             }
         }
@@ -420,26 +497,28 @@ impl ResultIndex {
         kind: ResultKind,
         n: u64,
         cols: &FileColumns,
-        values: &Values,
+        values: &Row<'_>,
+        [s0, s1]: &mut [Vec<u8>; 2],
     ) -> Result<(), String> {
         let what = kind.path();
         if self.n_taken > 0 {
             return Err(format!("{what}: results added after records took theirs"));
         }
-        if values.len != cols.width {
+        if values.spans.len() != cols.width {
             return Err(format!(
                 "{what}: row {n} has {} fields, the header has {}",
-                values.len, cols.width
+                values.spans.len(),
+                cols.width
             ));
         }
-        let key = key_of(cols.at.iter().map(|&i| values.get(i)));
+        let key = key_of_spans(values.src, values.spans, cols.at.iter().copied());
         let at = match kind {
             ResultKind::Unprocessed => 0,
             _ => {
                 let at = u32::try_from(self.outcomes.len())
                     .map_err(|_| format!("{what}: more than 4 GiB of ids and errors in one job"))?;
-                let id = values.get(cols.id);
-                let extra = values.get(cols.extra);
+                let id = values.get(cols.id, s0);
+                let extra = values.get(cols.extra, s1);
                 let id_len = u8::try_from(id.len())
                     .map_err(|_| format!("{what}: row {n}: an sf__Id of {} bytes", id.len()))?;
                 if std::str::from_utf8(id).is_err() || std::str::from_utf8(extra).is_err() {
@@ -628,11 +707,12 @@ fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
 }
 
 /// The columns of a results file's header the index reads.
-fn header(kind: ResultKind, values: &Values, columns: &[String]) -> Result<FileColumns, String> {
+fn header(kind: ResultKind, values: &Row<'_>, columns: &[String]) -> Result<FileColumns, String> {
     let what = kind.path();
-    let mut names = Vec::with_capacity(values.len);
-    for i in 0..values.len {
-        let name = std::str::from_utf8(values.get(i))
+    let mut names = Vec::with_capacity(values.spans.len());
+    let mut scratch = Vec::new();
+    for i in 0..values.spans.len() {
+        let name = std::str::from_utf8(values.get(i, &mut scratch))
             .map_err(|_| format!("{what}: its header is not utf-8"))?;
         names.push(name.to_string());
     }
@@ -762,18 +842,25 @@ impl Join {
             // The same values: a record is written as it came, like Bulk API 1.0's join.
             out.extend_from_slice(rec.content);
         } else {
-            for (i, f) in rec.fields().enumerate() {
+            for (i, span) in rec.spans.iter().enumerate() {
                 if i > 0 {
                     out.push(d);
                 }
-                push_cell_with(out, f, d);
+                if span.doubled {
+                    // Written again it is quoted, each quote doubled: as it came.
+                    out.push(b'"');
+                    out.extend_from_slice(span.raw(rec.src));
+                    out.push(b'"');
+                } else {
+                    push_cell_with(out, span.raw(rec.src), d);
+                }
             }
         }
         if rec.index == 0 {
             out.extend_from_slice(b",sf__Id,sf__Success,sf__Created,sf__Error\n");
-            let names = rec
-                .fields()
-                .map(|f| String::from_utf8_lossy(f).into_owned());
+            let mut scratch = Vec::new();
+            let names = (0..rec.spans.len())
+                .map(|i| String::from_utf8_lossy(rec.field(i, &mut scratch)).into_owned());
             self.columns = Some(names.collect());
             return Ok(());
         }
@@ -797,7 +884,7 @@ impl Join {
         let outcome = self
             .index
             .as_mut()
-            .and_then(|i| i.take_key(key_of(rec.fields())))
+            .and_then(|i| i.take_key(key_of_spans(rec.src, rec.spans, 0..rec.spans.len())))
             .ok_or_else(|| {
                 format!(
                     "record {} (job {job}) has no result: none of the job's results echoes its \

@@ -2,10 +2,12 @@
 //! delimiter, `"` quotes doubled inside quoted values, CR, LF or CRLF ending a record), for
 //! the shapes nearly every record has: plain values, and quoted values closed right before a
 //! delimiter or a line end. Values are found with `memchr` (16 bytes at a time when the
-//! component is built with simd128). Anything else — text after a closing quote, or a record
-//! that runs past the end of the bytes at hand — is left to csv-core, which the caller runs
-//! from the same record start: both paths give the same values (checked by the tests below
-//! against csv-core on generated inputs).
+//! component is built with simd128) and handed over as spans of the record, not copied: a
+//! quoted value's span is what is between its quotes, flagged when it holds doubled quotes
+//! (see [`unquote`]). Anything else — text after a closing quote, or a record that runs past
+//! the end of the bytes at hand — is left to csv-core, which the caller runs from the same
+//! record start: both paths give the same values (checked by the tests below against
+//! csv-core on generated inputs).
 
 use memchr::{memchr, memchr3};
 
@@ -19,16 +21,60 @@ pub(crate) enum Scan {
     Slow,
 }
 
+/// One value of a record: `start..end` of the bytes it was read from, without the quotes
+/// around it. `doubled`: the value is quoted and holds doubled quotes, each `""` of the span
+/// standing for one `"` (see [`unquote`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub doubled: bool,
+}
+
+impl Span {
+    /// The span's bytes in `src` (a doubled one still doubled).
+    pub(crate) fn raw(self, src: &[u8]) -> &[u8] {
+        src.get(self.start..self.end).unwrap_or_default()
+    }
+}
+
+/// The value of `span` in `src`: its bytes, or for a doubled span its bytes with each `""`
+/// read as `"`, written to `scratch`.
+pub(crate) fn unquote<'a>(src: &'a [u8], span: Span, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    let mut raw = span.raw(src);
+    if !span.doubled {
+        return raw;
+    }
+    scratch.clear();
+    while let Some(n) = memchr(b'"', raw) {
+        // Up to the first quote of a pair, then past the second.
+        scratch.extend_from_slice(&raw[..=n]);
+        raw = raw.get(n + 2..).unwrap_or_default();
+    }
+    scratch.extend_from_slice(raw);
+    scratch
+}
+
+/// Spans of values read one after another into `vals` (csv-core's values, where each ends
+/// in `ends`): none doubled.
+pub(crate) fn spans_of(ends: &[usize], spans: &mut Vec<Span>) {
+    let mut start = 0;
+    spans.extend(ends.iter().map(|&end| {
+        let s = Span {
+            start,
+            end,
+            doubled: false,
+        };
+        start = end;
+        s
+    }));
+}
+
 /// Reads the record at the start of `data`, which starts a record (it does not start with a
-/// line terminator: blank lines are the caller's). Its values, quotes removed, are appended
-/// to `vals` and where each ends in `vals` to `ends`. On [`Scan::Slow`] what was appended is
-/// left there for the caller to drop.
-pub(crate) fn scan_record(
-    data: &[u8],
-    delimiter: u8,
-    vals: &mut Vec<u8>,
-    ends: &mut Vec<usize>,
-) -> Scan {
+/// line terminator: blank lines are the caller's). The spans of its values in `data` are
+/// appended to `spans`. On [`Scan::Slow`] what was appended is left there for the caller to
+/// drop.
+pub(crate) fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> Scan {
     if matches!(delimiter, b'"' | b'\r' | b'\n') {
         return Scan::Slow;
     }
@@ -37,25 +83,31 @@ pub(crate) fn scan_record(
         // `at` starts a value.
         if data.get(at) == Some(&b'"') {
             at += 1;
+            let start = at;
+            let mut doubled = false;
             loop {
                 let Some(n) = memchr(b'"', &data[at..]) else {
                     return Scan::Slow;
                 };
-                vals.extend_from_slice(&data[at..at + n]);
-                at += n + 1;
+                let end = at + n;
+                at = end + 1;
                 match data.get(at) {
                     Some(b'"') => {
-                        vals.push(b'"');
+                        doubled = true;
                         at += 1;
+                        continue;
                     }
-                    Some(&b) if b == delimiter => {
-                        ends.push(vals.len());
+                    Some(&b) if b == delimiter || b == b'\r' || b == b'\n' => {
+                        spans.push(Span {
+                            start,
+                            end,
+                            doubled,
+                        });
+                        if b != delimiter {
+                            return Scan::Record(at);
+                        }
                         at += 1;
                         break;
-                    }
-                    Some(b'\r' | b'\n') => {
-                        ends.push(vals.len());
-                        return Scan::Record(at);
                     }
                     // Text after the closing quote (csv-core keeps it), or the end of `data`.
                     _ => return Scan::Slow,
@@ -63,12 +115,14 @@ pub(crate) fn scan_record(
             }
         } else {
             // A quote inside a plain value is data, as in csv-core.
-            let rest = &data[at..];
-            let Some(n) = memchr3(delimiter, b'\r', b'\n', rest) else {
+            let Some(n) = memchr3(delimiter, b'\r', b'\n', &data[at..]) else {
                 return Scan::Slow;
             };
-            vals.extend_from_slice(&rest[..n]);
-            ends.push(vals.len());
+            spans.push(Span {
+                start: at,
+                end: at + n,
+                doubled: false,
+            });
             at += n;
             if data[at] != delimiter {
                 return Scan::Record(at);
@@ -114,10 +168,23 @@ mod tests {
     }
 
     fn fast(data: &[u8], delimiter: u8) -> Option<(Vec<Vec<u8>>, usize)> {
-        let (mut vals, mut ends) = (b"junk".to_vec(), Vec::new());
-        vals.clear();
-        match scan_record(data, delimiter, &mut vals, &mut ends) {
-            Scan::Record(end) => Some((split(&vals, &ends), end)),
+        let mut spans = Vec::new();
+        match scan_record(data, delimiter, &mut spans) {
+            Scan::Record(end) => {
+                // Unquoted through one scratch buffer, holding junk from the value before.
+                let mut scratch = b"junk".to_vec();
+                let values = spans
+                    .iter()
+                    .map(|&s| unquote(data, s, &mut scratch).to_vec())
+                    .collect();
+                // Only a span holding a quote is doubled (a plain value's quote is data).
+                for s in &spans {
+                    if s.doubled {
+                        assert!(s.raw(data).windows(2).any(|w| w == b"\"\""));
+                    }
+                }
+                Some((values, end))
+            }
             Scan::Slow => None,
         }
     }
@@ -165,6 +232,47 @@ mod tests {
             assert!(agrees(b"a,b\n", d));
             assert_eq!(fast(b"a,b\n", d).unwrap().0, [b"a,b".to_vec()]);
         }
+    }
+
+    #[test]
+    fn values_are_spans_of_the_record_and_only_doubled_ones_are_copied() {
+        let data = b"plain,\"q,x\",\"a\"\"b\"\"\",\"\"\"\"\n";
+        let mut spans = Vec::new();
+        assert_eq!(scan_record(data, b',', &mut spans), Scan::Record(25));
+        let span = |start, end, doubled| Span {
+            start,
+            end,
+            doubled,
+        };
+        assert_eq!(
+            spans,
+            [
+                span(0, 5, false),
+                span(7, 10, false),
+                span(13, 19, true),
+                span(22, 24, true)
+            ]
+        );
+        let mut scratch = Vec::new();
+        // Undoubled values are the record's own bytes.
+        for s in &spans[..2] {
+            let v = unquote(data, *s, &mut scratch);
+            assert_eq!(v.as_ptr(), data[s.start..].as_ptr());
+        }
+        assert_eq!(unquote(data, spans[2], &mut scratch), b"a\"b\"");
+        assert_eq!(unquote(data, spans[3], &mut scratch), b"\"");
+        // csv-core's values, back to back: spans of them, none doubled.
+        let mut from_ends = vec![span(9, 9, true)];
+        spans_of(&[3, 3, 7], &mut from_ends);
+        assert_eq!(
+            from_ends,
+            [
+                span(9, 9, true),
+                span(0, 3, false),
+                span(3, 3, false),
+                span(3, 7, false)
+            ]
+        );
     }
 
     #[test]
