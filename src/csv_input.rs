@@ -226,10 +226,7 @@ impl Records {
             .take(3)
             .take_while(|&&b| b & 0xC0 == 0x80)
             .count();
-        let valid = match std::str::from_utf8(&data[from..]) {
-            Ok(_) => data.len() - from,
-            Err(e) => e.valid_up_to(),
-        };
+        let valid = utf8_prefix(&data[from..]);
         let at = data.as_ptr() as usize + from;
         self.utf8 = (at, at + valid);
         while let Some(&first) = data.first() {
@@ -488,6 +485,23 @@ impl Records {
     }
 }
 
+/// How many of the first bytes of `bytes` are UTF-8 text: ASCII 8 bytes at a time, then
+/// `from_utf8` from the first word that is not.
+fn utf8_prefix(bytes: &[u8]) -> usize {
+    let mut rest = bytes;
+    while let Some((w, more)) = rest.split_first_chunk::<8>() {
+        if u64::from_le_bytes(*w) & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        rest = more;
+    }
+    let ascii = bytes.len() - rest.len();
+    match std::str::from_utf8(rest) {
+        Ok(_) => bytes.len(),
+        Err(e) => ascii + e.valid_up_to(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -554,6 +568,53 @@ mod tests {
             read_chunked(input, delimiter, 1, usize::MAX - 1).map(|r| r.len())
         );
         whole
+    }
+
+    #[test]
+    fn the_utf8_prefix_is_what_from_utf8_finds() {
+        let texts: [&[u8]; 7] = [
+            b"",
+            b"plain ascii, longer than a word\n",
+            "Zürich,東京\n and then ascii for a while".as_bytes(),
+            b"ascii ascii ascii \xff more",
+            b"ascii ascii ascii \xE6\x9D",
+            b"\xE6\x9D\xB1",
+            b"12345678\x80",
+        ];
+        for t in texts {
+            for end in 0..=t.len() {
+                let expected = match std::str::from_utf8(&t[..end]) {
+                    Ok(_) => end,
+                    Err(e) => e.valid_up_to(),
+                };
+                assert_eq!(utf8_prefix(&t[..end]), expected, "{:?}", &t[..end]);
+            }
+        }
+    }
+
+    /// UTF-8 is checked once per piece; a record that is not all inside the checked part
+    /// of its piece (a piece cut inside a character, bad bytes) is checked on its own, with
+    /// the same error whatever the pieces.
+    #[test]
+    fn utf8_errors_name_the_record_however_the_input_is_cut() {
+        let good = "h\né1\nü2\n東京3\n".as_bytes();
+        for chunk in 1..=good.len() {
+            assert_eq!(read_chunked(good, b',', chunk, usize::MAX).unwrap().len(), 4);
+        }
+        let bad = b"h\n\xc3\xa91\nx\xff2\n\xE6\x9D\xB13\n";
+        for chunk in 1..=bad.len() {
+            assert_eq!(
+                read_chunked(bad, b',', chunk, usize::MAX),
+                Err("record 2: expected utf-8 text, found byte 0xff at offset 1 of the record"
+                    .into()),
+                "pieces of {chunk}"
+            );
+        }
+        let cut = b"h\n1\nab\xE6\x9D";
+        assert_eq!(
+            read_chunked(cut, b',', 3, usize::MAX),
+            Err("record 2: expected utf-8 text, found a truncated character at its end".into())
+        );
     }
 
     #[test]
