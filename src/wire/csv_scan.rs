@@ -1,15 +1,61 @@
 //! The fast path of CSV reading: one record read the way csv-core reads it (any one-byte
 //! delimiter, `"` quotes doubled inside quoted values, CR, LF or CRLF ending a record), for
 //! the shapes nearly every record has: plain values, and quoted values closed right before a
-//! delimiter or a line end. Values are found with `memchr` (16 bytes at a time when the
-//! component is built with simd128) and handed over as spans of the record, not copied: a
+//! delimiter or a line end. Values are found 8 bytes at a time ([`find`]: most are shorter
+//! than the set-up of a `memchr` call) and handed over as spans of the record, not copied: a
 //! quoted value's span is what is between its quotes, flagged when it holds doubled quotes
 //! (see [`unquote`]). Anything else — text after a closing quote, or a record that runs past
 //! the end of the bytes at hand — is left to csv-core, which the caller runs from the same
 //! record start: both paths give the same values (checked by the tests below against
 //! csv-core on generated inputs).
 
-use memchr::{memchr, memchr3};
+use memchr::memchr;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = ONES * 0x7F;
+
+/// The high bit of each byte of `w` that equals `b`, exactly (no carry between bytes).
+#[inline(always)]
+fn eq(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(b));
+    !(((x & LOW7) + LOW7) | x) & !LOW7
+}
+
+/// Where the first quote (`quoted`), or else the first `delimiter`, CR or LF, is in `data`
+/// from `at` on, looked for 8 bytes at a time.
+#[inline(always)]
+fn find(data: &[u8], at: usize, quoted: bool, delimiter: u8) -> Option<usize> {
+    let hits = |w: u64| {
+        if quoted {
+            eq(w, b'"')
+        } else {
+            eq(w, delimiter) | eq(w, b'\r') | eq(w, b'\n')
+        }
+    };
+    let mut rest = data.get(at..)?;
+    let mut pos = at;
+    while let Some((w, more)) = rest.split_first_chunk::<8>() {
+        let h = hits(u64::from_le_bytes(*w));
+        if h != 0 {
+            return Some(pos + (h.trailing_zeros() / 8) as usize);
+        }
+        rest = more;
+        pos += 8;
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    // The last 1–7 bytes: the word that ends `data`, without the bytes before them.
+    let h = match data.last_chunk::<8>() {
+        Some(w) => hits(u64::from_le_bytes(*w)) >> (8 * (8 - rest.len())),
+        None => {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            hits(u64::from_le_bytes(w)) & ((1 << (8 * rest.len())) - 1)
+        }
+    };
+    (h != 0).then(|| pos + (h.trailing_zeros() / 8) as usize)
+}
 
 /// What [`scan_record`] found at the start of the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,10 +132,9 @@ pub(crate) fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> 
             let start = at;
             let mut doubled = false;
             loop {
-                let Some(n) = memchr(b'"', &data[at..]) else {
+                let Some(end) = find(data, at, true, delimiter) else {
                     return Scan::Slow;
                 };
-                let end = at + n;
                 at = end + 1;
                 match data.get(at) {
                     Some(b'"') => {
@@ -115,15 +160,15 @@ pub(crate) fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> 
             }
         } else {
             // A quote inside a plain value is data, as in csv-core.
-            let Some(n) = memchr3(delimiter, b'\r', b'\n', &data[at..]) else {
+            let Some(end) = find(data, at, false, delimiter) else {
                 return Scan::Slow;
             };
             spans.push(Span {
                 start: at,
-                end: at + n,
+                end,
                 doubled: false,
             });
-            at += n;
+            at = end;
             if data[at] != delimiter {
                 return Scan::Record(at);
             }
@@ -231,6 +276,45 @@ mod tests {
             // The comma is data with another delimiter.
             assert!(agrees(b"a,b\n", d));
             assert_eq!(fast(b"a,b\n", d).unwrap().0, [b"a,b".to_vec()]);
+        }
+    }
+
+    /// `find` against a byte-by-byte search, for every length and start, with the bytes it
+    /// looks for (and their neighbours, which the word trick must not take for them)
+    /// anywhere.
+    #[test]
+    fn find_looks_8_bytes_at_a_time_and_finds_what_a_byte_loop_finds() {
+        let alphabet = [b'a', b',', b'"', b'\r', b'\n', b'!', b'#', b'\x0b', 0, 0x80, 0xAC, b';'];
+        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        for round in 0..4_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 24) as usize;
+            let data: Vec<u8> = (0..len)
+                .map(|i| alphabet[((seed >> (i % 16 * 4)) as usize + i * round) % alphabet.len()])
+                .collect();
+            for delimiter in [b',', b';', 0, b'\x0c'] {
+                for at in 0..=len {
+                    for quoted in [false, true] {
+                        let expected = data[at..]
+                            .iter()
+                            .position(|&b| {
+                                if quoted {
+                                    b == b'"'
+                                } else {
+                                    b == delimiter || b == b'\r' || b == b'\n'
+                                }
+                            })
+                            .map(|i| at + i);
+                        assert_eq!(
+                            find(&data, at, quoted, delimiter),
+                            expected,
+                            "{data:?} from {at}, quoted {quoted}, delimiter {delimiter}"
+                        );
+                    }
+                }
+            }
         }
     }
 
