@@ -440,7 +440,7 @@ impl Records {
     ) -> Result<(), String> {
         let fields = self.spans.len();
         self.check_size_of(content.len(), chars, term.len())?;
-        if let Err(e) = std::str::from_utf8(if utf8 { b"" } else { content }) {
+        if !utf8 && let Err(e) = std::str::from_utf8(content) {
             let at = e.valid_up_to();
             let found = match e.error_len() {
                 Some(_) => format!("byte 0x{:02x} at offset {at} of the record", content[at]),
@@ -599,14 +599,19 @@ mod tests {
     fn utf8_errors_name_the_record_however_the_input_is_cut() {
         let good = "h\né1\nü2\n東京3\n".as_bytes();
         for chunk in 1..=good.len() {
-            assert_eq!(read_chunked(good, b',', chunk, usize::MAX).unwrap().len(), 4);
+            assert_eq!(
+                read_chunked(good, b',', chunk, usize::MAX).unwrap().len(),
+                4
+            );
         }
         let bad = b"h\n\xc3\xa91\nx\xff2\n\xE6\x9D\xB13\n";
         for chunk in 1..=bad.len() {
             assert_eq!(
                 read_chunked(bad, b',', chunk, usize::MAX),
-                Err("record 2: expected utf-8 text, found byte 0xff at offset 1 of the record"
-                    .into()),
+                Err(
+                    "record 2: expected utf-8 text, found byte 0xff at offset 1 of the record"
+                        .into()
+                ),
                 "pieces of {chunk}"
             );
         }

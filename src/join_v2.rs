@@ -295,7 +295,7 @@ impl Values {
             }
             self.spans.clear();
             if let Scan::Record(at) = scan_record(input, self.delimiter, &mut self.spans) {
-                let src: &'i [u8] = *input;
+                let src: &'i [u8] = input;
                 // The LF of a CRLF is a blank line to the next call.
                 *input = &input[at + 1..];
                 return Some(Row {
@@ -521,12 +521,17 @@ impl ResultIndex {
                 let extra = values.get(cols.extra, s1);
                 let id_len = u8::try_from(id.len())
                     .map_err(|_| format!("{what}: row {n}: an sf__Id of {} bytes", id.len()))?;
-                if std::str::from_utf8(id).is_err() || std::str::from_utf8(extra).is_err() {
+                // ASCII (nearly always) without a call per value.
+                let ascii = id.iter().chain(extra).fold(0, |a, &b| a | b) < 0x80;
+                if !ascii
+                    && (std::str::from_utf8(id).is_err() || std::str::from_utf8(extra).is_err())
+                {
                     return Err(format!("{what}: row {n} is not utf-8"));
                 }
                 let tag = match kind {
                     ResultKind::Successful => {
-                        SAVED + u8::from(text(extra).eq_ignore_ascii_case("true"))
+                        SAVED
+                            + u8::from(extra == b"true" || text(extra).eq_ignore_ascii_case("true"))
                     }
                     _ => FAILED,
                 };

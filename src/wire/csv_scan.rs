@@ -21,17 +21,22 @@ fn eq(w: u64, b: u8) -> u64 {
     !(((x & LOW7) + LOW7) | x) & !LOW7
 }
 
+/// The high bit of each byte of `w` that is a quote (`quoted`), or else a `delimiter`, CR
+/// or LF.
+#[inline(always)]
+fn hits(w: u64, quoted: bool, delimiter: u8) -> u64 {
+    if quoted {
+        eq(w, b'"')
+    } else {
+        eq(w, delimiter) | eq(w, b'\r') | eq(w, b'\n')
+    }
+}
+
 /// Where the first quote (`quoted`), or else the first `delimiter`, CR or LF, is in `data`
 /// from `at` on, looked for 8 bytes at a time.
 #[inline(always)]
 fn find(data: &[u8], at: usize, quoted: bool, delimiter: u8) -> Option<usize> {
-    let hits = |w: u64| {
-        if quoted {
-            eq(w, b'"')
-        } else {
-            eq(w, delimiter) | eq(w, b'\r') | eq(w, b'\n')
-        }
-    };
+    let hits = |w: u64| hits(w, quoted, delimiter);
     let mut rest = data.get(at..)?;
     let mut pos = at;
     while let Some((w, more)) = rest.split_first_chunk::<8>() {
@@ -284,7 +289,9 @@ mod tests {
     /// anywhere.
     #[test]
     fn find_looks_8_bytes_at_a_time_and_finds_what_a_byte_loop_finds() {
-        let alphabet = [b'a', b',', b'"', b'\r', b'\n', b'!', b'#', b'\x0b', 0, 0x80, 0xAC, b';'];
+        let alphabet = [
+            b'a', b',', b'"', b'\r', b'\n', b'!', b'#', b'\x0b', 0, 0x80, 0xAC, b';',
+        ];
         let mut seed = 0x1234_5678_9ABC_DEF1u64;
         for round in 0..4_000 {
             seed ^= seed << 13;
