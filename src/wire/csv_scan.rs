@@ -36,11 +36,10 @@ fn hits(w: u64, quoted: bool, delimiter: u8) -> u64 {
 /// from `at` on, looked for 8 bytes at a time.
 #[inline(always)]
 fn find(data: &[u8], at: usize, quoted: bool, delimiter: u8) -> Option<usize> {
-    let hits = |w: u64| hits(w, quoted, delimiter);
     let mut rest = data.get(at..)?;
     let mut pos = at;
     while let Some((w, more)) = rest.split_first_chunk::<8>() {
-        let h = hits(u64::from_le_bytes(*w));
+        let h = hits(u64::from_le_bytes(*w), quoted, delimiter);
         if h != 0 {
             return Some(pos + (h.trailing_zeros() / 8) as usize);
         }
@@ -52,11 +51,11 @@ fn find(data: &[u8], at: usize, quoted: bool, delimiter: u8) -> Option<usize> {
     }
     // The last 1–7 bytes: the word that ends `data`, without the bytes before them.
     let h = match data.last_chunk::<8>() {
-        Some(w) => hits(u64::from_le_bytes(*w)) >> (8 * (8 - rest.len())),
+        Some(w) => hits(u64::from_le_bytes(*w), quoted, delimiter) >> (8 * (8 - rest.len())),
         None => {
             let mut w = [0u8; 8];
             w[..rest.len()].copy_from_slice(rest);
-            hits(u64::from_le_bytes(w)) & ((1 << (8 * rest.len())) - 1)
+            hits(u64::from_le_bytes(w), quoted, delimiter) & ((1 << (8 * rest.len())) - 1)
         }
     };
     (h != 0).then(|| pos + (h.trailing_zeros() / 8) as usize)
