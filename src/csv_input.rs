@@ -15,7 +15,9 @@
 
 use std::mem;
 
-use crate::wire::{PooledReader, Scan, Span, scan_record, spans_of, unquote};
+#[cfg(test)]
+use crate::wire::unquote;
+use crate::wire::{PooledReader, Scan, Span, scan_record, spans_of};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -39,21 +41,12 @@ pub(crate) struct Rec<'a> {
 }
 
 impl Rec<'_> {
-    /// Value `i` as csv-core reads it (quotes removed), through `scratch` when doubled.
-    pub fn field<'s>(&'s self, i: usize, scratch: &'s mut Vec<u8>) -> &'s [u8] {
-        match self.spans.get(i) {
-            Some(&span) => unquote(self.src, span, scratch),
-            None => &[],
-        }
-    }
-
-    /// The values, in order, copied.
+    /// The values as csv-core reads them (quotes removed), copied.
     #[cfg(test)]
     pub fn fields(&self) -> Vec<Vec<u8>> {
         let mut scratch = Vec::new();
-        (0..self.spans.len())
-            .map(|i| self.field(i, &mut scratch).to_vec())
-            .collect()
+        let each = |&span| unquote(self.src, span, &mut scratch).to_vec();
+        self.spans.iter().map(each).collect()
     }
 }
 

@@ -92,28 +92,6 @@ impl Fingerprint {
         self.word(v.len() as u64);
     }
 
-    /// [`Fingerprint::value`] of the bytes a doubled span stands for (each `""` of `raw`
-    /// read as `"`), without copying them.
-    fn value_doubled(&mut self, raw: &[u8]) {
-        let (mut last, mut n, mut len, mut skip) = (0u64, 0, 0u64, false);
-        for &b in raw {
-            if skip {
-                skip = false;
-                continue;
-            }
-            skip = b == b'"';
-            last |= u64::from(b) << (8 * n);
-            len += 1;
-            n += 1;
-            if n == 8 {
-                self.word(last);
-                (last, n) = (0, 0);
-            }
-        }
-        self.word(last);
-        self.word(len);
-    }
-
     /// 96 bits: each lane mixed to the end (xxHash64's and MurmurHash3's finalizers).
     fn finish(self) -> Key {
         let mut a = self.a;
@@ -145,19 +123,17 @@ fn key_of<'v>(values: impl Iterator<Item = &'v [u8]>) -> Key {
 }
 
 /// [`key_of`] the values `at` (in that order) of a record whose values are `spans` of
-/// `src`, doubled ones read without a copy.
-fn key_of_spans(src: &[u8], spans: &[Span], at: impl Iterator<Item = usize>) -> Key {
+/// `src`, doubled ones unquoted through `scratch`.
+fn key_of_spans(
+    src: &[u8],
+    spans: &[Span],
+    at: impl Iterator<Item = usize>,
+    scratch: &mut Vec<u8>,
+) -> Key {
     let mut f = Fingerprint::new();
     for i in at {
-        let span = spans.get(i).copied().unwrap_or(Span {
-            start: 0,
-            end: 0,
-            doubled: false,
-        });
-        if span.doubled {
-            f.value_doubled(span.raw(src));
-        } else {
-            f.value(span.raw(src));
+        if let Some(&span) = spans.get(i) {
+            f.value(unquote(src, span, scratch));
         }
     }
     f.finish()
@@ -521,7 +497,7 @@ impl ResultIndex {
                 cols.width
             ));
         }
-        let key = key_of_spans(values.src, values.spans, cols.at.iter().copied());
+        let key = key_of_spans(values.src, values.spans, cols.at.iter().copied(), s0);
         let at = match kind {
             ResultKind::Unprocessed => 0,
             _ => {
@@ -532,7 +508,7 @@ impl ResultIndex {
                 let id_len = u8::try_from(id.len())
                     .map_err(|_| format!("{what}: row {n}: an sf__Id of {} bytes", id.len()))?;
                 // ASCII (nearly always) without a call per value.
-                let ascii = id.iter().chain(extra).fold(0, |a, &b| a | b) < 0x80;
+                let ascii = id.is_ascii() && extra.is_ascii();
                 if !ascii
                     && (std::str::from_utf8(id).is_err() || std::str::from_utf8(extra).is_err())
                 {
@@ -776,6 +752,8 @@ struct Join {
     index: Option<ResultIndex>,
     columns: Option<Vec<String>>,
     counts: [u64; 4],
+    /// Where doubled values are unquoted for their fingerprint.
+    scratch: Vec<u8>,
 }
 
 impl IngestJoiner {
@@ -791,6 +769,7 @@ impl IngestJoiner {
                 index: None,
                 columns: None,
                 counts: [0; 4],
+                scratch: Vec::new(),
             },
         }
     }
@@ -874,8 +853,10 @@ impl Join {
         if rec.index == 0 {
             out.extend_from_slice(b",sf__Id,sf__Success,sf__Created,sf__Error\n");
             let mut scratch = Vec::new();
-            let names = (0..rec.spans.len())
-                .map(|i| String::from_utf8_lossy(rec.field(i, &mut scratch)).into_owned());
+            let names = rec
+                .spans
+                .iter()
+                .map(|&s| String::from_utf8_lossy(unquote(rec.src, s, &mut scratch)).into_owned());
             self.columns = Some(names.collect());
             return Ok(());
         }
@@ -899,7 +880,14 @@ impl Join {
         let outcome = self
             .index
             .as_mut()
-            .and_then(|i| i.take_key(key_of_spans(rec.src, rec.spans, 0..rec.spans.len())))
+            .and_then(|i| {
+                i.take_key(key_of_spans(
+                    rec.src,
+                    rec.spans,
+                    0..rec.spans.len(),
+                    &mut self.scratch,
+                ))
+            })
             .ok_or_else(|| {
                 format!(
                     "record {} (job {job}) has no result: none of the job's results echoes its \
