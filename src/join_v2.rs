@@ -78,18 +78,33 @@ impl Fingerprint {
             .wrapping_add(0x52DC_E729);
     }
 
-    fn value(&mut self, v: &[u8]) {
+    /// One value. `doubled`: `v` is a doubled span (each `""` stands for `"`): the value it
+    /// stands for is read byte by byte, without a copy.
+    fn value(&mut self, v: &[u8], doubled: bool) {
         let mut rest = v;
-        while let Some((w, more)) = rest.split_first_chunk::<8>() {
+        while let Some((w, more)) = rest.split_first_chunk::<8>()
+            && !doubled
+        {
             self.word(u64::from_le_bytes(*w));
             rest = more;
         }
-        let mut last = 0u64;
-        for (i, &b) in rest.iter().enumerate() {
-            last |= u64::from(b) << (8 * i);
+        let (mut last, mut n, mut len, mut skip) = (0u64, 0, v.len() - rest.len(), false);
+        for &b in rest {
+            if skip {
+                skip = false;
+                continue;
+            }
+            skip = doubled && b == b'"';
+            last |= u64::from(b) << (8 * n);
+            len += 1;
+            n += 1;
+            if n == 8 {
+                self.word(last);
+                (last, n) = (0, 0);
+            }
         }
         self.word(last);
-        self.word(v.len() as u64);
+        self.word(len as u64);
     }
 
     /// 96 bits: each lane mixed to the end (xxHash64's and MurmurHash3's finalizers).
@@ -117,23 +132,18 @@ struct Key(u64, u32);
 fn key_of<'v>(values: impl Iterator<Item = &'v [u8]>) -> Key {
     let mut f = Fingerprint::new();
     for v in values {
-        f.value(v);
+        f.value(v, false);
     }
     f.finish()
 }
 
 /// [`key_of`] the values `at` (in that order) of a record whose values are `spans` of
-/// `src`, doubled ones unquoted through `scratch`.
-fn key_of_spans(
-    src: &[u8],
-    spans: &[Span],
-    at: impl Iterator<Item = usize>,
-    scratch: &mut Vec<u8>,
-) -> Key {
+/// `src`, doubled ones read without a copy.
+fn key_of_spans(src: &[u8], spans: &[Span], at: impl Iterator<Item = usize>) -> Key {
     let mut f = Fingerprint::new();
     for i in at {
         if let Some(&span) = spans.get(i) {
-            f.value(unquote(src, span, scratch));
+            f.value(span.raw(src), span.doubled);
         }
     }
     f.finish()
@@ -497,7 +507,7 @@ impl ResultIndex {
                 cols.width
             ));
         }
-        let key = key_of_spans(values.src, values.spans, cols.at.iter().copied(), s0);
+        let key = key_of_spans(values.src, values.spans, cols.at.iter().copied());
         let at = match kind {
             ResultKind::Unprocessed => 0,
             _ => {
@@ -752,8 +762,6 @@ struct Join {
     index: Option<ResultIndex>,
     columns: Option<Vec<String>>,
     counts: [u64; 4],
-    /// Where doubled values are unquoted for their fingerprint.
-    scratch: Vec<u8>,
 }
 
 impl IngestJoiner {
@@ -769,7 +777,6 @@ impl IngestJoiner {
                 index: None,
                 columns: None,
                 counts: [0; 4],
-                scratch: Vec::new(),
             },
         }
     }
@@ -880,14 +887,7 @@ impl Join {
         let outcome = self
             .index
             .as_mut()
-            .and_then(|i| {
-                i.take_key(key_of_spans(
-                    rec.src,
-                    rec.spans,
-                    0..rec.spans.len(),
-                    &mut self.scratch,
-                ))
-            })
+            .and_then(|i| i.take_key(key_of_spans(rec.src, rec.spans, 0..rec.spans.len())))
             .ok_or_else(|| {
                 format!(
                     "record {} (job {job}) has no result: none of the job's results echoes its \
@@ -911,31 +911,12 @@ impl Join {
             }
         };
         out.push(d);
-        push_cell(out, id.as_bytes());
+        push_cell_with(out, id.as_bytes(), d);
         out.extend_from_slice(if success { b",true" } else { b",false" });
         out.extend_from_slice(if created { b",true," } else { b",false," });
-        push_cell(out, error.as_bytes());
+        push_cell_with(out, error.as_bytes(), d);
         out.push(b'\n');
         Ok(())
-    }
-}
-
-/// [`push_cell_with`] with a comma, without looking at each byte of a value that has no
-/// byte below `-` (`"`, `,`, CR and LF are all below it), checked 8 bytes at a time: ids.
-fn push_cell(out: &mut Vec<u8>, cell: &[u8]) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let mut low = 0;
-    let mut rest = cell;
-    while let Some((w, more)) = rest.split_first_chunk::<8>() {
-        let w = u64::from_le_bytes(*w);
-        // Nonzero when a byte is below 0x2D (bytes of 0x80 and above never are).
-        low |= w.wrapping_sub(ONES * 0x2D) & !w & (ONES * 0x80);
-        rest = more;
-    }
-    if low == 0 && rest.iter().all(|&b| b >= b'-') {
-        out.extend_from_slice(cell);
-    } else {
-        push_cell_with(out, cell, b',');
     }
 }
 
@@ -1098,36 +1079,30 @@ mod tests {
         );
     }
 
+    /// A doubled span's fingerprint is that of the value it stands for, at every length
+    /// (the words of 8 bytes, the last one, the length).
     #[test]
-    fn cells_written_quickly_are_written_as_push_cell_with_writes_them() {
-        let mut cells: Vec<Vec<u8>> = [
-            &b""[..],
-            b"001A000000abcdEFGH",
-            b"0010M0000600001QAA",
-            b"a,b",
-            b"say \"hi\"",
-            b"line\nbreak",
-            b"cr\r",
-            b"----------------",
-            b"~~~~~~~~~,",
-            "Zürich東京Zürich東京".as_bytes(),
-        ]
-        .iter()
-        .map(|c| c.to_vec())
-        .collect();
-        // Every byte, at every place of a 17-byte value in a field of `x`.
-        for b in 0..=255u8 {
-            for at in 0..17 {
-                let mut c = vec![b'x'; 17];
-                c[at] = b;
-                cells.push(c);
-            }
-        }
-        for c in &cells {
-            let (mut quick, mut each) = (Vec::new(), Vec::new());
-            push_cell(&mut quick, c);
-            push_cell_with(&mut each, c, b',');
-            assert_eq!(quick, each, "{:?}", String::from_utf8_lossy(c));
+    fn a_doubled_value_has_the_fingerprint_of_its_unquoted_value() {
+        let mut value = Vec::new();
+        for i in 0..40u8 {
+            value.push(if i % 3 == 1 { b'"' } else { b'a' + i % 26 });
+            let doubled: Vec<u8> = value
+                .iter()
+                .flat_map(|&b| if b == b'"' { vec![b; 2] } else { vec![b] })
+                .collect();
+            let (mut a, mut b) = (Fingerprint::new(), Fingerprint::new());
+            a.value(&doubled, true);
+            b.value(&value, false);
+            assert_eq!(
+                a.finish(),
+                b.finish(),
+                "{:?}",
+                String::from_utf8_lossy(&value)
+            );
+            // Not doubled, the same bytes are another value.
+            let mut c = Fingerprint::new();
+            c.value(&doubled, false);
+            assert_eq!(c.finish() == b.finish(), i == 0);
         }
     }
 
