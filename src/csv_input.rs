@@ -15,7 +15,9 @@
 
 use std::mem;
 
-use crate::wire::{PooledReader, Scan, scan_record};
+#[cfg(test)]
+use crate::wire::unquote;
+use crate::wire::{PooledReader, Scan, Span, scan_record, spans_of};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -31,22 +33,20 @@ pub(crate) struct Rec<'a> {
     /// Characters in `content` (its bytes, when the character limit is not below the byte
     /// limit and so never decides).
     pub chars: usize,
-    /// Its values as csv-core reads them (quotes removed), back to back (read by
-    /// [`scan_record`] when the record is whole in the bytes at hand, else by csv-core).
-    pub values: &'a [u8],
-    /// Where each value ends in `values`.
-    pub ends: &'a [usize],
+    /// Where its values are: `content` itself when [`scan_record`] read the record (whole
+    /// in the bytes at hand), else the values csv-core read, back to back.
+    pub src: &'a [u8],
+    /// Its values in `src`, in order (see [`Span`]: a doubled one holds `""` for `"`).
+    pub spans: &'a [Span],
 }
 
 impl Rec<'_> {
-    /// The values, in order.
-    pub fn fields(&self) -> impl Iterator<Item = &[u8]> {
-        let mut start = 0;
-        self.ends.iter().map(move |&end| {
-            let v = self.values.get(start..end).unwrap_or_default();
-            start = end;
-            v
-        })
+    /// The values as csv-core reads them (quotes removed), copied.
+    #[cfg(test)]
+    pub fn fields(&self) -> Vec<Vec<u8>> {
+        let mut scratch = Vec::new();
+        let each = |&span| unquote(self.src, span, &mut scratch).to_vec();
+        self.spans.iter().map(each).collect()
     }
 }
 
@@ -65,11 +65,18 @@ pub(crate) struct Records {
     /// dropped; empty between records.
     cur: Vec<u8>,
     cur_chars: usize,
-    /// The values of the record being read so far, and where each ended.
+    /// The values csv-core read of the record being read so far, and where each ended.
     vals: Vec<u8>,
     ends: Vec<usize>,
+    /// The spans of the record handed over (see [`Rec::spans`]).
+    spans: Vec<Span>,
+    /// Addresses of the bytes of the piece at hand known to be UTF-8 (checked once for the
+    /// piece): a record read whole inside them is not checked again.
+    utf8: (usize, usize),
     /// `cur` is a whole record ended by `\r`; the next byte tells whether it was `\r\n`.
     pending_cr: bool,
+    /// `cur` is such a record read by [`scan_record`]: `spans` point into it.
+    cur_spans: bool,
     index: u64,
     header_fields: usize,
     header_bytes: usize,
@@ -95,7 +102,10 @@ impl Records {
             cur_chars: 0,
             vals: Vec::new(),
             ends: Vec::new(),
+            spans: Vec::new(),
+            utf8: (0, 0),
             pending_cr: false,
+            cur_spans: false,
             index: 0,
             header_fields: 0,
             header_bytes: 0,
@@ -202,6 +212,16 @@ impl Records {
             let head = mem::take(&mut self.bom);
             self.feed(&head, sink)?;
         }
+        // UTF-8 checked once for the piece, from its first character (a piece may start
+        // inside one: that record started in the piece before and is checked on its own).
+        let from = data
+            .iter()
+            .take(3)
+            .take_while(|&&b| b & 0xC0 == 0x80)
+            .count();
+        let valid = utf8_prefix(&data[from..]);
+        let at = data.as_ptr() as usize + from;
+        self.utf8 = (at, at + valid);
         while let Some(&first) = data.first() {
             if self.pending_cr {
                 let term: &'static [u8] = if first == b'\n' { b"\r\n" } else { b"\r" };
@@ -214,14 +234,11 @@ impl Records {
                 if data.is_empty() {
                     break;
                 }
-                if let Scan::Record(end) =
-                    scan_record(data, self.delimiter, &mut self.vals, &mut self.ends)
-                {
+                if let Scan::Record(end) = scan_record(data, self.delimiter, &mut self.spans) {
                     data = self.scanned(data, end, sink)?;
                     continue;
                 }
-                self.vals.clear();
-                self.ends.clear();
+                self.spans.clear();
             }
             // csv-core drops a BOM itself when its first input holds three or more bytes;
             // the BOM is handled above, so its first input is one byte (no chunk dependence).
@@ -274,14 +291,19 @@ impl Records {
             Some([b'\r', _]) => b"\r",
             // A CR at the end of `data`: the next byte tells whether it was a CRLF.
             None if data[end] == b'\r' => {
+                // Delivered from `cur` (csv-core's values are not needed: the spans are
+                // made to point into `cur`).
                 self.cur.extend_from_slice(content);
                 self.cur_chars = chars;
                 self.pending_cr = true;
+                self.cur_spans = true;
                 return Ok(&[]);
             }
             _ => b"\n",
         };
-        self.deliver_content(content, chars, term, sink)?;
+        let at = content.as_ptr() as usize;
+        let known = self.utf8.0 <= at && at + content.len() <= self.utf8.1;
+        self.deliver_content(content, chars, term, content, known, sink)?;
         Ok(&data[end + term.len()..])
     }
 
@@ -381,24 +403,37 @@ impl Records {
     ) -> Result<(), String> {
         self.pending_cr = false;
         let cur = mem::take(&mut self.cur);
-        let delivered = self.deliver_content(&cur, self.cur_chars, term, sink);
+        let vals = mem::take(&mut self.vals);
+        let src = if mem::take(&mut self.cur_spans) {
+            &cur
+        } else {
+            spans_of(&self.ends, &mut self.spans);
+            &vals
+        };
+        let delivered = self.deliver_content(&cur, self.cur_chars, term, src, false, sink);
         self.cur = cur;
         self.cur.clear();
         self.cur_chars = 0;
+        self.vals = vals;
+        self.vals.clear();
+        self.ends.clear();
         delivered
     }
 
-    /// Checks a complete record (`content` and the values read into `vals` and `ends`),
-    /// hands it to `sink` and starts the next one.
+    /// Checks a complete record (`content`, its values' `spans` in `src`), hands it to
+    /// `sink` and starts the next one. `utf8`: `content` is known to be UTF-8.
     fn deliver_content(
         &mut self,
         content: &[u8],
         chars: usize,
         term: &'static [u8],
+        src: &[u8],
+        utf8: bool,
         sink: &mut dyn FnMut(Rec<'_>) -> Result<(), String>,
     ) -> Result<(), String> {
+        let fields = self.spans.len();
         self.check_size_of(content.len(), chars, term.len())?;
-        if let Err(e) = std::str::from_utf8(content) {
+        if !utf8 && let Err(e) = std::str::from_utf8(content) {
             let at = e.valid_up_to();
             let found = match e.error_len() {
                 Some(_) => format!("byte 0x{:02x} at offset {at} of the record", content[at]),
@@ -409,7 +444,6 @@ impl Records {
                 self.name()
             ));
         }
-        let fields = self.ends.len();
         if self.index == 0 {
             if content.starts_with(BOM) {
                 // It would open every batch, where Salesforce takes it for the input's BOM.
@@ -429,18 +463,35 @@ impl Records {
                 self.header_fields
             ));
         }
+        // After an error the reader is done: the spans are cleared for the next record only.
         sink(Rec {
             index: self.index,
             content,
             term,
             chars,
-            values: &self.vals,
-            ends: &self.ends,
+            src,
+            spans: &self.spans,
         })?;
-        self.vals.clear();
-        self.ends.clear();
+        self.spans.clear();
         self.index += 1;
         Ok(())
+    }
+}
+
+/// How many of the first bytes of `bytes` are UTF-8 text: ASCII 8 bytes at a time, then
+/// `from_utf8` from the first word that is not.
+fn utf8_prefix(bytes: &[u8]) -> usize {
+    let mut rest = bytes;
+    while let Some((w, more)) = rest.split_first_chunk::<8>() {
+        if u64::from_le_bytes(*w) & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        rest = more;
+    }
+    let ascii = bytes.len() - rest.len();
+    match std::str::from_utf8(rest) {
+        Ok(_) => bytes.len(),
+        Err(e) => ascii + e.valid_up_to(),
     }
 }
 
@@ -480,7 +531,7 @@ mod tests {
                 rec.content.to_vec(),
                 rec.term.to_vec(),
                 rec.chars,
-                rec.fields().map(<[u8]>::to_vec).collect(),
+                rec.fields(),
             ));
             Ok(())
         };
@@ -510,6 +561,58 @@ mod tests {
             read_chunked(input, delimiter, 1, usize::MAX - 1).map(|r| r.len())
         );
         whole
+    }
+
+    #[test]
+    fn the_utf8_prefix_is_what_from_utf8_finds() {
+        let texts: [&[u8]; 7] = [
+            b"",
+            b"plain ascii, longer than a word\n",
+            "Zürich,東京\n and then ascii for a while".as_bytes(),
+            b"ascii ascii ascii \xff more",
+            b"ascii ascii ascii \xE6\x9D",
+            b"\xE6\x9D\xB1",
+            b"12345678\x80",
+        ];
+        for t in texts {
+            for end in 0..=t.len() {
+                let expected = match std::str::from_utf8(&t[..end]) {
+                    Ok(_) => end,
+                    Err(e) => e.valid_up_to(),
+                };
+                assert_eq!(utf8_prefix(&t[..end]), expected, "{:?}", &t[..end]);
+            }
+        }
+    }
+
+    /// UTF-8 is checked once per piece; a record that is not all inside the checked part
+    /// of its piece (a piece cut inside a character, bad bytes) is checked on its own, with
+    /// the same error whatever the pieces.
+    #[test]
+    fn utf8_errors_name_the_record_however_the_input_is_cut() {
+        let good = "h\né1\nü2\n東京3\n".as_bytes();
+        for chunk in 1..=good.len() {
+            assert_eq!(
+                read_chunked(good, b',', chunk, usize::MAX).unwrap().len(),
+                4
+            );
+        }
+        let bad = b"h\n\xc3\xa91\nx\xff2\n\xE6\x9D\xB13\n";
+        for chunk in 1..=bad.len() {
+            assert_eq!(
+                read_chunked(bad, b',', chunk, usize::MAX),
+                Err(
+                    "record 2: expected utf-8 text, found byte 0xff at offset 1 of the record"
+                        .into()
+                ),
+                "pieces of {chunk}"
+            );
+        }
+        let cut = b"h\n1\nab\xE6\x9D";
+        assert_eq!(
+            read_chunked(cut, b',', 3, usize::MAX),
+            Err("record 2: expected utf-8 text, found a truncated character at its end".into())
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@
 use crate::csv_input::{Rec, Records};
 use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
-use crate::wire::{PooledReader, Scan, scan_record};
+use crate::wire::{PooledReader, Scan, Span, scan_record, spans_of, unquote};
 
 /// What happened to one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,18 +78,33 @@ impl Fingerprint {
             .wrapping_add(0x52DC_E729);
     }
 
-    fn value(&mut self, v: &[u8]) {
+    /// One value. `doubled`: `v` is a doubled span (each `""` stands for `"`): the value it
+    /// stands for is read byte by byte, without a copy.
+    fn value(&mut self, v: &[u8], doubled: bool) {
         let mut rest = v;
-        while let Some((w, more)) = rest.split_first_chunk::<8>() {
+        while let Some((w, more)) = rest.split_first_chunk::<8>()
+            && !doubled
+        {
             self.word(u64::from_le_bytes(*w));
             rest = more;
         }
-        let mut last = 0u64;
-        for (i, &b) in rest.iter().enumerate() {
-            last |= u64::from(b) << (8 * i);
+        let (mut last, mut n, mut len, mut skip) = (0u64, 0, v.len() - rest.len(), false);
+        for &b in rest {
+            if skip {
+                skip = false;
+                continue;
+            }
+            skip = doubled && b == b'"';
+            last |= u64::from(b) << (8 * n);
+            len += 1;
+            n += 1;
+            if n == 8 {
+                self.word(last);
+                (last, n) = (0, 0);
+            }
         }
         self.word(last);
-        self.word(v.len() as u64);
+        self.word(len as u64);
     }
 
     /// 96 bits: each lane mixed to the end (xxHash64's and MurmurHash3's finalizers).
@@ -117,7 +132,19 @@ struct Key(u64, u32);
 fn key_of<'v>(values: impl Iterator<Item = &'v [u8]>) -> Key {
     let mut f = Fingerprint::new();
     for v in values {
-        f.value(v);
+        f.value(v, false);
+    }
+    f.finish()
+}
+
+/// [`key_of`] the values `at` (in that order) of a record whose values are `spans` of
+/// `src`, doubled ones read without a copy.
+fn key_of_spans(src: &[u8], spans: &[Span], at: impl Iterator<Item = usize>) -> Key {
+    let mut f = Fingerprint::new();
+    for i in at {
+        if let Some(&span) = spans.get(i) {
+            f.value(span.raw(src), span.doubled);
+        }
     }
     f.finish()
 }
@@ -175,6 +202,8 @@ struct ResultFile {
     head: Vec<u8>,
     reader: Option<Values>,
     columns: Option<FileColumns>,
+    /// Where doubled `sf__Id` and `sf__Created`/`sf__Error` values are unquoted.
+    scratch: [Vec<u8>; 2],
     rows: u64,
 }
 
@@ -189,23 +218,40 @@ struct FileColumns {
     extra: usize,
 }
 
-/// CSV records read as they stream in: the values of the record last read. A record that
-/// starts and ends in the bytes at hand is read by the fast path ([`scan_record`]), any
-/// other by csv-core.
+/// CSV records read as they stream in. A record that starts and ends in the bytes at hand is
+/// read by the fast path ([`scan_record`]: its values are spans of those bytes), any other
+/// by csv-core.
 #[derive(Debug)]
 struct Values {
     reader: PooledReader,
     delimiter: u8,
+    /// csv-core's values of the record being read, and where each ends.
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    /// Fields of the record last read.
-    len: usize,
+    /// The values of the record last read.
+    spans: Vec<Span>,
     /// Whether csv-core is inside a record (it has read some of it).
     slow: bool,
     /// Whether csv-core has been given a byte: it drops a BOM at the start of its first
     /// input when that holds 3 bytes or more, so its first input is one byte (a value
     /// that starts with U+FEFF keeps it; the caller drops a file's own BOM).
     fed: bool,
+}
+
+/// A record read by [`Values::next`]: its values, `spans` of `src`.
+struct Row<'a> {
+    src: &'a [u8],
+    spans: &'a [Span],
+}
+
+impl Row<'_> {
+    /// Value `i`, quotes removed (through `scratch` when doubled).
+    fn get<'s>(&'s self, i: usize, scratch: &'s mut Vec<u8>) -> &'s [u8] {
+        match self.spans.get(i) {
+            Some(&span) => unquote(self.src, span, scratch),
+            None => &[],
+        }
+    }
 }
 
 impl Values {
@@ -215,33 +261,33 @@ impl Values {
             delimiter,
             bytes: Vec::new(),
             ends: Vec::new(),
-            len: 0,
+            spans: Vec::new(),
             slow: false,
             fed: false,
         }
     }
 
-    /// Reads from `input` until a record is complete (`true`; `input` is what is left) or
-    /// `input` is used up (`false`). An empty `input` ends the file: `true` once more for a
-    /// last record without a line end.
-    fn next(&mut self, input: &mut &[u8]) -> bool {
+    /// Reads from `input` until a record is complete (the record; `input` is what is left)
+    /// or `input` is used up (`None`). An empty `input` ends the file: a record once more
+    /// for a last record without a line end.
+    fn next<'s, 'i: 's>(&'s mut self, input: &mut &'i [u8]) -> Option<Row<'s>> {
         let end = input.is_empty();
         if !self.slow && !end {
             // Between records: blank lines (or the LF of a CRLF), then the fast path.
             let blank = input.iter().take_while(|&&b| b == b'\r' || b == b'\n');
             *input = &input[blank.count()..];
             if input.is_empty() {
-                return false;
+                return None;
             }
-            self.bytes.clear();
-            self.ends.clear();
-            if let Scan::Record(at) =
-                scan_record(input, self.delimiter, &mut self.bytes, &mut self.ends)
-            {
+            self.spans.clear();
+            if let Scan::Record(at) = scan_record(input, self.delimiter, &mut self.spans) {
+                let src: &'i [u8] = input;
                 // The LF of a CRLF is a blank line to the next call.
                 *input = &input[at + 1..];
-                self.len = self.ends.len();
-                return true;
+                return Some(Row {
+                    src,
+                    spans: &self.spans,
+                });
             }
             self.bytes.clear();
             self.ends.clear();
@@ -255,22 +301,20 @@ impl Values {
                 .read_into(given, &mut self.bytes, &mut self.ends);
             *input = &input[read..];
             match result {
-                csv_core::ReadRecordResult::InputEmpty if input.is_empty() => return false,
+                csv_core::ReadRecordResult::InputEmpty if input.is_empty() => return None,
                 csv_core::ReadRecordResult::Record => {
-                    self.len = self.ends.len();
                     self.slow = false;
-                    return true;
+                    self.spans.clear();
+                    spans_of(&self.ends, &mut self.spans);
+                    return Some(Row {
+                        src: &self.bytes,
+                        spans: &self.spans,
+                    });
                 }
-                csv_core::ReadRecordResult::End => return false,
+                csv_core::ReadRecordResult::End => return None,
                 _ => {}
             }
         }
-    }
-
-    /// Value `i` of the record last read.
-    fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
     }
 }
 
@@ -280,16 +324,23 @@ pub fn csv_rows(data: &[u8], delimiter: u8) -> Result<Vec<Vec<String>>, String> 
     let mut values = Values::new(delimiter);
     let mut rows = Vec::new();
     let mut input = data;
-    while values.next(&mut input) || values.next(&mut &[][..]) {
-        let mut row = Vec::with_capacity(values.len);
-        for i in 0..values.len {
-            let text = std::str::from_utf8(values.get(i))
+    let mut scratch = Vec::new();
+    loop {
+        let at_end = input.is_empty();
+        let Some(read) = values.next(&mut input) else {
+            if at_end {
+                return Ok(rows);
+            }
+            continue;
+        };
+        let mut row = Vec::with_capacity(read.spans.len());
+        for i in 0..read.spans.len() {
+            let text = std::str::from_utf8(read.get(i, &mut scratch))
                 .map_err(|_| format!("row {} is not utf-8", rows.len() + 1))?;
             row.push(text.to_string());
         }
         rows.push(row);
     }
-    Ok(rows)
 }
 
 /// The delimiter of a successful or failed results file: the byte after its first column
@@ -332,6 +383,16 @@ impl ResultIndex {
         }
     }
 
+    /// [`ResultIndex::new`] with room for `rows` result rows of saved records with ids of
+    /// up to 18 characters: the index is not copied (its old and new buffers held at once)
+    /// while it grows.
+    pub fn with_rows(columns: Vec<String>, rows: usize) -> Self {
+        let mut index = Self::new(columns);
+        let _ = index.entries.try_reserve_exact(rows);
+        let _ = index.outcomes.try_reserve_exact(rows.saturating_mul(20));
+        index
+    }
+
     /// Adds one whole results file. `delimiter` is the input's (the unprocessed file keeps
     /// it); the other two files' delimiter is read from their header.
     pub fn add(&mut self, kind: ResultKind, data: &[u8], delimiter: u8) -> Result<(), String> {
@@ -349,6 +410,7 @@ impl ResultIndex {
             head: Vec::new(),
             reader: None,
             columns: None,
+            scratch: [Vec::new(), Vec::new()],
             rows: 0,
         });
     }
@@ -400,15 +462,26 @@ impl ResultIndex {
     /// Reads the rows completed by `input` (empty: the end of the file).
     fn rows(&mut self, file: &mut ResultFile, mut input: &[u8]) -> Result<(), String> {
         let end = input.is_empty();
-        let Some(values) = file.reader.as_mut() else {
+        let ResultFile {
+            kind,
+            reader: Some(values),
+            columns,
+            scratch,
+            rows,
+            ..
+        } = file
+        else {
             return Ok(());
         };
-        while (end || !input.is_empty()) && values.next(&mut input) {
-            match &file.columns {
-                None => file.columns = Some(header(file.kind, values, &self.columns)?),
+        while end || !input.is_empty() {
+            let Some(row) = values.next(&mut input) else {
+                break;
+            };
+            match columns {
+                None => *columns = Some(header(*kind, &row, &self.columns)?),
                 Some(cols) => {
-                    file.rows += 1;
-                    self.row(file.kind, file.rows, cols, values)?;
+                    *rows += 1;
+                    self.row(*kind, *rows, cols, &row, scratch)?;
                 }
             }
         }
@@ -420,34 +493,41 @@ impl ResultIndex {
         kind: ResultKind,
         n: u64,
         cols: &FileColumns,
-        values: &Values,
+        values: &Row<'_>,
+        [s0, s1]: &mut [Vec<u8>; 2],
     ) -> Result<(), String> {
         let what = kind.path();
         if self.n_taken > 0 {
             return Err(format!("{what}: results added after records took theirs"));
         }
-        if values.len != cols.width {
+        if values.spans.len() != cols.width {
             return Err(format!(
                 "{what}: row {n} has {} fields, the header has {}",
-                values.len, cols.width
+                values.spans.len(),
+                cols.width
             ));
         }
-        let key = key_of(cols.at.iter().map(|&i| values.get(i)));
+        let key = key_of_spans(values.src, values.spans, cols.at.iter().copied());
         let at = match kind {
             ResultKind::Unprocessed => 0,
             _ => {
                 let at = u32::try_from(self.outcomes.len())
                     .map_err(|_| format!("{what}: more than 4 GiB of ids and errors in one job"))?;
-                let id = values.get(cols.id);
-                let extra = values.get(cols.extra);
+                let id = values.get(cols.id, s0);
+                let extra = values.get(cols.extra, s1);
                 let id_len = u8::try_from(id.len())
                     .map_err(|_| format!("{what}: row {n}: an sf__Id of {} bytes", id.len()))?;
-                if std::str::from_utf8(id).is_err() || std::str::from_utf8(extra).is_err() {
+                // ASCII (nearly always) without a call per value.
+                let ascii = id.is_ascii() && extra.is_ascii();
+                if !ascii
+                    && (std::str::from_utf8(id).is_err() || std::str::from_utf8(extra).is_err())
+                {
                     return Err(format!("{what}: row {n} is not utf-8"));
                 }
                 let tag = match kind {
                     ResultKind::Successful => {
-                        SAVED + u8::from(text(extra).eq_ignore_ascii_case("true"))
+                        SAVED
+                            + u8::from(extra == b"true" || text(extra).eq_ignore_ascii_case("true"))
                     }
                     _ => FAILED,
                 };
@@ -629,11 +709,12 @@ fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
 }
 
 /// The columns of a results file's header the index reads.
-fn header(kind: ResultKind, values: &Values, columns: &[String]) -> Result<FileColumns, String> {
+fn header(kind: ResultKind, values: &Row<'_>, columns: &[String]) -> Result<FileColumns, String> {
     let what = kind.path();
-    let mut names = Vec::with_capacity(values.len);
-    for i in 0..values.len {
-        let name = std::str::from_utf8(values.get(i))
+    let mut names = Vec::with_capacity(values.spans.len());
+    let mut scratch = Vec::new();
+    for i in 0..values.spans.len() {
+        let name = std::str::from_utf8(values.get(i, &mut scratch))
             .map_err(|_| format!("{what}: its header is not utf-8"))?;
         names.push(name.to_string());
     }
@@ -715,8 +796,8 @@ impl IngestJoiner {
     /// Feeds more of the input; `index(i)` gives job `i`'s results when its first record is
     /// reached. Returns the output produced.
     pub fn push(&mut self, data: &[u8], index: JobIndex<'_>) -> Result<Vec<u8>, String> {
-        // About what comes in, plus the results.
-        let mut out = Vec::with_capacity(data.len() + data.len() / 2);
+        // About what comes in, plus the results (~35 bytes a record).
+        let mut out = Vec::with_capacity(2 * data.len());
         let join = &mut self.join;
         self.reader
             .push(data, &mut |rec| join.row(rec, index, &mut out))?;
@@ -763,18 +844,27 @@ impl Join {
             // The same values: a record is written as it came, like Bulk API 1.0's join.
             out.extend_from_slice(rec.content);
         } else {
-            for (i, f) in rec.fields().enumerate() {
+            for (i, span) in rec.spans.iter().enumerate() {
                 if i > 0 {
                     out.push(d);
                 }
-                push_cell_with(out, f, d);
+                if span.doubled {
+                    // Written again it is quoted, each quote doubled: as it came.
+                    out.push(b'"');
+                    out.extend_from_slice(span.raw(rec.src));
+                    out.push(b'"');
+                } else {
+                    push_cell_with(out, span.raw(rec.src), d);
+                }
             }
         }
         if rec.index == 0 {
             out.extend_from_slice(b",sf__Id,sf__Success,sf__Created,sf__Error\n");
+            let mut scratch = Vec::new();
             let names = rec
-                .fields()
-                .map(|f| String::from_utf8_lossy(f).into_owned());
+                .spans
+                .iter()
+                .map(|&s| String::from_utf8_lossy(unquote(rec.src, s, &mut scratch)).into_owned());
             self.columns = Some(names.collect());
             return Ok(());
         }
@@ -798,7 +888,7 @@ impl Join {
         let outcome = self
             .index
             .as_mut()
-            .and_then(|i| i.take_key(key_of(rec.fields())))
+            .and_then(|i| i.take_key(key_of_spans(rec.src, rec.spans, 0..rec.spans.len())))
             .ok_or_else(|| {
                 format!(
                     "record {} (job {job}) has no result: none of the job's results echoes its \
@@ -955,6 +1045,66 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "Name,sf__Id,sf__Success,sf__Created,sf__Error\n\u{feff}x,001A,true,true,\n"
         );
+    }
+
+    /// An index made with room for its rows holds them without growing, and takes more
+    /// (a failure's text, more rows than announced) as one made empty does.
+    #[test]
+    fn an_index_with_room_for_its_rows_reads_them_as_an_empty_one() {
+        let files: [(ResultKind, &[u8]); 2] = [
+            (
+                ResultKind::Successful,
+                b"\"sf__Id\",\"sf__Created\",Name\n001A00000000000AAA,true,a\n001A00000000000AAB,false,b\n",
+            ),
+            (
+                ResultKind::Failed,
+                b"\"sf__Id\",\"sf__Error\",Name\n\"\",\"DUPLICATE: \"\"c\"\"\",c\n",
+            ),
+        ];
+        let mut roomy = ResultIndex::with_rows(vec!["Name".into()], 2);
+        let (entries, outcomes) = (roomy.entries.capacity(), roomy.outcomes.capacity());
+        assert!(entries >= 2 && outcomes >= 40);
+        roomy.add(files[0].0, files[0].1, b',').unwrap();
+        assert_eq!(roomy.entries.capacity(), entries);
+        assert_eq!(roomy.outcomes.capacity(), outcomes);
+        roomy.add(files[1].0, files[1].1, b',').unwrap();
+        let mut empty = index(&["Name"], &files);
+        assert_eq!(roomy.counts(), (2, 1, 0));
+        for name in ["c", "b", "a"] {
+            assert_eq!(roomy.take(&[name]), empty.take(&[name]));
+        }
+        assert_eq!(
+            roomy.take(&["c"]),
+            None,
+            "one result each, however the index was made"
+        );
+    }
+
+    /// A doubled span's fingerprint is that of the value it stands for, at every length
+    /// (the words of 8 bytes, the last one, the length).
+    #[test]
+    fn a_doubled_value_has_the_fingerprint_of_its_unquoted_value() {
+        let mut value = Vec::new();
+        for i in 0..40u8 {
+            value.push(if i % 3 == 1 { b'"' } else { b'a' + i % 26 });
+            let doubled: Vec<u8> = value
+                .iter()
+                .flat_map(|&b| if b == b'"' { vec![b; 2] } else { vec![b] })
+                .collect();
+            let (mut a, mut b) = (Fingerprint::new(), Fingerprint::new());
+            a.value(&doubled, true);
+            b.value(&value, false);
+            assert_eq!(
+                a.finish(),
+                b.finish(),
+                "{:?}",
+                String::from_utf8_lossy(&value)
+            );
+            // Not doubled, the same bytes are another value.
+            let mut c = Fingerprint::new();
+            c.value(&doubled, false);
+            assert_eq!(c.finish() == b.finish(), i == 0);
+        }
     }
 
     #[test]

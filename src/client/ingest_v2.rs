@@ -257,7 +257,8 @@ impl IngestJoin {
             )));
         }
         let version = job.api_version.as_deref();
-        let mut index = ResultIndex::new(columns.to_vec());
+        let rows = usize::try_from(r.records).unwrap_or(0);
+        let mut index = ResultIndex::with_rows(columns.to_vec(), rows);
         let mut kinds = vec![ResultKind::Successful, ResultKind::Failed];
         if state != JobState::JobComplete {
             kinds.push(ResultKind::Unprocessed);

@@ -1,13 +1,60 @@
 //! The fast path of CSV reading: one record read the way csv-core reads it (any one-byte
 //! delimiter, `"` quotes doubled inside quoted values, CR, LF or CRLF ending a record), for
 //! the shapes nearly every record has: plain values, and quoted values closed right before a
-//! delimiter or a line end. Values are found with `memchr` (16 bytes at a time when the
-//! component is built with simd128). Anything else — text after a closing quote, or a record
-//! that runs past the end of the bytes at hand — is left to csv-core, which the caller runs
-//! from the same record start: both paths give the same values (checked by the tests below
-//! against csv-core on generated inputs).
+//! delimiter or a line end. Values are found 8 bytes at a time ([`find`]: most are shorter
+//! than the set-up of a `memchr` call) and handed over as spans of the record, not copied: a
+//! quoted value's span is what is between its quotes, flagged when it holds doubled quotes
+//! (see [`unquote`]). Anything else — text after a closing quote, or a record that runs past
+//! the end of the bytes at hand — is left to csv-core, which the caller runs from the same
+//! record start: both paths give the same values (checked by the tests below against
+//! csv-core on generated inputs).
 
-use memchr::{memchr, memchr3};
+use memchr::memchr;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = ONES * 0x7F;
+
+/// The high bit of each byte of `w` that equals `b`, exactly (no carry between bytes).
+#[inline(always)]
+fn eq(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(b));
+    !(((x & LOW7) + LOW7) | x) & !LOW7
+}
+
+/// The high bit of each byte of `w` that is a quote (`quoted`), or else a `delimiter`, CR
+/// or LF.
+#[inline(always)]
+fn hits(w: u64, quoted: bool, delimiter: u8) -> u64 {
+    if quoted {
+        eq(w, b'"')
+    } else {
+        eq(w, delimiter) | eq(w, b'\r') | eq(w, b'\n')
+    }
+}
+
+/// Where the first quote (`quoted`), or else the first `delimiter`, CR or LF, is in `data`
+/// from `at` on, looked for 8 bytes at a time; `None` when there is none, or when `data` is
+/// shorter than 8 bytes (the caller's record then goes the slow way).
+#[inline(never)]
+fn find(data: &[u8], at: usize, quoted: bool, delimiter: u8) -> Option<usize> {
+    let mut rest = data.get(at..)?;
+    let mut pos = at;
+    while let Some((w, more)) = rest.split_first_chunk::<8>() {
+        let h = hits(u64::from_le_bytes(*w), quoted, delimiter);
+        if h != 0 {
+            return Some(pos + (h.trailing_zeros() / 8) as usize);
+        }
+        rest = more;
+        pos += 8;
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    // The last 1–7 bytes: the word that ends `data`, without the bytes before them.
+    let w = data.last_chunk::<8>()?;
+    let h = hits(u64::from_le_bytes(*w), quoted, delimiter) >> (8 * (8 - rest.len()));
+    (h != 0).then(|| pos + (h.trailing_zeros() / 8) as usize)
+}
 
 /// What [`scan_record`] found at the start of the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,16 +66,59 @@ pub(crate) enum Scan {
     Slow,
 }
 
+/// One value of a record: `start..end` of the bytes it was read from, without the quotes
+/// around it. `doubled`: the value is quoted and holds doubled quotes, each `""` of the span
+/// standing for one `"` (see [`unquote`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub doubled: bool,
+}
+
+impl Span {
+    /// The span's bytes in `src` (a doubled one still doubled).
+    pub(crate) fn raw(self, src: &[u8]) -> &[u8] {
+        src.get(self.start..self.end).unwrap_or_default()
+    }
+}
+
+/// The value of `span` in `src`: its bytes, or for a doubled span its bytes with each `""`
+/// read as `"`, written to `scratch`.
+pub(crate) fn unquote<'a>(src: &'a [u8], span: Span, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    let mut raw = span.raw(src);
+    if !span.doubled {
+        return raw;
+    }
+    scratch.clear();
+    while let Some(n) = memchr(b'"', raw) {
+        // Up to the first quote of a pair, then past the second.
+        scratch.extend_from_slice(&raw[..=n]);
+        raw = raw.get(n + 2..).unwrap_or_default();
+    }
+    scratch.extend_from_slice(raw);
+    scratch
+}
+
+/// Spans of values read one after another into `vals` (csv-core's values, where each ends
+/// in `ends`): none doubled.
+pub(crate) fn spans_of(ends: &[usize], spans: &mut Vec<Span>) {
+    let mut start = 0;
+    for &end in ends {
+        spans.push(Span {
+            start,
+            end,
+            doubled: false,
+        });
+        start = end;
+    }
+}
+
 /// Reads the record at the start of `data`, which starts a record (it does not start with a
-/// line terminator: blank lines are the caller's). Its values, quotes removed, are appended
-/// to `vals` and where each ends in `vals` to `ends`. On [`Scan::Slow`] what was appended is
-/// left there for the caller to drop.
-pub(crate) fn scan_record(
-    data: &[u8],
-    delimiter: u8,
-    vals: &mut Vec<u8>,
-    ends: &mut Vec<usize>,
-) -> Scan {
+/// line terminator: blank lines are the caller's). The spans of its values in `data` are
+/// appended to `spans`. On [`Scan::Slow`] what was appended is left there for the caller to
+/// drop.
+pub(crate) fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> Scan {
     if matches!(delimiter, b'"' | b'\r' | b'\n') {
         return Scan::Slow;
     }
@@ -37,25 +127,30 @@ pub(crate) fn scan_record(
         // `at` starts a value.
         if data.get(at) == Some(&b'"') {
             at += 1;
+            let start = at;
+            let mut doubled = false;
             loop {
-                let Some(n) = memchr(b'"', &data[at..]) else {
+                let Some(end) = find(data, at, true, delimiter) else {
                     return Scan::Slow;
                 };
-                vals.extend_from_slice(&data[at..at + n]);
-                at += n + 1;
+                at = end + 1;
                 match data.get(at) {
                     Some(b'"') => {
-                        vals.push(b'"');
+                        doubled = true;
                         at += 1;
+                        continue;
                     }
-                    Some(&b) if b == delimiter => {
-                        ends.push(vals.len());
+                    Some(&b) if b == delimiter || b == b'\r' || b == b'\n' => {
+                        spans.push(Span {
+                            start,
+                            end,
+                            doubled,
+                        });
+                        if b != delimiter {
+                            return Scan::Record(at);
+                        }
                         at += 1;
                         break;
-                    }
-                    Some(b'\r' | b'\n') => {
-                        ends.push(vals.len());
-                        return Scan::Record(at);
                     }
                     // Text after the closing quote (csv-core keeps it), or the end of `data`.
                     _ => return Scan::Slow,
@@ -63,13 +158,15 @@ pub(crate) fn scan_record(
             }
         } else {
             // A quote inside a plain value is data, as in csv-core.
-            let rest = &data[at..];
-            let Some(n) = memchr3(delimiter, b'\r', b'\n', rest) else {
+            let Some(end) = find(data, at, false, delimiter) else {
                 return Scan::Slow;
             };
-            vals.extend_from_slice(&rest[..n]);
-            ends.push(vals.len());
-            at += n;
+            spans.push(Span {
+                start: at,
+                end,
+                doubled: false,
+            });
+            at = end;
             if data[at] != delimiter {
                 return Scan::Record(at);
             }
@@ -114,10 +211,23 @@ mod tests {
     }
 
     fn fast(data: &[u8], delimiter: u8) -> Option<(Vec<Vec<u8>>, usize)> {
-        let (mut vals, mut ends) = (b"junk".to_vec(), Vec::new());
-        vals.clear();
-        match scan_record(data, delimiter, &mut vals, &mut ends) {
-            Scan::Record(end) => Some((split(&vals, &ends), end)),
+        let mut spans = Vec::new();
+        match scan_record(data, delimiter, &mut spans) {
+            Scan::Record(end) => {
+                // Unquoted through one scratch buffer, holding junk from the value before.
+                let mut scratch = b"junk".to_vec();
+                let values = spans
+                    .iter()
+                    .map(|&s| unquote(data, s, &mut scratch).to_vec())
+                    .collect();
+                // Only a span holding a quote is doubled (a plain value's quote is data).
+                for s in &spans {
+                    if s.doubled {
+                        assert!(s.raw(data).windows(2).any(|w| w == b"\"\""));
+                    }
+                }
+                Some((values, end))
+            }
             Scan::Slow => None,
         }
     }
@@ -155,16 +265,102 @@ mod tests {
             b" \"a\",b\n",
             b"a,\"\"\n",
         ];
+        // Followed by more bytes: in fewer than 8 the fast path leaves a record to csv-core.
+        let more = |case: &[u8]| [case, b"next,record\n"].concat();
         for case in cases {
-            assert!(agrees(case, b','), "{case:?} went the slow way");
+            assert!(agrees(&more(case), b','), "{case:?} went the slow way");
         }
         for d in [b'\t', b';', b'|', b'^', b'`'] {
             let s = format!("a{0}\"b{0}c\"{0}\"d\"\"e\"{0}{0}f\r\n", char::from(d));
             assert!(agrees(s.as_bytes(), d));
             // The comma is data with another delimiter.
-            assert!(agrees(b"a,b\n", d));
-            assert_eq!(fast(b"a,b\n", d).unwrap().0, [b"a,b".to_vec()]);
+            assert!(agrees(&more(b"a,b\n"), d));
+            assert_eq!(fast(&more(b"a,b\n"), d).unwrap().0, [b"a,b".to_vec()]);
         }
+    }
+
+    /// `find` against a byte-by-byte search, for every length and start, with the bytes it
+    /// looks for (and their neighbours, which the word trick must not take for them)
+    /// anywhere.
+    #[test]
+    fn find_looks_8_bytes_at_a_time_and_finds_what_a_byte_loop_finds() {
+        let alphabet = [
+            b'a', b',', b'"', b'\r', b'\n', b'!', b'#', b'\x0b', 0, 0x80, 0xAC, b';',
+        ];
+        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        for round in 0..4_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 24) as usize;
+            let data: Vec<u8> = (0..len)
+                .map(|i| alphabet[((seed >> (i % 16 * 4)) as usize + i * round) % alphabet.len()])
+                .collect();
+            for delimiter in [b',', b';', 0, b'\x0c'] {
+                for at in 0..=len {
+                    for quoted in [false, true] {
+                        let expected = (len >= 8).then_some(()).and(
+                            data[at..]
+                                .iter()
+                                .position(|&b| {
+                                    if quoted {
+                                        b == b'"'
+                                    } else {
+                                        b == delimiter || b == b'\r' || b == b'\n'
+                                    }
+                                })
+                                .map(|i| at + i),
+                        );
+                        assert_eq!(
+                            find(&data, at, quoted, delimiter),
+                            expected,
+                            "{data:?} from {at}, quoted {quoted}, delimiter {delimiter}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_spans_of_the_record_and_only_doubled_ones_are_copied() {
+        let data = b"plain,\"q,x\",\"a\"\"b\"\"\",\"\"\"\"\n";
+        let mut spans = Vec::new();
+        assert_eq!(scan_record(data, b',', &mut spans), Scan::Record(25));
+        let span = |start, end, doubled| Span {
+            start,
+            end,
+            doubled,
+        };
+        assert_eq!(
+            spans,
+            [
+                span(0, 5, false),
+                span(7, 10, false),
+                span(13, 19, true),
+                span(22, 24, true)
+            ]
+        );
+        let mut scratch = Vec::new();
+        // Undoubled values are the record's own bytes.
+        for s in &spans[..2] {
+            let v = unquote(data, *s, &mut scratch);
+            assert_eq!(v.as_ptr(), data[s.start..].as_ptr());
+        }
+        assert_eq!(unquote(data, spans[2], &mut scratch), b"a\"b\"");
+        assert_eq!(unquote(data, spans[3], &mut scratch), b"\"");
+        // csv-core's values, back to back: spans of them, none doubled.
+        let mut from_ends = vec![span(9, 9, true)];
+        spans_of(&[3, 3, 7], &mut from_ends);
+        assert_eq!(
+            from_ends,
+            [
+                span(9, 9, true),
+                span(0, 3, false),
+                span(3, 3, false),
+                span(3, 7, false)
+            ]
+        );
     }
 
     #[test]
