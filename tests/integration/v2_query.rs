@@ -35,6 +35,22 @@ fn pages_fetched(mock: &MockServer) -> Vec<String> {
         .collect()
 }
 
+/// `sfbulk query --bulk-api 2` of the accounts' ids and names into `out`, with `extra`
+/// options.
+fn query_accounts(mock: &MockServer, out: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "query",
+        "--bulk-api",
+        "2",
+        "--soql",
+        "SELECT Id, Name FROM Account",
+        "--output",
+        out,
+    ];
+    args.extend(extra);
+    sfbulk(mock, &args)
+}
+
 #[test]
 fn a_query_of_three_pages_with_one_cut_short_writes_every_row_once() {
     let n = 2_500;
@@ -50,20 +66,7 @@ fn a_query_of_three_pages_with_one_cut_short_writes_every_row_once() {
             after_delays(&mock, 2, delay_one);
             after_delays(&mock, 3, |m| m.truncate_next(1));
         });
-        sfbulk(
-            &mock,
-            &[
-                "query",
-                "--bulk-api",
-                "2",
-                "--soql",
-                "SELECT Id, Name FROM Account",
-                "--output",
-                &out,
-                "--max-records",
-                "1000",
-            ],
-        )
+        query_accounts(&mock, &out, &["--max-records", "1000"])
     });
     run.expect(0);
     assert_eq!(
@@ -100,20 +103,7 @@ fn a_page_short_of_rows_is_fetched_again_and_the_total_checked() {
     mock.short_page_next(1);
     let dir = TempDir::new("v2-short");
     let out = dir.file("out.csv");
-    let run = sfbulk(
-        &mock,
-        &[
-            "query",
-            "--bulk-api",
-            "2",
-            "--soql",
-            "SELECT Id, Name FROM Account",
-            "--output",
-            &out,
-            "--max-records",
-            "1000",
-        ],
-    );
+    let run = query_accounts(&mock, &out, &["--max-records", "1000"]);
     run.expect(0);
     assert_eq!(mock.counters().fired(FaultKind::ShortPage), 1);
     assert_eq!(
@@ -185,21 +175,10 @@ fn pages_transfer_at_once_over_a_slow_link_and_come_out_in_order() {
         });
         let dir = TempDir::new("v2-concurrent");
         let out = dir.file("out.csv");
-        let run = sfbulk(
+        let run = query_accounts(
             &mock,
-            &[
-                "query",
-                "--bulk-api",
-                "2",
-                "--soql",
-                "SELECT Id, Name FROM Account",
-                "--output",
-                &out,
-                "--max-records",
-                "10000",
-                "--concurrency",
-                concurrency,
-            ],
+            &out,
+            &["--max-records", "10000", "--concurrency", concurrency],
         );
         run.expect(0);
         assert_eq!(pages_fetched(&mock).len(), 8, "each page once");
