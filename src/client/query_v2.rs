@@ -6,8 +6,8 @@
 //!
 //! Pages transfer concurrently: a page's reply head names the next page's locator, so once
 //! a page is open the next ones are opened too, up to `config.concurrency` in all, and the
-//! transport moves their bytes while the first is read (`crate::wasi_pump`, at most 8 MiB
-//! ahead per page); they are written in order.
+//! transport moves their bytes while the first is read (`crate::wasi_pump`, at most 4 MiB
+//! ahead for all of them together); they are written in order.
 
 use std::cell::RefCell;
 use std::time::Duration;
