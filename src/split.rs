@@ -11,9 +11,13 @@
 //!
 //! Memory: the current batch plus the record being read. A record that cannot fit in a batch
 //! is refused as soon as it is known to be too large, so an unterminated quote cannot make
-//! the splitter hold the rest of the input.
+//! the splitter hold the rest of the input. A splitter made [`CsvSplitter::with_blocks`]
+//! keeps a batch in blocks of whole records instead of one buffer that doubles as it grows:
+//! a 2.0 job's upload (up to 100 MB) then takes its size in memory, not up to twice that.
 
 use std::mem;
+
+use bytes::Bytes;
 
 use crate::csv_input::{Rec, Records};
 use crate::protocol::limits::{MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS};
@@ -42,7 +46,11 @@ impl Default for SplitLimits {
 /// One batch, ready to POST as `text/csv`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
-    /// The header line, then the records, each ending with a line terminator.
+    /// The batch's first bytes, in blocks of whole records, when the splitter was made
+    /// [`CsvSplitter::with_blocks`] (empty otherwise); `data` follows them.
+    pub blocks: Vec<Bytes>,
+    /// The header line, then the records, each ending with a line terminator (after
+    /// `blocks`).
     pub data: Vec<u8>,
     /// How many records it holds (the header not counted).
     pub records: usize,
@@ -69,6 +77,11 @@ struct Builder {
     header_line: Vec<u8>,
     header_chars: usize,
     batch: Vec<u8>,
+    /// Full blocks of the open batch (`block` > 0), before `batch`.
+    blocks: Vec<Bytes>,
+    /// Block size; 0: the batch in one buffer.
+    block: usize,
+    batch_bytes: usize,
     batch_records: usize,
     batch_chars: usize,
     batch_first: u64,
@@ -91,23 +104,47 @@ impl Builder {
         }
         // `Records` refused any record that does not fit in a batch of its own.
         if self.batch_records > 0
-            && (self.batch.len() + size > self.max_bytes
+            && (self.batch_bytes + size > self.max_bytes
                 || self.batch_chars + chars > self.max_chars)
         {
             out.extend(self.take());
         }
         if self.batch_records == 0 {
+            if self.block > 0 {
+                self.batch = Vec::with_capacity(self.block.max(self.header_line.len() + size));
+            }
+            self.batch_bytes = self.header_line.len();
             self.batch.extend_from_slice(&self.header_line);
             self.batch_chars = self.header_chars;
             self.batch_first = rec.index - 1;
         }
+        // In blocks: a record that does not fit in the block's room starts a new block,
+        // made with room for it, so a block is never copied to grow.
+        if self.block > 0 && self.batch.len() + size > self.batch.capacity() {
+            self.new_block(size);
+        }
         self.batch.extend_from_slice(rec.content);
         self.batch.extend_from_slice(term);
+        self.batch_bytes += size;
         self.batch_chars += chars;
         self.batch_records += 1;
         self.seen += 1;
         if self.batch_records >= self.max_records {
             out.extend(self.take());
+        }
+    }
+
+    /// Starts a block with room for a record of `size` bytes.
+    #[cold]
+    #[inline(never)]
+    fn new_block(&mut self, size: usize) {
+        let full = mem::replace(&mut self.batch, Vec::with_capacity(self.block.max(size)));
+        debug_assert!(
+            full.capacity() <= self.block.max(full.len()),
+            "a block grew"
+        );
+        if !full.is_empty() {
+            self.blocks.push(Bytes::from(full));
         }
     }
 
@@ -117,7 +154,7 @@ impl Builder {
     fn close_if_full(&mut self, (bytes, chars): (usize, usize), out: &mut Vec<Batch>) {
         if bytes > 0
             && self.batch_records > 0
-            && (self.batch.len() + bytes + 1 > self.max_bytes
+            && (self.batch_bytes + bytes + 1 > self.max_bytes
                 || self.batch_chars + chars + 1 > self.max_chars)
         {
             out.extend(self.take());
@@ -129,6 +166,7 @@ impl Builder {
             return None;
         }
         let batch = Batch {
+            blocks: mem::take(&mut self.blocks),
             data: mem::take(&mut self.batch),
             records: self.batch_records,
             first_record: self.batch_first,
@@ -153,6 +191,9 @@ impl CsvSplitter {
                 header_line: Vec::new(),
                 header_chars: 0,
                 batch: Vec::new(),
+                blocks: Vec::new(),
+                block: 0,
+                batch_bytes: 0,
                 batch_records: 0,
                 batch_chars: 0,
                 batch_first: 0,
@@ -168,6 +209,13 @@ impl CsvSplitter {
     pub fn with_format(mut self, delimiter: u8, terminator: Option<&'static [u8]>) -> Self {
         self.reader = self.reader.with_delimiter(delimiter);
         self.builder.terminator = terminator;
+        self
+    }
+
+    /// The same splitter keeping each batch in blocks of whole records of about `size` bytes
+    /// ([`Batch::blocks`], then [`Batch::data`]). Call before any input.
+    pub fn with_blocks(mut self, size: usize) -> Self {
+        self.builder.block = size;
         self
     }
 
@@ -333,6 +381,44 @@ pub(crate) mod tests {
         }
     }
 
+    #[test]
+    fn batches_in_blocks_hold_the_same_bytes_in_whole_records_without_growing_a_block() {
+        let input = tricky_input(25_000);
+        let l = SplitLimits::default();
+        let whole = split(&input, l).unwrap();
+        for (block, chunk) in [(1, 4096), (100, 7), (64 * 1024, 4096), (1 << 20, 65_536)] {
+            let mut s = CsvSplitter::new(l).with_blocks(block);
+            let mut batches = Vec::new();
+            for part in input.chunks(chunk) {
+                batches.extend(s.push(part).unwrap());
+            }
+            batches.extend(s.finish().unwrap());
+            assert_eq!(batches.len(), whole.len(), "block {block}");
+            for (b, w) in batches.iter().zip(&whole) {
+                assert_eq!((b.records, b.first_record), (w.records, w.first_record));
+                let pieces: Vec<&[u8]> = (b.blocks.iter().map(|p| &p[..]))
+                    .chain([&b.data[..]])
+                    .collect();
+                assert_eq!(pieces.concat(), w.data);
+                for p in &pieces {
+                    // Whole records (each piece is CSV on its own).
+                    assert!(p.ends_with(b"\n") || p.ends_with(b"\r"), "block {block}");
+                    assert!(std::str::from_utf8(p).is_ok());
+                }
+                // No block grew past the room it was made with.
+                assert!(
+                    b.data.capacity() <= block.max(b.data.len()),
+                    "block {block}"
+                );
+                if block == 1 {
+                    // One record per block, the header with the first.
+                    assert_eq!(pieces.len(), b.records, "block {block}");
+                } else if block == 1 << 20 {
+                    assert_eq!(pieces.len(), w.data.len().div_ceil(block), "block {block}");
+                }
+            }
+        }
+    }
     #[test]
     fn records_are_copied_byte_for_byte() {
         let input = b"a,b\r\n\"x\"\"y\",\"1\r\n2\"\n\n plain , \"q\"\rlast,\"\"";

@@ -16,7 +16,7 @@ use wasi::io::streams::{OutputStream, StreamError};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::client::{Opened, RawBody, Ready, SendFailure, Started, Timeouts, Transport};
+use crate::client::{Body, Opened, RawBody, Ready, SendFailure, Started, Timeouts, Transport};
 use crate::error::Error;
 use crate::wasi_pump::{self, Got, Pipe};
 
@@ -40,14 +40,14 @@ impl WasiHttp {
 }
 
 impl Transport for WasiHttp {
-    fn open(&self, req: http::Request<Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+    fn open(&self, req: http::Request<Body>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
         open(req, timeouts)
     }
 
-    fn start(&self, req: http::Request<Bytes>, timeouts: Timeouts) -> Box<dyn Started> {
+    fn start(&self, req: http::Request<Body>, timeouts: Timeouts) -> Box<dyn Started> {
         // A body streamed after the request is handed over needs the caller to write it:
         // only requests whose body goes with them are left in flight.
-        if req.body().len() > WRITE_BEFORE_SEND {
+        if len(req.body()) > WRITE_BEFORE_SEND {
             return Box::new(Ready(open(req, timeouts)));
         }
         Box::new(match hand_over(req, timeouts) {
@@ -57,9 +57,9 @@ impl Transport for WasiHttp {
             }) => Pending(Ok(future)),
             Ok(InFlight {
                 future,
-                later: Some((ob, stream, rest)),
+                later: Some((ob, stream, body, written)),
             }) => {
-                finish_body(ob, stream, &rest);
+                finish_body(ob, stream, &body, written);
                 Pending(Ok(future))
             }
             Err(f) => Pending(Err(f)),
@@ -121,14 +121,15 @@ impl Started for Pending {
 /// A request handed to the host, and the part of its body still to write.
 struct InFlight {
     future: FutureIncomingResponse,
-    later: Option<(OutgoingBody, OutputStream, Bytes)>,
+    /// The body still to write: all of it after its first bytes (as many as written).
+    later: Option<(OutgoingBody, OutputStream, Body, usize)>,
 }
 
 /// Sends a request and returns the reply with its body still to be read.
-fn open(req: http::Request<Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+fn open(req: http::Request<Body>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
     let InFlight { future, later } = hand_over(req, timeouts)?;
-    if let Some((ob, stream, rest)) = later {
-        finish_body(ob, stream, &rest);
+    if let Some((ob, stream, body, written)) = later {
+        finish_body(ob, stream, &body, written);
     }
     reply(future)
 }
@@ -136,8 +137,8 @@ fn open(req: http::Request<Bytes>, timeouts: Timeouts) -> Result<Opened, SendFai
 /// Writes the rest of a request body after the request was handed over. The server may
 /// answer before it has read everything (e.g. an auth error): a closed stream then just
 /// means the reply is on its way.
-fn finish_body(ob: OutgoingBody, stream: OutputStream, rest: &[u8]) {
-    let wrote = write_all(&stream, rest);
+fn finish_body(ob: OutgoingBody, stream: OutputStream, body: &[Bytes], written: usize) {
+    let wrote = write_all(&stream, body, written);
     drop(stream);
     match wrote {
         Ok(()) => {
@@ -149,7 +150,7 @@ fn finish_body(ob: OutgoingBody, stream: OutputStream, rest: &[u8]) {
 
 /// Builds the wasi:http request, writes its body as far as the host takes it before the
 /// request is sent, and hands it to the host.
-fn hand_over(req: http::Request<Bytes>, timeouts: Timeouts) -> Result<InFlight, SendFailure> {
+fn hand_over(req: http::Request<Body>, timeouts: Timeouts) -> Result<InFlight, SendFailure> {
     let (parts, body) = req.into_parts();
     let invalid = SendFailure::not_sent;
     // 1. The request head.
@@ -164,9 +165,10 @@ fn hand_over(req: http::Request<Bytes>, timeouts: Timeouts) -> Result<InFlight, 
                 )))
             })?;
     }
-    if !body.is_empty() || parts.method == http::Method::POST {
+    let size = len(&body);
+    if size > 0 || parts.method == http::Method::POST {
         fields
-            .append("content-length", body.len().to_string().as_bytes())
+            .append("content-length", size.to_string().as_bytes())
             .map_err(|e| {
                 invalid(Error::invalid(format!(
                     "content-length rejected by wasi:http: {}",
@@ -211,12 +213,12 @@ fn hand_over(req: http::Request<Bytes>, timeouts: Timeouts) -> Result<InFlight, 
         let stream = ob
             .write()
             .map_err(|()| invalid(Error::Transport("request body stream unavailable".into())))?;
-        let written = if body.len() > WRITE_BEFORE_SEND {
-            0
-        } else {
-            write_ready(&stream, &body).map_err(invalid)?
+        // Only a body of one piece (a large upload in blocks goes after).
+        let written = match &body[..] {
+            [one] if size <= WRITE_BEFORE_SEND => write_ready(&stream, one).map_err(invalid)?,
+            _ => 0,
         };
-        if written == body.len() {
+        if written == size {
             stream
                 .blocking_flush()
                 .map_err(|e| invalid(write_error(e)))?;
@@ -235,7 +237,7 @@ fn hand_over(req: http::Request<Bytes>, timeouts: Timeouts) -> Result<InFlight, 
     })?;
     Ok(InFlight {
         future,
-        later: later.map(|(ob, stream, written)| (ob, stream, body.slice(written..))),
+        later: later.map(|(ob, stream, written)| (ob, stream, body, written)),
     })
 }
 
@@ -316,20 +318,28 @@ fn write_ready(stream: &OutputStream, data: &[u8]) -> Result<usize, Error> {
     Ok(written)
 }
 
-/// Writes all of `data`, waiting for room, and flushes.
-fn write_all(stream: &OutputStream, data: &[u8]) -> Result<(), Error> {
-    let mut rest = data;
-    while !rest.is_empty() {
-        let permit = match stream.check_write() {
-            Ok(0) => {
-                wasi_pump::wait(&stream.subscribe(), None);
-                continue;
-            }
-            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX).min(rest.len()),
-            Err(e) => return Err(write_error(e)),
-        };
-        stream.write(&rest[..permit]).map_err(write_error)?;
-        rest = &rest[permit..];
+/// A body's size.
+fn len(body: &[Bytes]) -> usize {
+    body.iter().map(Bytes::len).sum()
+}
+
+/// Writes all of `body` after its first `skip` bytes, waiting for room, and flushes.
+fn write_all(stream: &OutputStream, body: &[Bytes], mut skip: usize) -> Result<(), Error> {
+    for data in body {
+        let mut rest = &data[skip.min(data.len())..];
+        skip = skip.saturating_sub(data.len());
+        while !rest.is_empty() {
+            let permit = match stream.check_write() {
+                Ok(0) => {
+                    wasi_pump::wait(&stream.subscribe(), None);
+                    continue;
+                }
+                Ok(n) => usize::try_from(n).unwrap_or(usize::MAX).min(rest.len()),
+                Err(e) => return Err(write_error(e)),
+            };
+            stream.write(&rest[..permit]).map_err(write_error)?;
+            rest = &rest[permit..];
+        }
     }
     stream.blocking_flush().map_err(write_error)?;
     Ok(())

@@ -5,7 +5,6 @@
 
 use std::rc::Rc;
 
-use bytes::Bytes;
 use http::{Request, Response};
 
 use crate::backoff;
@@ -14,7 +13,7 @@ use crate::protocol::{self, Endpoint, MAX_CONTROL_BYTES};
 
 use super::settings::Settings;
 use super::state::{Session, State};
-use super::transport::{BodyReader, Opened, SendFailure, Started, Transport, read_all};
+use super::transport::{Body, BodyReader, Opened, SendFailure, Started, Transport, body, read_all};
 
 /// One attempt's result: finished, or a reply to judge (status, session, retry).
 enum Sent<T> {
@@ -41,7 +40,7 @@ pub type Build<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Vec<u8>>, Error>;
 
 /// A request builder whose body every attempt shares (a large upload, not copied per
 /// attempt).
-pub type BuildShared<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Bytes>, Error>;
+pub type BuildShared<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Body>, Error>;
 
 /// Calls for one config, over one transport, sharing one instance's state.
 #[derive(Clone)]
@@ -135,11 +134,9 @@ impl Client {
             )
         })?;
         let req = login.token_request(self.transport.wall_ms())?;
-        let resp = self.transport.send(
-            req.map(Bytes::from),
-            self.settings.timeouts,
-            MAX_CONTROL_BYTES,
-        )?;
+        let resp = self
+            .transport
+            .send(req.map(body), self.settings.timeouts, MAX_CONTROL_BYTES)?;
         let grant = protocol::parse_token_response(&resp)?;
         let ep = Endpoint::new(
             &grant.instance_url,
@@ -162,7 +159,7 @@ impl Client {
         // was monomorphized per closure, ~9 KB of the component).
         build: Build<'_>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        self.call_shared(replay, limit, &|ep| Ok(build(ep)?.map(Bytes::from)))
+        self.call_shared(replay, limit, &|ep| Ok(build(ep)?.map(body)))
     }
 
     /// [`Client::call`] for a request whose body the attempts share.
@@ -196,7 +193,7 @@ impl Client {
         let ep = self.endpoint()?;
         Ok(self
             .transport
-            .start(build(&ep)?.map(Bytes::from), self.settings.timeouts))
+            .start(build(&ep)?.map(body), self.settings.timeouts))
     }
 
     /// [`Client::open`] whose first attempt is `started` (renewal and retries as usual,
@@ -220,7 +217,7 @@ impl Client {
         let sent = self.attempts(Replay::Idempotent, &|ep| {
             let opened = match first.borrow_mut().take() {
                 Some(started) => started.finish(),
-                None => t.open(build(ep)?.map(Bytes::from), timeouts),
+                None => t.open(build(ep)?.map(body), timeouts),
             };
             Ok(opened.and_then(|opened: Opened| {
                 if opened.head.status().is_success() {

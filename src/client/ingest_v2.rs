@@ -21,6 +21,10 @@ use crate::split::{Batch, CsvSplitter, SplitLimits};
 
 use super::call::Client;
 
+/// The blocks a job's upload is gathered in (`CsvSplitter::with_blocks`): no copy of the
+/// upload as it grows, and freed blocks of one size are reused by the next job.
+pub(crate) const UPLOAD_BLOCK: usize = 1 << 20;
+
 /// How often the rows of one upload go to a new job after uploads whose outcome was lost.
 const MAX_NEW_JOBS: u32 = 3;
 
@@ -77,7 +81,9 @@ impl IngestLoad {
             client,
             request,
             state: RefCell::new(LoadState {
-                splitter: CsvSplitter::new(limits).with_format(delimiter.byte(), Some(term)),
+                splitter: CsvSplitter::new(limits)
+                    .with_format(delimiter.byte(), Some(term))
+                    .with_blocks(UPLOAD_BLOCK),
                 jobs: Vec::new(),
                 finished: false,
             }),
@@ -105,8 +111,9 @@ impl IngestLoad {
     /// One upload: a new job, the data, the close.
     fn send(&self, batch: Batch) -> Result<IngestJobRef, Error> {
         let mut lost = Vec::new();
-        // One copy of the job's bytes, shared by every attempt.
-        let data = Bytes::from(batch.data);
+        // One copy of the job's bytes, in the splitter's blocks, shared by every attempt.
+        let mut data = batch.blocks;
+        data.push(Bytes::from(batch.data));
         for _ in 0..MAX_NEW_JOBS {
             let job = self.client.create_ingest_job(&self.request)?;
             match self.client.upload_job_data(&job.id, data.clone()) {

@@ -3,8 +3,6 @@
 //! blindly: their outcome, when unknown, is `outcome-unknown` (whole jobs settle it by
 //! reading the job).
 
-use bytes::Bytes;
-
 use crate::backoff::PollPolicy;
 use crate::error::Error;
 use crate::model::v2::{
@@ -15,7 +13,7 @@ use crate::protocol::{MAX_CONTROL_BYTES, MAX_FILE_BYTES, validate_id};
 
 use super::call::{Client, Replay};
 use super::resume::ResumingBody;
-use super::transport::BodyReader;
+use super::transport::{Body, BodyReader};
 
 impl Client {
     /// `POST /jobs/ingest`.
@@ -29,7 +27,7 @@ impl Client {
 
     /// `PUT /jobs/ingest/{id}/batches`: the job's one upload (the bytes are shared with
     /// the request, not copied).
-    pub fn upload_job_data(&self, job_id: &str, data: Bytes) -> Result<(), Error> {
+    pub fn upload_job_data(&self, job_id: &str, data: Body) -> Result<(), Error> {
         let what = format!("upload to job {job_id}");
         let resp = self.call_shared(Replay::Never(&what), MAX_CONTROL_BYTES, &|ep| {
             p2::upload_job_data(ep, job_id, data.clone())

@@ -154,7 +154,11 @@ fn head(status: u16, headers: &[(&'static str, String)]) -> Response<()> {
 }
 
 impl Transport for Script {
-    fn open(&self, req: Request<bytes::Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure> {
+    fn open(
+        &self,
+        req: Request<super::transport::Body>,
+        timeouts: Timeouts,
+    ) -> Result<Opened, SendFailure> {
         let (parts, body) = req.into_parts();
         let method = parts.method.to_string();
         let uri = parts.uri.to_string();
@@ -163,7 +167,7 @@ impl Transport for Script {
             method: method.clone(),
             uri: uri.clone(),
             headers: parts.headers.clone(),
-            body: body.to_vec(),
+            body: body.concat(),
             timeouts,
         });
         let step = inner

@@ -177,6 +177,38 @@ fn a_lost_upload_reply_aborts_that_job_and_sends_the_rows_to_a_new_one() {
 }
 
 #[test]
+fn an_upload_of_several_blocks_goes_out_whole_to_each_job_it_is_sent_to() {
+    let (script, c) = client();
+    let l = load(&c, 100_000_000);
+    let mut input = b"Name,Note\n".to_vec();
+    for i in 0..200_000 {
+        input.extend_from_slice(format!("n{i},\"a, \"\"b\"\"\"\n").as_bytes());
+    }
+    assert!(input.len() > 2 * super::ingest_v2::UPLOAD_BLOCK);
+    expect_job(&script, J1);
+    script.expect("PUT", format!("{JOBS}/ingest/{J1}/batches"), lost());
+    script.expect(
+        "PATCH",
+        format!("{JOBS}/ingest/{J1}"),
+        job(J1, "Aborted", ""),
+    );
+    expect_job(&script, J2);
+    expect_upload_and_close(&script, J2);
+    for piece in input.chunks(256 * 1024) {
+        assert!(l.write(piece).unwrap().is_empty());
+    }
+    let jobs = l.finish().unwrap();
+    assert_eq!((jobs[0].job_id.as_str(), jobs[0].records), (J2, 200_000));
+    let puts: Vec<_> = script
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "PUT")
+        .collect();
+    assert_eq!(puts.len(), 2);
+    assert!(puts[0].body == input && puts[1].body == input);
+}
+
+#[test]
 fn a_lost_close_is_settled_by_reading_the_job() {
     let (script, c) = client();
     let l = load(&c, 1_000_000);

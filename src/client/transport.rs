@@ -68,6 +68,17 @@ impl From<SendFailure> for Error {
 }
 
 /// A reply body as it arrives (not decoded).
+/// A request body: pieces sent one after another. Shared (`Bytes`): a caller that may send
+/// it again keeps handles, not a copy. A large upload stays in the pieces it was gathered in
+/// (`crate::split`'s blocks) instead of being copied into one buffer.
+pub type Body = Vec<Bytes>;
+
+/// A body of one piece.
+#[inline(never)]
+pub fn body(data: Vec<u8>) -> Body {
+    vec![Bytes::from(data)]
+}
+
 pub trait RawBody {
     /// The next piece, at most `max` bytes; `None` at the end of the body. A broken
     /// connection or a body cut short is a `Transport` or `Timeout` error.
@@ -101,21 +112,20 @@ impl Started for Ready {
 
 /// Sends requests and tells the time. One implementation per host environment.
 pub trait Transport {
-    /// Sends `req` and returns the reply head with its body still to be read. The body is
-    /// shared (`Bytes`): a caller that may send it again keeps a handle, not a copy.
-    fn open(&self, req: Request<Bytes>, timeouts: Timeouts) -> Result<Opened, SendFailure>;
+    /// Sends `req` and returns the reply head with its body still to be read.
+    fn open(&self, req: Request<Body>, timeouts: Timeouts) -> Result<Opened, SendFailure>;
 
     /// Sends `req` without waiting for its reply head, so that several requests are in
     /// flight at once (a whole job opening result files ahead). The default waits: a
     /// transport that cannot overlap requests sends them one after another.
-    fn start(&self, req: Request<Bytes>, timeouts: Timeouts) -> Box<dyn Started> {
+    fn start(&self, req: Request<Body>, timeouts: Timeouts) -> Box<dyn Started> {
         Box::new(Ready(self.open(req, timeouts)))
     }
 
     /// Sends `req` and reads the whole reply, at most `limit` bytes of body.
     fn send(
         &self,
-        req: Request<Bytes>,
+        req: Request<Body>,
         timeouts: Timeouts,
         limit: usize,
     ) -> Result<Response<Vec<u8>>, SendFailure> {

@@ -33,7 +33,9 @@ impl wit::Guest for Component {
         job_id: String,
         data: Vec<u8>,
     ) -> Result<(), wit1::Error> {
-        with(config, |c| c.upload_job_data(&job_id, data.into()))
+        with(config, |c| {
+            c.upload_job_data(&job_id, crate::client::body(data))
+        })
     }
 
     fn close_ingest_job(config: wit1::Config, job_id: String) -> Result<wit::JobInfo, wit1::Error> {

@@ -66,18 +66,24 @@ pub fn create_ingest_job(ep: &Endpoint, req: &IngestRequest) -> Result<Request<V
 }
 
 /// `PUT /jobs/ingest/{id}/batches`: the job's one upload.
-pub fn upload_job_data(ep: &Endpoint, job_id: &str, data: Bytes) -> Result<Request<Bytes>, Error> {
+pub fn upload_job_data(
+    ep: &Endpoint,
+    job_id: &str,
+    data: Vec<Bytes>,
+) -> Result<Request<Vec<Bytes>>, Error> {
     validate_id("job id", job_id)?;
-    if data.iter().all(u8::is_ascii_whitespace) {
+    // The pieces are checked one by one: each holds whole records (`crate::split`), so no
+    // character is cut between two.
+    if data.iter().all(|p| p.iter().all(u8::is_ascii_whitespace)) {
         return Err(Error::invalid("the upload is empty"));
     }
-    if data.len() > MAX_UPLOAD_BYTES {
+    let len: usize = data.iter().map(Bytes::len).sum();
+    if len > MAX_UPLOAD_BYTES {
         return Err(Error::invalid(format!(
-            "a bulk 2.0 job takes at most {MAX_UPLOAD_BYTES} bytes, got {}",
-            data.len()
+            "a bulk 2.0 job takes at most {MAX_UPLOAD_BYTES} bytes, got {len}"
         )));
     }
-    if std::str::from_utf8(&data).is_err() {
+    if data.iter().any(|p| std::str::from_utf8(p).is_err()) {
         return Err(Error::invalid("the upload is not utf-8"));
     }
     // The body is shared with the caller (and its next attempt), never copied.
