@@ -653,59 +653,77 @@ impl ResultIndex {
 /// 16-bit passes and the prefix index cost 4 × 2^16 counter updates whatever the size.
 const SMALL_INDEX: usize = 1 << 14;
 
-/// Sorts entries by key, then file order: a stable radix sort of the first 64 bits
-/// (16 at a time, or 8 below [`SMALL_INDEX`] entries; the entries are in file order), then
-/// runs of equal first 64 bits (identical rows, mostly) by the rest. Returns where the
-/// entries of each value of the top 16 bits start, and their count last
-/// (`ResultIndex::starts`); empty below [`SMALL_INDEX`] entries.
-fn sort(entries: &mut Vec<Entry>) -> Vec<u32> {
-    let n = entries.len();
-    let bits = if n < SMALL_INDEX { 8 } else { 16 };
-    let mask = (1u64 << bits) - 1;
-    let mut from = std::mem::take(entries);
-    let mut to = vec![
-        Entry {
-            hi: 0,
-            lo: 0,
-            at: 0
-        };
-        n
-    ];
+/// Sorts entries by key, then file order (`at`, which grows in file order), in place: an
+/// American flag sort moves each entry straight into the run of its top 16 bits (8 below
+/// [`SMALL_INDEX`] entries), with no second buffer of entries, then each run is heap-sorted
+/// by key and `at` (identical rows keep their file order). Returns where the entries of each
+/// value of the top 16 bits start, and their count last (`ResultIndex::starts`); empty below
+/// [`SMALL_INDEX`] entries.
+fn sort(entries: &mut [Entry]) -> Vec<u32> {
+    let bits = if entries.len() < SMALL_INDEX { 8 } else { 16 };
+    let top = |e: &Entry| (e.hi >> (64 - bits)) as usize;
+    let runs = 1usize << bits;
     // Counted in u32: fewer than 2^32 entries of 16 bytes fit in memory (wasm32's 4 GiB).
-    let mut counts = vec![0u32; (1 << bits) + 1];
-    for shift in (0..64).step_by(bits) {
-        counts.fill(0);
-        for e in &from {
-            counts[((e.hi >> shift) & mask) as usize] += 1;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            (*c, sum) = (sum, sum + *c);
-        }
-        for e in &from {
-            let slot = &mut counts[((e.hi >> shift) & mask) as usize];
-            to[*slot as usize] = *e;
-            *slot += 1;
-        }
-        std::mem::swap(&mut from, &mut to);
+    let mut starts = vec![0u32; runs + 1];
+    for e in entries.iter() {
+        starts[top(e) + 1] += 1;
     }
-    // Runs of equal first 64 bits are in file order: an insertion sort by the rest, which
-    // moves nothing when their rest is equal too (identical rows).
-    for i in 1..n {
-        let mut j = i;
-        while j > 0 && from[j - 1].hi == from[j].hi && from[j - 1].lo > from[j].lo {
-            from.swap(j - 1, j);
-            j -= 1;
+    for r in 0..runs {
+        starts[r + 1] += starts[r];
+    }
+    // `next[r]`: the first place of run r not yet holding one of its entries. An entry taken
+    // from there is carried to its own run, and the one it displaces onward, until one of
+    // run r fills the place.
+    let mut next = starts.clone();
+    for r in 0..runs {
+        while next[r] < starts[r + 1] {
+            let mut e = entries[next[r] as usize];
+            let mut d = top(&e);
+            while d != r {
+                let slot = next[d] as usize;
+                next[d] += 1;
+                std::mem::swap(&mut e, &mut entries[slot]);
+                d = top(&e);
+            }
+            entries[next[r] as usize] = e;
+            next[r] += 1;
         }
     }
-    *entries = from;
+    for r in 0..runs {
+        heap_sort(&mut entries[starts[r] as usize..starts[r + 1] as usize]);
+    }
     if bits != 16 {
         return Vec::new();
     }
-    // After the last pass each count is where the next value's entries start.
-    counts.copy_within(0..1 << 16, 1);
-    counts[0] = 0;
-    counts
+    starts
+}
+
+/// Sorts a run by key, then `at`; in place, at most ~2 n log n comparisons whatever the
+/// order (a run of identical rows included).
+fn heap_sort(v: &mut [Entry]) {
+    let less = |a: &Entry, b: &Entry| (a.hi, a.lo, a.at) < (b.hi, b.lo, b.at);
+    let sift = |v: &mut [Entry], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && less(&v[child], &v[child + 1]) {
+            child += 1;
+        }
+        if !less(&v[root], &v[child]) {
+            break;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
 }
 
 /// The columns of a results file's header the index reads.
@@ -1138,8 +1156,9 @@ mod tests {
     /// The sort: by fingerprint, then file order, whatever the order given.
     #[test]
     fn entries_sort_by_key_then_file_order() {
-        // Both paths: compared below SMALL_INDEX, radix-sorted with a prefix index above.
-        for n in [5000, SMALL_INDEX + 5000] {
+        // Both paths (8-bit runs searched whole below SMALL_INDEX, 16-bit runs with a prefix
+        // index above), entries given in file order or not.
+        for n in [5000, 5001, SMALL_INDEX + 5000, SMALL_INDEX + 5001] {
             let mut x = 0x2545_F491_4F6C_DD1Du64;
             let mut entries = Vec::new();
             for at in 0..n as u32 {
@@ -1153,6 +1172,11 @@ mod tests {
                     lo: (x >> 60) as u32 & 1,
                     at,
                 });
+            }
+            if n % 2 == 1 {
+                // Any given order: the sort orders by file order (`at`) itself.
+                entries.reverse();
+                entries.rotate_left(n / 3);
             }
             let mut expected = entries.clone();
             expected.sort_by_key(|e| (e.key(), e.at));
@@ -1173,6 +1197,15 @@ mod tests {
         let mut none = Vec::new();
         sort(&mut none);
         assert!(none.is_empty());
+        // One run of identical rows, given backwards: file order again.
+        let same = |at| Entry {
+            hi: 7 << 60,
+            lo: 3,
+            at,
+        };
+        let mut run: Vec<Entry> = (0..SMALL_INDEX as u32 * 2).rev().map(same).collect();
+        sort(&mut run);
+        assert!(run.iter().enumerate().all(|(i, e)| e.at as usize == i));
     }
 
     #[test]

@@ -183,12 +183,35 @@ pub(crate) fn parse_csv(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
 type Split = (Vec<Batch>, Option<Vec<u8>>, u64);
 
 pub(crate) fn run_split(input: &[u8], limits: SplitLimits, seed: u8) -> Result<Split, String> {
+    run_split_blocks(input, limits, seed, 0)
+}
+
+/// [`run_split`] with batches gathered in blocks of `block` bytes (0: none); each block must
+/// hold whole records, and the batches come back with their blocks joined to their data.
+fn run_split_blocks(
+    input: &[u8],
+    limits: SplitLimits,
+    seed: u8,
+    block: usize,
+) -> Result<Split, String> {
     let mut splitter = CsvSplitter::new(limits);
+    if block > 0 {
+        splitter = splitter.with_blocks(block);
+    }
     let mut batches = Vec::new();
     for chunk in chunks(input, seed) {
         batches.extend(splitter.push(chunk)?);
     }
     batches.extend(splitter.finish()?);
+    for b in &mut batches {
+        for piece in &b.blocks {
+            assert!(piece.ends_with(b"\n") || piece.ends_with(b"\r"), "a block cut a record");
+        }
+        let mut data: Vec<u8> = b.blocks.iter().flat_map(|p| p.iter().copied()).collect();
+        data.extend_from_slice(&b.data);
+        b.data = data;
+        b.blocks.clear();
+    }
     Ok((
         batches,
         splitter.header().map(<[u8]>::to_vec),
@@ -206,6 +229,10 @@ pub fn split(data: &[u8]) {
     let whole = run_split(input, limits, 0);
     let chunked = run_split(input, limits, params[3]);
     assert_eq!(whole, chunked, "chunking changed the result");
+    // In blocks (as a 2.0 upload is gathered): the same bytes.
+    let block = 1 + usize::from(params[3] >> 2);
+    let blocks = run_split_blocks(input, limits, params[3], block);
+    assert_eq!(whole, blocks, "blocks of {block} bytes changed the result");
     let Ok((batches, header, seen)) = whole else {
         return;
     };

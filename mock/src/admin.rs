@@ -70,12 +70,21 @@ fn stats(shared: &Shared, listener: &Listener, query: Option<&str>) -> serde_jso
             "bytes_down": s.bytes_down,
         })
     });
-    let doc = serde_json::json!({
+    let has = |name: &str| query.is_some_and(|q| q.split('&').any(|p| p == name));
+    let mut doc = serde_json::json!({
         "requests": shared.log().len(),
         "connections": listener.connections.load(std::sync::atomic::Ordering::Relaxed),
         "wan": wan,
     });
-    if query.is_some_and(|q| q.split('&').any(|p| p == "reset"))
+    if has("log") {
+        // `?log`: every request so far, as "METHOD path" (what a client asked for, in order).
+        let log = shared.log();
+        doc["log"] = log
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+    }
+    if has("reset")
         && let Some(counters) = &shared.wan
     {
         counters.reset_peak();
