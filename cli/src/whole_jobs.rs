@@ -470,10 +470,24 @@ async fn read_query_job(
         }
     };
     // With PK chunking the job stays open until every chunk has been read (Salesforce's
-    // advice); it is closed once everything is written.
-    let job = op!(inst.get_job(cfg, job_id));
-    if job.state == JobState::Open {
-        op!(inst.update_job(cfg, job_id, JobStateChange::Closed));
+    // advice); it is closed once everything is written. A job this command made is still
+    // Open (nothing here closed it): closed at once, with no read first. A close refused
+    // because someone closed it meanwhile is not a failure. A job continued by id is read
+    // first: it may be closed already.
+    let close = if created {
+        inst.update_job(cfg, job_id, JobStateChange::Closed).await?
+    } else {
+        let job = op!(inst.get_job(cfg, job_id));
+        if job.state != JobState::Open {
+            Ok(job)
+        } else {
+            inst.update_job(cfg, job_id, JobStateChange::Closed).await?
+        }
+    };
+    if let Err(e) = close
+        && op!(inst.get_job(cfg, job_id)).state == JobState::Open
+    {
+        return Err(JobFailure::Op(e));
     }
     progress.done();
     Ok(QuerySummary {
