@@ -87,11 +87,12 @@ pub fn success_body(resp: &Response<Vec<u8>>) -> Result<Cow<'_, [u8]>, Error> {
     }
 }
 
-fn parse_doc<T>(
-    resp: &Response<Vec<u8>>,
+/// A control reply's body (status checked, at most [`MAX_CONTROL_BYTES`]) and its format.
+/// Not generic: [`parse_doc`]'s copies share it.
+fn control_body<'r>(
+    resp: &'r Response<Vec<u8>>,
     what: &str,
-    parse: impl FnOnce(&[u8], DocFormat) -> Result<T, String>,
-) -> Result<T, Error> {
+) -> Result<(Cow<'r, [u8]>, DocFormat), Error> {
     let body = success_body(resp)?;
     let ct = content_type_of(resp);
     if body.len() > MAX_CONTROL_BYTES {
@@ -106,14 +107,26 @@ fn parse_doc<T>(
         ));
     }
     let fmt = wire::detect_format(ct, &body);
-    parse(&body, fmt).map_err(|detail| {
-        Error::unexpected(
-            resp.status().as_u16(),
-            ct,
-            format!("{what}: {detail}"),
-            &body,
-        )
-    })
+    Ok((body, fmt))
+}
+
+/// The error of a control reply whose body does not parse.
+fn doc_error(resp: &Response<Vec<u8>>, what: &str, detail: String, body: &[u8]) -> Error {
+    Error::unexpected(
+        resp.status().as_u16(),
+        content_type_of(resp),
+        format!("{what}: {detail}"),
+        body,
+    )
+}
+
+fn parse_doc<T>(
+    resp: &Response<Vec<u8>>,
+    what: &str,
+    parse: impl FnOnce(&[u8], DocFormat) -> Result<T, String>,
+) -> Result<T, Error> {
+    let (body, fmt) = control_body(resp, what)?;
+    parse(&body, fmt).map_err(|detail| doc_error(resp, what, detail, &body))
 }
 
 /// Parses a jobInfo reply (create, update, get).
