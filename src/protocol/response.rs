@@ -110,8 +110,14 @@ fn control_body<'r>(
     Ok((body, fmt))
 }
 
-/// The error of a control reply whose body does not parse.
-fn doc_error(resp: &Response<Vec<u8>>, what: &str, detail: String, body: &[u8]) -> Error {
+/// The error of a reply whose body does not parse: `{what}: {detail}`, with the reply's
+/// status, content type and body excerpt.
+pub(crate) fn doc_error(
+    resp: &Response<Vec<u8>>,
+    what: &str,
+    detail: String,
+    body: &[u8],
+) -> Error {
     Error::unexpected(
         resp.status().as_u16(),
         content_type_of(resp),
@@ -165,15 +171,8 @@ pub fn parse_batch_list(resp: &Response<Vec<u8>>) -> Result<Vec<BatchInfo>, Erro
 /// Parses batch results: ingest results (CSV, XML, JSON) or query result ids.
 pub fn parse_batch_results(resp: &Response<Vec<u8>>) -> Result<BatchResults, Error> {
     let body = success_body(resp)?;
-    let ct = content_type_of(resp);
-    wire::parse_batch_results(&body, ct).map_err(|detail| {
-        Error::unexpected(
-            resp.status().as_u16(),
-            ct,
-            format!("batch results: {detail}"),
-            &body,
-        )
-    })
+    wire::parse_batch_results(&body, content_type_of(resp))
+        .map_err(|detail| doc_error(resp, "batch results", detail, &body))
 }
 
 /// A reply whose body is returned as is (batch request, query result file).
