@@ -18,6 +18,7 @@ use std::rc::Rc;
 
 use crate::client::{Opened, RawBody, Ready, SendFailure, Started, Timeouts, Transport};
 use crate::error::Error;
+use crate::substr;
 use crate::wasi_pump::{self, Got, Pipe};
 
 /// Request bodies up to this size are written before the request is handed to the host, as far
@@ -455,7 +456,7 @@ fn describe(e: &ErrorCode) -> String {
 /// Maps an error from reading a reply body stream.
 fn stream_error(detail: &str) -> Error {
     let lower = detail.to_ascii_lowercase();
-    if lower.contains("timeout") || lower.contains("timed out") {
+    if substr::contains(&lower, "timeout") || substr::contains(&lower, "timed out") {
         Error::Timeout(format!("reading the reply body: {detail}"))
     } else {
         Error::Transport(format!("reading the reply body: {detail}"))

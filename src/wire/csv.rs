@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 
 use crate::model::{FieldValue, RecordError, RecordResult};
+use crate::substr;
 
 use super::control;
 use super::records;
@@ -247,12 +248,17 @@ pub(crate) fn parse_error_text(text: &str) -> Vec<RecordError> {
 
 /// Splits at the `--` that ends one error: the one followed by nothing or by the next `CODE:`.
 fn split_at_terminator(text: &str) -> Option<(&str, &str)> {
-    text.match_indices("--").find_map(|(at, dashes)| {
-        let before = text.get(..at)?;
-        let after = text.get(at + dashes.len()..)?;
+    let mut from = 0;
+    while let Some(at) = substr::find_from(text, "--", from) {
+        let (before, after) = (&text[..at], &text[at + 2..]);
         let next = after.trim_start();
-        (next.is_empty() || leading_status_code(next).is_some()).then_some((before, after))
-    })
+        if next.is_empty() || leading_status_code(next).is_some() {
+            return Some((before, after));
+        }
+        // Matches do not overlap (as `match_indices`): `---` holds one.
+        from = at + 2;
+    }
+    None
 }
 
 /// A leading `STATUS_CODE:` (`[A-Z][A-Z0-9_]*` then a colon): the code and what follows the colon.
