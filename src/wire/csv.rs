@@ -202,13 +202,15 @@ pub(crate) fn parse_results(text: &str) -> Result<Vec<RecordResult>, String> {
     let header: Vec<String> = records.iter().map(|h| h.trim().to_string()).collect();
     let column = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(id), Some(success)) = (column("Id"), column("Success")) else {
-        let found: String = records
-            .iter()
-            .collect::<Vec<_>>()
-            .join(",")
-            .chars()
-            .take(80)
-            .collect();
+        // The header row as read, comma-separated (not `join`: see `records::format_number`).
+        let mut row = String::new();
+        for (i, h) in records.iter().enumerate() {
+            if i > 0 {
+                row.push(',');
+            }
+            row.push_str(h);
+        }
+        let found: String = row.chars().take(80).collect();
         return Err(format!(
             "expected csv result columns \"Id\" and \"Success\", found header {found:?}"
         ));
