@@ -2,7 +2,7 @@
 //!
 //! Module map, from the bottom up (no module imports one above it):
 //! - [`model`], [`error`]: domain types (enums keep unknown values) and errors by stage;
-//!   `substr`: substring search.
+//!   `substr`: substring search and replacement.
 //! - [`wire`]: the XML, JSON and CSV wire formats (readers and writers only).
 //! - [`gzip`]: a streaming gzip decoder.
 //! - [`protocol`]: sans-IO request builders and reply parsers over `http` types; it owns

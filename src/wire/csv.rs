@@ -330,7 +330,7 @@ fn push_cell(out: &mut String, cell: &str, single: bool) {
         || (single && cell.is_empty());
     if needs_quotes {
         out.push('"');
-        out.push_str(&cell.replace('"', "\"\""));
+        substr::push_replaced(out, cell, '"', "\"\"");
         out.push('"');
     } else {
         out.push_str(cell);
