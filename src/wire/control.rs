@@ -432,16 +432,21 @@ pub(crate) fn record_result(
     })
 }
 
-/// One record error from its parts as text; empty field names are dropped.
-pub(crate) fn record_error<'a>(
+/// One record error from its parts as text; empty field names are dropped. (A slice, not
+/// a generic iterator: one copy for the XML, JSON and CSV readers.)
+pub(crate) fn record_error(
     status_code: Option<&str>,
     message: Option<&str>,
-    fields: impl IntoIterator<Item = &'a str>,
+    fields: &[&str],
 ) -> RecordError {
+    let mut names = Vec::new();
+    for f in fields {
+        names.extend(text(Some(f)));
+    }
     RecordError {
         status_code: text(status_code).unwrap_or_default(),
         message: text(message).unwrap_or_default(),
-        fields: fields.into_iter().filter_map(|f| text(Some(f))).collect(),
+        fields: names,
     }
 }
 
@@ -469,7 +474,7 @@ fn ingest_result(value: &Value, xml: bool) -> Result<RecordResult, String> {
         errors.push(record_error(
             doc.scalar("statusCode", code)?,
             doc.scalar("message", message)?,
-            names,
+            &names,
         ));
     }
     record_result(

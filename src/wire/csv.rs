@@ -274,13 +274,14 @@ fn leading_status_code(text: &str) -> Option<(&str, &str)> {
 
 fn parse_one_error(text: &str) -> RecordError {
     let Some((code, rest)) = leading_status_code(text) else {
-        return control::record_error(None, Some(text), []);
+        return control::record_error(None, Some(text), &[]);
     };
     let (message, fields) = match rest.rsplit_once(':') {
         Some((message, fields)) if is_field_list(fields) => (message, fields),
         _ => (rest, ""),
     };
-    control::record_error(Some(code), Some(message), fields.split(','))
+    let fields: Vec<&str> = fields.split(',').collect();
+    control::record_error(Some(code), Some(message), &fields)
 }
 
 /// Empty, or names (`[A-Za-z0-9_.]`) separated by commas, starting right after the colon.
