@@ -577,10 +577,20 @@ pub(crate) fn job_request(req: &JobRequest) -> Vec<(&'static str, &str)> {
         ),
         ("assignmentRuleId", non_empty(&req.assignment_rule_id)),
     ];
-    fields
-        .into_iter()
-        .filter_map(|(name, value)| Some((name, value?)))
-        .collect()
+    present(&fields)
+}
+
+/// The fields that have a value, in order (shared by the 1.0 and 2.0 request writers).
+pub(crate) fn present<'a>(
+    fields: &[(&'static str, Option<&'a str>)],
+) -> Vec<(&'static str, &'a str)> {
+    let mut out = Vec::with_capacity(fields.len());
+    for &(name, value) in fields {
+        if let Some(value) = value {
+            out.push((name, value));
+        }
+    }
+    out
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {

@@ -4,7 +4,7 @@
 
 use crate::model::v2::{IngestRequest, JobInfo, JobList, JobState, QueryRequest, ResultPages};
 
-use super::control::Value;
+use super::control::{self, Value};
 use super::json;
 
 /// The body of `POST /jobs/ingest`.
@@ -38,12 +38,8 @@ pub(crate) fn write_state(state: &JobState) -> Vec<u8> {
     json::write_object(&[("state", state.as_str())])
 }
 
-fn object(fields: &[(&str, Option<&str>)]) -> Vec<u8> {
-    let present: Vec<(&str, &str)> = fields
-        .iter()
-        .filter_map(|(k, v)| Some((*k, (*v)?)))
-        .collect();
-    json::write_object(&present)
+fn object(fields: &[(&'static str, Option<&str>)]) -> Vec<u8> {
+    json::write_object(&control::present(fields))
 }
 
 /// The fields of an object, or an error naming what it was.
