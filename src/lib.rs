@@ -1,7 +1,8 @@
 //! sfbulk: the Salesforce Bulk API 1.0 as a WebAssembly component.
 //!
 //! Module map, from the bottom up (no module imports one above it):
-//! - [`model`], [`error`]: domain types (enums keep unknown values) and errors by stage.
+//! - [`model`], [`error`]: domain types (enums keep unknown values) and errors by stage;
+//!   `substr`: substring search and replacement.
 //! - [`wire`]: the XML, JSON and CSV wire formats (readers and writers only).
 //! - [`gzip`]: a streaming gzip decoder.
 //! - [`protocol`]: sans-IO request builders and reply parsers over `http` types; it owns
@@ -24,6 +25,7 @@ pub mod model;
 pub mod protocol;
 pub mod split;
 pub mod stitch;
+pub(crate) mod substr;
 pub mod wire;
 
 pub use error::Error;

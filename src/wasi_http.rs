@@ -18,6 +18,7 @@ use std::rc::Rc;
 
 use crate::client::{Body, Opened, RawBody, Ready, SendFailure, Started, Timeouts, Transport};
 use crate::error::Error;
+use crate::substr;
 use crate::wasi_pump::{self, Got, Pipe};
 
 /// Request bodies up to this size are written before the request is handed to the host, as far
@@ -159,8 +160,10 @@ fn hand_over(req: http::Request<Body>, timeouts: Timeouts) -> Result<InFlight, S
         fields
             .append(name.as_str(), value.as_bytes())
             .map_err(|e| {
+                // `as_str`, not `HeaderName`'s `Display` (~2.5 KB of code in the component).
                 invalid(Error::invalid(format!(
-                    "header {name} rejected by wasi:http: {}",
+                    "header {} rejected by wasi:http: {}",
+                    name.as_str(),
                     header_error(&e)
                 )))
             })?;
@@ -463,7 +466,7 @@ fn describe(e: &ErrorCode) -> String {
 /// Maps an error from reading a reply body stream.
 fn stream_error(detail: &str) -> Error {
     let lower = detail.to_ascii_lowercase();
-    if lower.contains("timeout") || lower.contains("timed out") {
+    if substr::contains(&lower, "timeout") || substr::contains(&lower, "timed out") {
         Error::Timeout(format!("reading the reply body: {detail}"))
     } else {
         Error::Transport(format!("reading the reply body: {detail}"))

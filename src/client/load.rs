@@ -24,6 +24,7 @@ use crate::error::Error;
 use crate::model::{self, ContentType, RecordFormat};
 use crate::protocol::{self, BatchBody};
 use crate::split::{Batch, CsvSplitter, SplitLimits};
+use crate::substr;
 
 use super::call::Client;
 use super::resume::context;
@@ -308,11 +309,14 @@ impl CsvLoad {
             );
         }
         if let Err(failed) = self.client.update_job(&self.job_id, change) {
-            more = more.replacen(
-                &format!(" was {done}"),
-                &format!(" could not be {done} ({failed}) and may still be Open"),
-                1,
-            );
+            let was = format!(" was {done}");
+            if let Some(at) = substr::find(&more, &was) {
+                more = format!(
+                    "{} could not be {done} ({failed}) and may still be Open{}",
+                    &more[..at],
+                    &more[at + was.len()..]
+                );
+            }
         }
         let e = context(e, &more);
         state.end = End::Failed(e.clone());

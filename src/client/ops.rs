@@ -238,11 +238,12 @@ impl Client {
                 }
                 picked
             };
-            let pending: Vec<String> = watched
-                .iter()
-                .filter(|b| !b.state.as_ref().is_some_and(BatchState::is_final))
-                .map(|b| b.id.clone())
-                .collect();
+            let mut pending = Vec::new();
+            for b in &watched {
+                if !b.state.as_ref().is_some_and(BatchState::is_final) {
+                    pending.push(b.id.clone());
+                }
+            }
             if pending.is_empty() {
                 return Ok(watched);
             }

@@ -216,14 +216,18 @@ impl Client {
                     }
                 }
             }
-            let pending: Vec<String> = done
-                .iter()
-                .zip(job_ids)
-                .filter(|(d, _)| d.is_none())
-                .map(|(_, id)| id.clone())
-                .collect();
+            let mut pending = Vec::new();
+            for (d, id) in done.iter().zip(job_ids) {
+                if d.is_none() {
+                    pending.push(id.clone());
+                }
+            }
             if pending.is_empty() {
-                return Ok(done.into_iter().flatten().collect());
+                let mut jobs = Vec::with_capacity(done.len());
+                for job in done {
+                    jobs.extend(job);
+                }
+                return Ok(jobs);
             }
             let elapsed = t.monotonic().saturating_sub(start);
             match poll.next_wait(polls, elapsed, t.jitter()) {

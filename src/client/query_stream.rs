@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::model::{self, BatchState, ContentType};
 use crate::protocol;
 use crate::stitch::Stitcher;
+use crate::substr;
 
 use super::call::Client;
 use super::resume::ResumingBody;
@@ -282,7 +283,7 @@ impl QueryStream {
 /// The exception code a batch's state message starts with (`InvalidBatch : …`), else
 /// `BatchFailed`.
 fn failed_batch_code(message: &str) -> String {
-    match message.split_once(" : ") {
+    match substr::split_once(message, " : ") {
         Some((code, _))
             if !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
         {

@@ -1,6 +1,6 @@
 //! The `bulk2` exports: Bulk API 2.0 over the same clients as `bulk`.
 
-use super::convert::to_wit_error;
+use super::convert::{map_vec, to_wit_error};
 use super::convert_v2::*;
 use super::{Component, with};
 use crate::bindings::exports::sfbulk::connector::bulk as wit1;
@@ -13,7 +13,7 @@ use crate::protocol::v2::JobKind;
 const MAX_READ: usize = 16 << 20;
 
 fn refs(list: Vec<crate::client::IngestJobRef>) -> Vec<wit::IngestJobRef> {
-    list.into_iter().map(job_ref_to).collect()
+    map_vec(list, job_ref_to)
 }
 
 impl wit::Guest for Component {
@@ -131,7 +131,7 @@ impl wit::Guest for Component {
     ) -> Result<Vec<wit::JobInfo>, wit1::Error> {
         let poll = super::convert::wait_options(options).policy();
         with(config, |c| c.wait_for_jobs(kind(k), &job_ids, poll))
-            .map(|jobs| jobs.into_iter().map(job_info).collect())
+            .map(|jobs| map_vec(jobs, job_info))
     }
 
     fn start_ingest_load(
@@ -150,7 +150,7 @@ impl wit::Guest for Component {
         jobs: Vec<wit::IngestJobRef>,
         d: Option<wit::ColumnDelimiter>,
     ) -> Result<wit::IngestJoin, wit1::Error> {
-        let jobs = jobs.into_iter().map(job_ref_from).collect();
+        let jobs = map_vec(jobs, job_ref_from);
         with(config, |c| {
             IngestJoin::open(c.clone(), jobs, d.map(delimiter).unwrap_or_default())
         })

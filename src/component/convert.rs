@@ -6,6 +6,16 @@ use crate::error::Error;
 use crate::model::{self, BatchState, ContentType, JobState, Operation};
 use crate::protocol::BatchContent;
 
+/// `list.into_iter().map(f).collect()` as a plain loop: the in-place collect (which reuses
+/// the list's allocation) cost the component 3.4 KB over these conversions.
+pub(crate) fn map_vec<A, B>(list: Vec<A>, mut f: impl FnMut(A) -> B) -> Vec<B> {
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        out.push(f(item));
+    }
+    out
+}
+
 pub(crate) fn to_wit_error(e: Error) -> wit::Error {
     use wit::ErrorKind as K;
     let message = e.to_string();
@@ -179,44 +189,32 @@ pub(crate) fn batch_info(b: model::BatchInfo) -> wit::BatchInfo {
 pub(crate) fn record_set(s: wit::RecordSet) -> model::RecordSet {
     model::RecordSet {
         fields: s.fields,
-        rows: s
-            .rows
-            .into_iter()
-            .map(|row| {
-                row.into_iter()
-                    .map(|v| match v {
-                        wit::FieldValue::Null => model::FieldValue::Null,
-                        wit::FieldValue::Text(t) => model::FieldValue::Text(t),
-                        wit::FieldValue::Number(n) => model::FieldValue::Number(n),
-                        wit::FieldValue::Boolean(b) => model::FieldValue::Boolean(b),
-                    })
-                    .collect()
+        rows: map_vec(s.rows, |row| {
+            map_vec(row, |v| match v {
+                wit::FieldValue::Null => model::FieldValue::Null,
+                wit::FieldValue::Text(t) => model::FieldValue::Text(t),
+                wit::FieldValue::Number(n) => model::FieldValue::Number(n),
+                wit::FieldValue::Boolean(b) => model::FieldValue::Boolean(b),
             })
-            .collect(),
+        }),
     }
 }
 
 pub(crate) fn batch_results(r: model::BatchResults) -> wit::BatchResults {
     match r {
         model::BatchResults::Query(ids) => wit::BatchResults::Query(ids),
-        model::BatchResults::Ingest(rows) => wit::BatchResults::Ingest(
-            rows.into_iter()
-                .map(|r| wit::RecordResult {
-                    id: r.id,
-                    success: r.success,
-                    created: r.created,
-                    errors: r
-                        .errors
-                        .into_iter()
-                        .map(|e| wit::RecordError {
-                            status_code: e.status_code,
-                            message: e.message,
-                            fields: e.fields,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        ),
+        model::BatchResults::Ingest(rows) => {
+            wit::BatchResults::Ingest(map_vec(rows, |r| wit::RecordResult {
+                id: r.id,
+                success: r.success,
+                created: r.created,
+                errors: map_vec(r.errors, |e| wit::RecordError {
+                    status_code: e.status_code,
+                    message: e.message,
+                    fields: e.fields,
+                }),
+            }))
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Conversions between the `bulk2` binding types and the core's Bulk API 2.0 types.
 
-use super::convert::operation_from;
+use super::convert::{map_vec, operation_from};
 use crate::bindings::exports::sfbulk::connector::bulk as wit1;
 use crate::bindings::exports::sfbulk::connector::bulk2 as wit;
 use crate::client::{IngestJobRef, QueryPositionV2};
@@ -95,7 +95,7 @@ pub(crate) fn job_info(j: v2::JobInfo) -> wit::JobInfo {
 
 pub(crate) fn job_list(l: v2::JobList) -> wit::JobList {
     wit::JobList {
-        jobs: l.jobs.into_iter().map(job_info).collect(),
+        jobs: map_vec(l.jobs, job_info),
         next_records_url: l.next_records_url,
     }
 }

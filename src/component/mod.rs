@@ -107,8 +107,7 @@ impl wit::Guest for Component {
         config: wit::Config,
         job_id: String,
     ) -> Result<Vec<wit::BatchInfo>, wit::Error> {
-        with(config, |c| c.list_batches(&job_id))
-            .map(|list| list.into_iter().map(batch_info).collect())
+        with(config, |c| c.list_batches(&job_id)).map(|list| map_vec(list, batch_info))
     }
 
     fn get_bulk_query_results(
@@ -166,7 +165,7 @@ impl wit::Guest for Component {
     ) -> Result<Vec<wit::BatchInfo>, wit::Error> {
         let poll = wait_options(options).policy();
         with(config, |c| c.wait_for_batches(&job_id, &batch_ids, poll))
-            .map(|list| list.into_iter().map(batch_info).collect())
+            .map(|list| map_vec(list, batch_info))
     }
 
     fn start_csv_load(
@@ -185,7 +184,7 @@ impl wit::Guest for Component {
         job_id: String,
         batches: Vec<wit::BatchRef>,
     ) -> Result<wit::ResultJoin, wit::Error> {
-        let batches = batches.into_iter().map(batch_ref_from).collect();
+        let batches = map_vec(batches, batch_ref_from);
         with(config, |c| ResultJoin::open(c.clone(), job_id, batches))
             .map(|join| wit::ResultJoin::new(Join(join)))
     }

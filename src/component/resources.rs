@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use super::convert::{batch_ref_to, to_wit_error};
+use super::convert::{batch_ref_to, map_vec, to_wit_error};
 use crate::bindings::exports::sfbulk::connector::bulk as wit;
 use crate::client::{CsvLoad, QueryStream, ResultJoin, ResumingBody};
 
@@ -10,7 +10,7 @@ use crate::client::{CsvLoad, QueryStream, ResultJoin, ResumingBody};
 const MAX_READ: usize = 16 << 20;
 
 fn refs(list: Vec<crate::client::BatchRef>) -> Vec<wit::BatchRef> {
-    list.into_iter().map(batch_ref_to).collect()
+    map_vec(list, batch_ref_to)
 }
 
 /// `csv-load`.

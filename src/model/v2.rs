@@ -195,7 +195,7 @@ pub struct JobInfo {
 impl JobInfo {
     /// The exception name a failed job's message starts with (`ClientInputError`), if any.
     pub fn error_kind(&self) -> Option<&str> {
-        let (kind, _) = self.error_message.as_deref()?.split_once(" : ")?;
+        let (kind, _) = crate::substr::split_once(self.error_message.as_deref()?, " : ")?;
         let kind = kind.trim();
         (!kind.is_empty() && kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
             .then_some(kind)

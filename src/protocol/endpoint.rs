@@ -7,6 +7,7 @@ use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderN
 use http::{Method, Request};
 
 use crate::error::Error;
+use crate::substr;
 
 /// The header that carries the session.
 pub const SESSION_HEADER: HeaderName = HeaderName::from_static("x-sfdc-session");
@@ -125,8 +126,8 @@ impl Endpoint {
             .unwrap_or(path)
             .trim_start_matches('/');
         if !below.starts_with("services/data/")
-            || below.contains("..")
-            || below.contains("://")
+            || substr::contains(below, "..")
+            || substr::contains(below, "://")
             || below.bytes().any(|b| b <= b' ' || b == b'#' || b == b'\\')
         {
             let shown: String = path.chars().take(80).collect();
@@ -215,7 +216,7 @@ fn build(
 /// A URL as error messages show it: without user info, so that a password in a URL never
 /// reaches a message.
 fn shown(url: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
+    let start = substr::find(url, "://").map_or(0, |i| i + 3);
     match url[start..].find('@') {
         Some(at) => format!("{}…@{}", &url[..start], &url[start + at + 1..]),
         None => url.to_string(),

@@ -20,6 +20,7 @@ use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 
 use super::rs256::{self, KeyError, PrivateKey};
 use crate::error::Error;
+use crate::substr;
 use crate::wire;
 
 /// How long an assertion is valid: Salesforce refuses an `exp` more than 3 minutes ahead.
@@ -55,7 +56,7 @@ impl JwtKey {
         let pem = pem.trim();
         let label = pem
             .strip_prefix("-----BEGIN ")
-            .and_then(|rest| rest.split_once("-----"))
+            .and_then(|rest| substr::split_once(rest, "-----"))
             .map(|(label, _)| label)
             .unwrap_or("");
         let pkcs8 = match label {
@@ -173,7 +174,7 @@ fn pem_body(pem: &str, label: &str) -> Result<Option<Vec<u8>>, Error> {
     let end = format!("-----END {label}-----");
     let Some(body) = pem
         .strip_prefix(begin.as_str())
-        .and_then(|rest| rest.split_once(end.as_str()))
+        .and_then(|rest| substr::split_once(rest, &end))
         .map(|(body, _)| body)
     else {
         return Ok(None);

@@ -8,6 +8,7 @@ use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response};
 
 use crate::error::Error;
+use crate::substr;
 use crate::wire;
 
 use super::endpoint::parse_base_url;
@@ -198,7 +199,9 @@ fn form_post(token_host: &str, fields: &[(&str, &str)]) -> Result<Request<Vec<u8
         if value.is_empty() {
             return Err(Error::invalid(format!("{what} is empty")));
         }
-        form.append_pair(&what.replace(' ', "_"), value);
+        let mut name = String::new();
+        substr::push_replaced(&mut name, what, ' ', "_");
+        form.append_pair(&name, value);
     }
     let body = form.finish().into_bytes();
     let scheme = if https { "https" } else { "http" };

@@ -87,11 +87,12 @@ pub fn success_body(resp: &Response<Vec<u8>>) -> Result<Cow<'_, [u8]>, Error> {
     }
 }
 
-fn parse_doc<T>(
-    resp: &Response<Vec<u8>>,
+/// A control reply's body (status checked, at most [`MAX_CONTROL_BYTES`]) and its format.
+/// Not generic: [`parse_doc`]'s copies share it.
+fn control_body<'r>(
+    resp: &'r Response<Vec<u8>>,
     what: &str,
-    parse: impl FnOnce(&[u8], DocFormat) -> Result<T, String>,
-) -> Result<T, Error> {
+) -> Result<(Cow<'r, [u8]>, DocFormat), Error> {
     let body = success_body(resp)?;
     let ct = content_type_of(resp);
     if body.len() > MAX_CONTROL_BYTES {
@@ -106,14 +107,32 @@ fn parse_doc<T>(
         ));
     }
     let fmt = wire::detect_format(ct, &body);
-    parse(&body, fmt).map_err(|detail| {
-        Error::unexpected(
-            resp.status().as_u16(),
-            ct,
-            format!("{what}: {detail}"),
-            &body,
-        )
-    })
+    Ok((body, fmt))
+}
+
+/// The error of a reply whose body does not parse: `{what}: {detail}`, with the reply's
+/// status, content type and body excerpt.
+pub(crate) fn doc_error(
+    resp: &Response<Vec<u8>>,
+    what: &str,
+    detail: String,
+    body: &[u8],
+) -> Error {
+    Error::unexpected(
+        resp.status().as_u16(),
+        content_type_of(resp),
+        format!("{what}: {detail}"),
+        body,
+    )
+}
+
+fn parse_doc<T>(
+    resp: &Response<Vec<u8>>,
+    what: &str,
+    parse: impl FnOnce(&[u8], DocFormat) -> Result<T, String>,
+) -> Result<T, Error> {
+    let (body, fmt) = control_body(resp, what)?;
+    parse(&body, fmt).map_err(|detail| doc_error(resp, what, detail, &body))
 }
 
 /// Parses a jobInfo reply (create, update, get).
@@ -152,15 +171,8 @@ pub fn parse_batch_list(resp: &Response<Vec<u8>>) -> Result<Vec<BatchInfo>, Erro
 /// Parses batch results: ingest results (CSV, XML, JSON) or query result ids.
 pub fn parse_batch_results(resp: &Response<Vec<u8>>) -> Result<BatchResults, Error> {
     let body = success_body(resp)?;
-    let ct = content_type_of(resp);
-    wire::parse_batch_results(&body, ct).map_err(|detail| {
-        Error::unexpected(
-            resp.status().as_u16(),
-            ct,
-            format!("batch results: {detail}"),
-            &body,
-        )
-    })
+    wire::parse_batch_results(&body, content_type_of(resp))
+        .map_err(|detail| doc_error(resp, "batch results", detail, &body))
 }
 
 /// A reply whose body is returned as is (batch request, query result file).

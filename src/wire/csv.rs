@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 
 use crate::model::{FieldValue, RecordError, RecordResult};
+use crate::substr;
 
 use super::control;
 use super::records;
@@ -201,13 +202,15 @@ pub(crate) fn parse_results(text: &str) -> Result<Vec<RecordResult>, String> {
     let header: Vec<String> = records.iter().map(|h| h.trim().to_string()).collect();
     let column = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(id), Some(success)) = (column("Id"), column("Success")) else {
-        let found: String = records
-            .iter()
-            .collect::<Vec<_>>()
-            .join(",")
-            .chars()
-            .take(80)
-            .collect();
+        // The header row as read, comma-separated (not `join`: see `records::format_number`).
+        let mut row = String::new();
+        for (i, h) in records.iter().enumerate() {
+            if i > 0 {
+                row.push(',');
+            }
+            row.push_str(h);
+        }
+        let found: String = row.chars().take(80).collect();
         return Err(format!(
             "expected csv result columns \"Id\" and \"Success\", found header {found:?}"
         ));
@@ -247,12 +250,17 @@ pub(crate) fn parse_error_text(text: &str) -> Vec<RecordError> {
 
 /// Splits at the `--` that ends one error: the one followed by nothing or by the next `CODE:`.
 fn split_at_terminator(text: &str) -> Option<(&str, &str)> {
-    text.match_indices("--").find_map(|(at, dashes)| {
-        let before = text.get(..at)?;
-        let after = text.get(at + dashes.len()..)?;
+    let mut from = 0;
+    while let Some(at) = substr::find_from(text, "--", from) {
+        let (before, after) = (&text[..at], &text[at + 2..]);
         let next = after.trim_start();
-        (next.is_empty() || leading_status_code(next).is_some()).then_some((before, after))
-    })
+        if next.is_empty() || leading_status_code(next).is_some() {
+            return Some((before, after));
+        }
+        // Matches do not overlap (as `match_indices`): `---` holds one.
+        from = at + 2;
+    }
+    None
 }
 
 /// A leading `STATUS_CODE:` (`[A-Z][A-Z0-9_]*` then a colon): the code and what follows the colon.
@@ -266,13 +274,14 @@ fn leading_status_code(text: &str) -> Option<(&str, &str)> {
 
 fn parse_one_error(text: &str) -> RecordError {
     let Some((code, rest)) = leading_status_code(text) else {
-        return control::record_error(None, Some(text), []);
+        return control::record_error(None, Some(text), &[]);
     };
     let (message, fields) = match rest.rsplit_once(':') {
         Some((message, fields)) if is_field_list(fields) => (message, fields),
         _ => (rest, ""),
     };
-    control::record_error(Some(code), Some(message), fields.split(','))
+    let fields: Vec<&str> = fields.split(',').collect();
+    control::record_error(Some(code), Some(message), &fields)
 }
 
 /// Empty, or names (`[A-Za-z0-9_.]`) separated by commas, starting right after the colon.
@@ -322,7 +331,7 @@ fn push_cell(out: &mut String, cell: &str, single: bool) {
         || (single && cell.is_empty());
     if needs_quotes {
         out.push('"');
-        out.push_str(&cell.replace('"', "\"\""));
+        substr::push_replaced(out, cell, '"', "\"\"");
         out.push('"');
     } else {
         out.push_str(cell);

@@ -4,7 +4,7 @@
 
 use crate::model::v2::{IngestRequest, JobInfo, JobList, JobState, QueryRequest, ResultPages};
 
-use super::control::Value;
+use super::control::{self, Value};
 use super::json;
 
 /// The body of `POST /jobs/ingest`.
@@ -38,12 +38,8 @@ pub(crate) fn write_state(state: &JobState) -> Vec<u8> {
     json::write_object(&[("state", state.as_str())])
 }
 
-fn object(fields: &[(&str, Option<&str>)]) -> Vec<u8> {
-    let present: Vec<(&str, &str)> = fields
-        .iter()
-        .filter_map(|(k, v)| Some((*k, (*v)?)))
-        .collect();
-    json::write_object(&present)
+fn object(fields: &[(&'static str, Option<&str>)]) -> Vec<u8> {
+    json::write_object(&control::present(fields))
 }
 
 /// The fields of an object, or an error naming what it was.
@@ -123,8 +119,15 @@ pub fn parse_job_info(body: &[u8]) -> Result<JobInfo, String> {
 pub fn parse_job_list(body: &[u8]) -> Result<JobList, String> {
     let value = read(body, "job list")?;
     let f = fields(&value, "job list")?;
+    // Plain loops, not `collect::<Result<…>>()` (see `control::all`).
     let jobs = match get(f, "records") {
-        Some(Value::List(items)) => items.iter().map(job).collect::<Result<_, _>>()?,
+        Some(Value::List(items)) => {
+            let mut jobs = Vec::with_capacity(items.len());
+            for item in items {
+                jobs.push(job(item)?);
+            }
+            jobs
+        }
         None | Some(Value::Null) => Vec::new(),
         Some(_) => return Err("expected `records` to be an array".into()),
     };
@@ -154,14 +157,12 @@ pub fn parse_result_pages(body: &[u8]) -> Result<ResultPages, String> {
         (_, Some(Value::List(items))) => (items, "resultLink"),
         _ => return Err("expected `resultPages` or `resultChunks` to be an array".into()),
     };
-    let locators = list
-        .iter()
-        .map(|item| {
-            let f = fields(item, "result page")?;
-            let url = text(f, key).ok_or_else(|| format!("a result page has no `{key}`"))?;
-            Ok(locator_of(&url))
-        })
-        .collect::<Result<_, String>>()?;
+    let mut locators = Vec::with_capacity(list.len());
+    for item in list {
+        let f = fields(item, "result page")?;
+        let url = text(f, key).ok_or_else(|| format!("a result page has no `{key}`"))?;
+        locators.push(locator_of(&url));
+    }
     let done = matches!(get(f, "done"), Some(Value::Bool(true)));
     Ok(ResultPages {
         locators,

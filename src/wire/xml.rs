@@ -12,6 +12,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
 use crate::model::{BatchInfo, BatchResults, FieldValue, JobInfo};
+use crate::substr;
 
 use super::control::{self, Value};
 use super::records::{self, Node};
@@ -334,7 +335,9 @@ fn escape_text(text: &str) -> Result<Cow<'_, str>, char> {
     }
     let escaped = quick_xml::escape::partial_escape(text);
     Ok(if escaped.contains('\r') {
-        Cow::Owned(escaped.replace('\r', "&#13;"))
+        let mut out = String::with_capacity(escaped.len() + 16);
+        substr::push_replaced(&mut out, &escaped, '\r', "&#13;");
+        Cow::Owned(out)
     } else {
         escaped
     })
