@@ -251,11 +251,15 @@ impl IngestJoin {
                 self.jobs.len()
             ))
         })?;
-        let job = self.client.get_job_v2(JobKind::Ingest, &r.job_id)?;
-        let state = job
-            .state
-            .clone()
-            .unwrap_or(JobState::Unknown(String::new()));
+        // Read again unless it was just seen finished (waiting for it).
+        let (state, version) = match self.client.state.finished_job(&r.job_id) {
+            Some(known) => known,
+            None => {
+                let job = self.client.get_job_v2(JobKind::Ingest, &r.job_id)?;
+                let state = job.state.unwrap_or(JobState::Unknown(String::new()));
+                (state, job.api_version)
+            }
+        };
         if !state.is_final() {
             return Err(Error::invalid(format!(
                 "job {} is {}, not finished: wait for the jobs before joining",
@@ -263,7 +267,7 @@ impl IngestJoin {
                 state.as_str()
             )));
         }
-        let version = job.api_version.as_deref();
+        let version = version.as_deref();
         let rows = usize::try_from(r.records).unwrap_or(0);
         let mut index = ResultIndex::with_rows(columns.to_vec(), rows);
         let mut kinds = vec![ResultKind::Successful, ResultKind::Failed];

@@ -54,7 +54,9 @@ impl Client {
         let resp = self.call(Replay::Idempotent, MAX_CONTROL_BYTES, &|ep| {
             p2::get_job(ep, kind, job_id)
         })?;
-        p2::parse_job_info(&resp)
+        let job = p2::parse_job_info(&resp)?;
+        self.state.remember_finished(&job);
+        Ok(job)
     }
 
     /// `DELETE /jobs/{kind}/{id}`.

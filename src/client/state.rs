@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use crate::model::v2::JobState;
 use crate::model::{ContentType, Operation};
 use crate::protocol::Endpoint;
 
@@ -56,6 +57,10 @@ pub(crate) type JobKind = (ContentType, Option<Operation>);
 pub struct State {
     sessions: RefCell<Table<Session>>,
     jobs: RefCell<Table<JobKind>>,
+    /// Bulk 2.0 jobs last read in a final state: the state and the job's API version (a
+    /// finished job changes neither), so joining results right after waiting for the job
+    /// does not read it again.
+    finished: RefCell<Table<(JobState, Option<String>)>>,
 }
 
 impl Default for State {
@@ -70,6 +75,7 @@ impl State {
         State {
             sessions: RefCell::new(Table::new(64)),
             jobs: RefCell::new(Table::new(256)),
+            finished: RefCell::new(Table::new(64)),
         }
     }
 
@@ -83,6 +89,20 @@ impl State {
 
     pub(crate) fn job(&self, job_id: &str) -> Option<JobKind> {
         self.jobs.borrow().get(job_id)
+    }
+
+    /// A Bulk 2.0 job's final state and API version, when it was read finished.
+    pub(crate) fn finished_job(&self, job_id: &str) -> Option<(JobState, Option<String>)> {
+        self.finished.borrow().get(job_id)
+    }
+
+    /// Remembers a Bulk 2.0 job read in a final state.
+    pub(crate) fn remember_finished(&self, job: &crate::model::v2::JobInfo) {
+        if let Some(state) = job.state.as_ref().filter(|s| s.is_final()) {
+            self.finished
+                .borrow_mut()
+                .insert(job.id.clone(), (state.clone(), job.api_version.clone()));
+        }
     }
 
     pub(crate) fn remember_job(&self, job: &crate::model::JobInfo) {

@@ -380,6 +380,41 @@ fn results_are_joined_in_input_order_from_shuffled_files_at_the_job_version() {
 }
 
 #[test]
+fn a_job_just_waited_for_is_joined_without_reading_it_again() {
+    let (script, c) = client();
+    let v58 = "https://na1.example.com/services/data/v58.0/jobs";
+    let finished = format!(r#"{{"id":"{J1}","state":"JobComplete","apiVersion":58.0}}"#);
+    script.expect("GET", format!("{JOBS}/ingest/{J1}"), json(200, finished));
+    let poll = crate::backoff::PollPolicy::default();
+    c.wait_for_jobs(JobKind::Ingest, &[J1.into()], poll)
+        .unwrap();
+    let refs = vec![IngestJobRef {
+        job_id: J1.into(),
+        first_record: 0,
+        records: 1,
+    }];
+    let join = IngestJoin::open(c, refs, ColumnDelimiter::Comma).unwrap();
+    // The results at the job's own version, with no GET of the job first.
+    script.expect(
+        "GET",
+        format!("{v58}/ingest/{J1}/successfulResults"),
+        csv("\"sf__Id\",\"sf__Created\",Name\n\"001A\",\"true\",a\n"),
+    );
+    script.expect(
+        "GET",
+        format!("{v58}/ingest/{J1}/failedResults"),
+        csv("\"sf__Id\",\"sf__Error\",Name\n"),
+    );
+    let mut out = join.push(b"Name\na\n").unwrap();
+    out.extend(join.finish().unwrap());
+    assert_eq!(
+        String::from_utf8(out).unwrap().lines().nth(1),
+        Some("a,001A,true,true,")
+    );
+    assert_eq!(script.seen().len(), 3);
+}
+
+#[test]
 fn a_job_whose_results_do_not_add_up_is_an_error() {
     let (script, c) = client();
     let refs = vec![IngestJobRef {
