@@ -124,6 +124,7 @@ stop_mock() {
 trap stop_mock EXIT
 start_mock() { # SEED PAGE_ROWS
   stop_mock
+  : >"$OUT/mock.out" # emptied before the new mock starts: the last one's banner is not its
   "$MOCK" --port 0 --seed-accounts "$1" --v2-page-rows "$2" --delay-ms 0 >"$OUT/mock.out" 2>&1 &
   MOCK_PID=$!
   local i

@@ -132,6 +132,8 @@ start_mock() { # NET SEED FILE_ROWS GZIP(yes|no)
   local args=(--port 0 --seed-accounts "$2" --delay-ms 0 --result-file-rows "$3" --v2-page-rows "$QUERY_ROWS")
   [ "$4" = no ] && args+=(--no-gzip)
   [ "$1" = wan ] && args+=(--wan-rtt-ms "$RTT_MS" --wan-bandwidth "$BANDWIDTH" --wan-connect-rtts "$CONNECT_RTTS")
+  # Emptied here, before the new mock starts: the last mock's banner must not be read for its.
+  : >"$OUT/mock.out"
   "$MOCK" "${args[@]}" >"$OUT/mock.out" 2>&1 &
   MOCK_PID=$!
   BASE=""
