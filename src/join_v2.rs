@@ -649,8 +649,8 @@ impl ResultIndex {
     }
 }
 
-/// Below this many entries a job's index is sorted by 8-bit digits and searched whole: the
-/// 16-bit passes and the prefix index cost 4 × 2^16 counter updates whatever the size.
+/// Below this many entries a job's index is sorted into runs of 8 bits and searched whole:
+/// runs of 16 bits and their prefix index cost 2^16 counters (and a copy) whatever the size.
 const SMALL_INDEX: usize = 1 << 14;
 
 /// Sorts entries by key, then file order (`at`, which grows in file order), in place: an
