@@ -116,6 +116,19 @@ fn expect_upload_and_close(script: &Script, id: &str) {
     );
 }
 
+/// J1's upload loses its reply: J1 is aborted, and J2 gets the rows.
+fn expect_lost_upload_then_new_job(script: &Script) {
+    expect_job(script, J1);
+    script.expect("PUT", format!("{JOBS}/ingest/{J1}/batches"), lost());
+    script.expect(
+        "PATCH",
+        format!("{JOBS}/ingest/{J1}"),
+        job(J1, "Aborted", ""),
+    );
+    expect_job(script, J2);
+    expect_upload_and_close(script, J2);
+}
+
 #[test]
 fn a_load_declares_lf_and_splits_into_jobs_without_cutting_a_record() {
     let (script, c) = client();
@@ -156,15 +169,7 @@ fn a_load_declares_lf_and_splits_into_jobs_without_cutting_a_record() {
 fn a_lost_upload_reply_aborts_that_job_and_sends_the_rows_to_a_new_one() {
     let (script, c) = client();
     let l = load(&c, 1_000_000);
-    expect_job(&script, J1);
-    script.expect("PUT", format!("{JOBS}/ingest/{J1}/batches"), lost());
-    script.expect(
-        "PATCH",
-        format!("{JOBS}/ingest/{J1}"),
-        job(J1, "Aborted", ""),
-    );
-    expect_job(&script, J2);
-    expect_upload_and_close(&script, J2);
+    expect_lost_upload_then_new_job(&script);
     l.write(b"Name\na\nb\n").unwrap();
     let jobs = l.finish().unwrap();
     assert_eq!(jobs.len(), 1);
@@ -185,15 +190,7 @@ fn an_upload_of_several_blocks_goes_out_whole_to_each_job_it_is_sent_to() {
         input.extend_from_slice(format!("n{i},\"a, \"\"b\"\"\"\n").as_bytes());
     }
     assert!(input.len() > 2 * super::ingest_v2::UPLOAD_BLOCK);
-    expect_job(&script, J1);
-    script.expect("PUT", format!("{JOBS}/ingest/{J1}/batches"), lost());
-    script.expect(
-        "PATCH",
-        format!("{JOBS}/ingest/{J1}"),
-        job(J1, "Aborted", ""),
-    );
-    expect_job(&script, J2);
-    expect_upload_and_close(&script, J2);
+    expect_lost_upload_then_new_job(&script);
     for piece in input.chunks(256 * 1024) {
         assert!(l.write(piece).unwrap().is_empty());
     }
