@@ -2,6 +2,7 @@
 //!
 //! - **Pooling**: one hyper-util (legacy) [`Client`] per [`Network`]; HTTP/1.1 connections are
 //!   kept alive and reused per scheme and host, idle ones closed after [`IDLE_TIMEOUT`].
+//!   With a cap per host, requests take turns in the order they were sent (`gate`).
 //! - **TLS**: rustls (ring) trusting the system's roots (rustls-native-certs), Mozilla's
 //!   bundled roots as the fallback (webpki-roots), and the extra roots of a PEM file
 //!   ([`NetConfig::ca_file`]: `--ca-file` / `SSL_CERT_FILE`).
@@ -26,7 +27,10 @@
 //! (`src/wasi_http.rs`) counts these as never sent and shows the sentence.
 
 mod connect;
+mod gate;
 mod gunzip;
+#[cfg(test)]
+mod order_tests;
 pub mod proxy;
 mod roots;
 mod timing;
@@ -70,7 +74,9 @@ pub struct NetConfig {
     /// adds a trusted root certificate (PEM)`.
     pub trust_hint: Option<String>,
     /// Connections open to one host at once, at most (`None`: no limit). The sfbulk
-    /// command line sets its `--concurrency` plus one.
+    /// command line sets its `--concurrency` plus one. Requests to the host are then in
+    /// flight as many at once at most, the others served in the order they were sent
+    /// (`gate`).
     pub max_connections_per_host: Option<usize>,
 }
 
@@ -128,6 +134,8 @@ pub struct Network {
 struct NetInner {
     client: Client<Connector, wasmtime_wasi_http::WasiBody>,
     connector: Arc<ConnectorConfig>,
+    /// With a connection cap, the requests' turns per host, in the order they were sent.
+    gates: Option<gate::Gates>,
     requests: AtomicUsize,
     /// Requests whose reply body is still held by the component, and the most at once.
     in_flight: Arc<AtomicUsize>,
@@ -200,6 +208,7 @@ impl Network {
         Ok(Network {
             inner: Arc::new(NetInner {
                 client,
+                gates: connector.per_host.map(gate::Gates::new),
                 connector,
                 requests: AtomicUsize::new(0),
                 in_flight: Arc::default(),
@@ -223,12 +232,18 @@ impl Network {
         }
     }
 
-    /// Sends one request of a component and returns the reply with its body to stream.
+    /// Sends one request of a component, when its `ticket`'s turn comes, and returns the
+    /// reply with its body to stream.
     async fn send(
         self,
         request: http::Request<wasmtime_wasi_http::WasiBody>,
         options: Option<wasmtime_wasi_http::RequestOptions>,
+        ticket: Option<gate::Ticket>,
     ) -> Result<http::Response<wasmtime_wasi_http::WasiBody>, Error> {
+        let turn = match ticket {
+            Some(ticket) => Some(ticket.turn().await),
+            None => None,
+        };
         let opt = |f: fn(&wasmtime_wasi_http::RequestOptions) -> Option<Duration>| {
             options.as_ref().and_then(f).unwrap_or(DEFAULT_TIMEOUT)
         };
@@ -251,6 +266,7 @@ impl Network {
             timeout: between_bytes,
             timer: None,
             _in_flight: in_flight,
+            _turn: turn,
         };
         // Gzip is decoded here, natively (see `gunzip`).
         let body = if gunzip::is_gzip(&head.headers) {
@@ -307,8 +323,10 @@ impl WasiHttpHooks for NetHooks {
     > {
         drop(fut);
         let network = self.network.clone();
+        // The turn is asked for now, in the order the component sends its requests.
+        let ticket = network.inner.gates.as_ref().map(|g| g.enter(request.uri()));
         Box::new(async move {
-            let response = network.send(request, options).await?;
+            let response = network.send(request, options, ticket).await?;
             // The pool drives the connection: nothing more to wait for.
             let io: Box<dyn Future<Output = Result<(), Error>> + Send> = Box::new(async { Ok(()) });
             Ok((response, io))
@@ -319,6 +337,8 @@ impl WasiHttpHooks for NetHooks {
 /// A reply body that fails when no bytes come for `timeout` (as wasi:http's default sender).
 struct BetweenBytes {
     _in_flight: InFlight,
+    /// The request's turn to its host, given back with the body.
+    _turn: Option<gate::Turn>,
     incoming: hyper::body::Incoming,
     timeout: Duration,
     timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
