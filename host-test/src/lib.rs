@@ -1,14 +1,15 @@
 //! The wasmtime host of the sfbulk connector component. (The mock Salesforce is the
 //! `sfbulk-mock` crate, `mock/`; the `sfbulk` command line the `sfbulk-cli` crate, `cli/`.)
 //!
-//! - [`Runtime`] compiles the component once (with wasmtime's on-disk compile cache) and
-//!   instantiates it cheaply through an `InstancePre`.
+//! - [`Runtime`] compiles the component once (the artifact kept on disk between runs:
+//!   `compiled`) and instantiates it cheaply through an `InstancePre`.
 //! - [`sender`]: the instances' outbound HTTP ([`Network`]: pooled connections, TLS with the
 //!   system's and extra roots, proxies, the component's timeouts).
 //! - [`Instance`] is one component instance (one store): its sessions live as long as it
 //!   does. Its methods mirror the WIT operations: `bulk`'s here, `bulk2`'s (Bulk API 2.0)
 //!   in [`bulk2`], which also re-exports that interface's types.
 pub mod bulk2;
+mod compiled;
 pub mod shrink;
 
 pub mod sender;
@@ -16,7 +17,7 @@ pub mod sender;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use wasmtime::component::{Component, Linker, ResourceAny};
+use wasmtime::component::{Linker, ResourceAny};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -92,19 +93,16 @@ impl Runtime {
         Self::from_file(Path::new(SFBULK_WASM))
     }
 
-    /// Compiles a component file. Uses wasmtime's on-disk compile cache when it can.
+    /// Compiles a component file, or maps the artifact of an earlier run (`compiled`).
     pub fn from_file(path: &Path) -> wasmtime::Result<Self> {
         let mut config = wasmtime::Config::new();
-        if let Ok(cache) = wasmtime::Cache::new(wasmtime::CacheConfig::new()) {
-            config.cache(Some(cache));
-        }
         // A profiling aid: `SFBULK_PERFMAP=1` writes /tmp/perf-PID.map, naming the compiled
         // component's functions for profilers (perf, or callgrind's addresses).
         if std::env::var_os("SFBULK_PERFMAP").is_some() {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
         let engine = Engine::new(&config)?;
-        let component = Component::from_file(&engine, path)?;
+        let component = compiled::load(&engine, path)?;
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;

@@ -127,7 +127,7 @@ pub(crate) fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> 
     let mut at = 0;
     loop {
         // `at` starts a value.
-        if data.get(at) == Some(&b'"') {
+        if matches!(data.get(at), Some(b'"')) {
             at += 1;
             let start = at;
             let mut doubled = false;

@@ -31,7 +31,7 @@
 # Each client run is its own process under GNU time (`/usr/bin/time -f '%U %S %e %M'`, CPU =
 # user+sys of the process and its children, peak RSS of the largest), RUNS times, rounds
 # interleaved (sfbulk, simple-salesforce, jsforce, curl, then again), after one untimed warm-up
-# round (wasmtime's compile cache, Python's bytecode, disk caches). After each run the output is
+# round (the compiled component's cache, Python's bytecode, disk caches). After each run the output is
 # checked: exit status 0 and exactly the expected rows (results: successful + failed +
 # unprocessed = rows sent; query: data lines, with one header per file); a run that fails that
 # is reported as failed, not timed. load1 (/proc/loadavg) is recorded before every run and the

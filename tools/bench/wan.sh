@@ -38,7 +38,7 @@
 #
 # Each client run is its own process under GNU time (CPU = user+sys of it and its children,
 # peak RSS of the largest), RUNS times, rounds interleaved, after one untimed warm-up of every
-# client (wasmtime's compile cache, Python's bytecode). Around each run the harness reads the
+# client (the compiled component's cache, Python's bytecode). Around each run the harness reads the
 # mock's `/__mock/stats` on its direct (unshaped) URL: requests, connections (over the WAN: the
 # connections opened, the most open at once, bytes each way); after it, it forgets the mock's
 # jobs (`DELETE /__mock/jobs`, a query job holds all its rows). Floors and ratios:

@@ -4,7 +4,8 @@
 # Builds a names-kept component the way the shipped one is made (component profile, then
 # wasm-opt -Oz, here with -g), puts it in place of target/guest/sfbulk.wasm for the run (the
 # shipped one is put back), runs target/release/sfbulk under valgrind --tool=callgrind twice
-# (the first run compiles the component for valgrind's CPU features into wasmtime's cache)
+# (the first run compiles the component for valgrind's CPU features into the compile cache,
+# host-test/src/compiled.rs)
 # with SFBULK_PERFMAP=1 (wasmtime's perf map names the compiled functions), and prints the
 # instructions per function: `wasm:` the component's, `native:` the host's (the release
 # binary is stripped: its own code is one line). Needs valgrind and

@@ -27,7 +27,7 @@ use super::timing::RequestTiming;
 
 /// What the connector needs, shared by every connection of one network.
 pub(crate) struct ConnectorConfig {
-    pub(crate) tls: Arc<rustls::ClientConfig>,
+    pub(crate) tls: Tls,
     pub(crate) proxies: ProxySettings,
     /// Appended to "not trusted" errors: how to add a root (e.g. `--ca-file or SSL_CERT_FILE
     /// adds a root certificate`).
@@ -70,6 +70,29 @@ pub(crate) struct Held {
 impl Drop for Held {
     fn drop(&mut self) {
         self.open_now.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The TLS config of a network's `https://` connections.
+pub(crate) enum Tls {
+    /// The system's roots only ([`super::system_tls`], made on first use).
+    System,
+    /// The system's roots and those of a CA file (read and checked when the network was
+    /// made); the config made on first use.
+    Extra {
+        certs: Vec<rustls_pki_types::CertificateDer<'static>>,
+        config: std::sync::OnceLock<Arc<rustls::ClientConfig>>,
+    },
+}
+
+impl Tls {
+    fn config(&self) -> Arc<rustls::ClientConfig> {
+        match self {
+            Tls::System => super::system_tls(),
+            Tls::Extra { certs, config } => {
+                Arc::clone(config.get_or_init(|| super::tls_config(certs)))
+            }
+        }
     }
 }
 
@@ -210,7 +233,7 @@ async fn connect(cfg: &ConnectorConfig, dst: &Uri) -> Result<Conn, ConnectError>
     }
     let name = ServerName::try_from(host.clone())
         .map_err(|_| ConnectError::Connect(format!("{host:?} is not a valid TLS server name")))?;
-    let tls = tokio_rustls::TlsConnector::from(Arc::clone(&cfg.tls))
+    let tls = tokio_rustls::TlsConnector::from(cfg.tls.config())
         .connect(name, stream)
         .await
         .map_err(|e| tls_error(&target, &e, &cfg.trust_hint))?;

@@ -172,17 +172,17 @@ impl Network {
     }
 
     fn build(cfg: &NetConfig, reuse: bool) -> Result<Network, String> {
-        // Without extra roots every network shares one TLS config (instantiating stays cheap).
-        static SYSTEM_ONLY: std::sync::OnceLock<Arc<rustls::ClientConfig>> =
-            std::sync::OnceLock::new();
+        // A CA file is read and checked now (its errors are the caller's to see). The TLS
+        // config, with the system's roots, is made when the first `https://` connection
+        // opens: reading the system's store (~300 files here) costs ~20 M instructions,
+        // which a run that only talks `http://` to loopback does not need. Networks without
+        // a CA file share one.
         let tls = match &cfg.ca_file {
-            None => match SYSTEM_ONLY.get() {
-                Some(tls) => Arc::clone(tls),
-                None => Arc::clone(SYSTEM_ONLY.get_or_init(|| {
-                    tls_config(None).expect("the system's roots make a TLS config")
-                })),
+            None => connect::Tls::System,
+            Some(path) => connect::Tls::Extra {
+                certs: roots::read_ca_file(path)?,
+                config: std::sync::OnceLock::new(),
             },
-            Some(path) => tls_config(Some(path))?,
         };
         let connector = Arc::new(ConnectorConfig {
             tls,
@@ -279,17 +279,25 @@ impl Network {
     }
 }
 
-/// A TLS client config trusting the system's roots and those of `ca_file`.
-fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
-    let roots = roots::trusted_roots(ca_file)?;
+/// The TLS client config of the system's roots, shared by every network without a CA file;
+/// made on first use.
+pub(crate) fn system_tls() -> Arc<rustls::ClientConfig> {
+    static SYSTEM_ONLY: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    Arc::clone(SYSTEM_ONLY.get_or_init(|| tls_config(&[])))
+}
+
+/// A TLS client config trusting the system's roots and `extra` ([`roots::read_ca_file`]).
+pub(crate) fn tls_config(
+    extra: &[rustls_pki_types::CertificateDer<'static>],
+) -> Arc<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(roots)
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots::trusted_roots(extra))
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(tls))
+    Arc::new(tls)
 }
 
 /// The wasi:http hooks of a store: requests go to its [`Network`].

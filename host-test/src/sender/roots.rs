@@ -28,27 +28,32 @@ fn base_roots() -> Arc<RootCertStore> {
     }))
 }
 
-/// The base roots plus every certificate of the PEM file `extra`. The error names the file
-/// and what is wrong with it.
-pub(crate) fn trusted_roots(extra: Option<&Path>) -> Result<RootCertStore, String> {
-    let mut store = (*base_roots()).clone();
-    if let Some(path) = extra {
-        let shown = path.display();
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("the CA file {shown} is not valid PEM: {e}"))?;
-        if certs.is_empty() {
-            return Err(format!(
-                "the CA file {shown} holds no certificate (-----BEGIN CERTIFICATE-----)"
-            ));
-        }
-        for cert in certs {
-            store.add(cert).map_err(|e| {
-                format!("the CA file {shown} has a certificate rustls refuses: {e}")
-            })?;
-        }
+/// Every certificate of the PEM file `path`, each checked to be one rustls takes as a root
+/// (the error names the file and what is wrong with it). Cheap next to the system's roots,
+/// which are read only when a TLS connection needs them ([`trusted_roots`]).
+pub(crate) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("the CA file {shown} is not valid PEM: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "the CA file {shown} holds no certificate (-----BEGIN CERTIFICATE-----)"
+        ));
     }
-    Ok(store)
+    let mut check = RootCertStore::empty();
+    for cert in &certs {
+        check
+            .add(cert.clone())
+            .map_err(|e| format!("the CA file {shown} has a certificate rustls refuses: {e}"))?;
+    }
+    Ok(certs)
+}
+
+/// The base roots plus `extra` (from [`read_ca_file`], so rustls takes each).
+pub(crate) fn trusted_roots(extra: &[CertificateDer<'static>]) -> RootCertStore {
+    let mut store = (*base_roots()).clone();
+    store.add_parsable_certificates(extra.iter().cloned());
+    store
 }
