@@ -400,7 +400,24 @@ pub async fn query(
         Err(e) => return Err(settle(inst, cfg, &job.id, JobFailure::Trap(e)).await),
     }
     let pk = args.request.pk_chunking.is_some();
-    read_query_job(inst, cfg, &job.id, out, &args.wait, pk, true, progress).await
+    // Without PK chunking the one batch is all the job will hold: it is closed now, as the
+    // reference client does (a closed job's batch runs on and its results stay readable),
+    // so that no round trip is left for after the download. A close that fails here is
+    // tried again at the end.
+    let closed = !pk
+        && matches!(
+            inst.update_job(cfg, &job.id, JobStateChange::Closed).await,
+            Ok(Ok(_))
+        );
+    let made = Made::Now { closed };
+    read_query_job(inst, cfg, &job.id, out, &args.wait, pk, made, progress).await
+}
+
+/// Whether `query` made the job (and closed it already), or continues one by id.
+#[derive(Clone, Copy)]
+enum Made {
+    Now { closed: bool },
+    Before,
 }
 
 /// Continues an existing query job (`query --job-id`): waits, then downloads.
@@ -413,13 +430,13 @@ pub async fn continue_query(
     progress: &Progress,
 ) -> Result<QuerySummary, JobFailure> {
     let out = AtomicFile::create(output)?;
-    read_query_job(inst, cfg, job_id, out, wait, false, false, progress).await
+    read_query_job(inst, cfg, job_id, out, wait, false, Made::Before, progress).await
 }
 
-/// Streams a query job's rows into `out`, then closes the job. After a failure a job this
-/// command `created` and still `Open` is closed (its results stay readable: continue it
-/// with `--job-id`); a job it continues is only named with its state; at a deadline either
-/// is left as it is.
+/// Streams a query job's rows into `out`, then closes the job (unless `made` says it was
+/// closed already). After a failure a job this command made and still `Open` is closed (its
+/// results stay readable: continue it with `--job-id`); a job it continues is only named
+/// with its state; at a deadline either is left as it is.
 #[allow(clippy::too_many_arguments)]
 async fn read_query_job(
     inst: &mut Instance,
@@ -428,9 +445,11 @@ async fn read_query_job(
     mut out: AtomicFile,
     wait: &WaitOptions,
     pk_chunking: bool,
-    created: bool,
+    made: Made,
     progress: &Progress,
 ) -> Result<QuerySummary, JobFailure> {
+    let created = matches!(made, Made::Now { .. });
+    let closed = matches!(made, Made::Now { closed: true });
     let hint = format!(
         "continue it with `sfbulk query --job-id {job_id} --output {}`",
         out.target().display()
@@ -455,7 +474,8 @@ async fn read_query_job(
     let (rows, done_batches) = match read {
         Ok(p) => p,
         Err(f) if f.is_deadline() => {
-            return Err(f.left(format!("job {job_id} is Open, left as it is; {hint}")));
+            let state = if closed { "Closed" } else { "Open" };
+            return Err(f.left(format!("job {job_id} is {state}, left as it is; {hint}")));
         }
         Err(f) if created => {
             let f = settle(inst, cfg, job_id, f).await;
@@ -470,24 +490,27 @@ async fn read_query_job(
         }
     };
     // With PK chunking the job stays open until every chunk has been read (Salesforce's
-    // advice); it is closed once everything is written. A job this command made is still
-    // Open (nothing here closed it): closed at once, with no read first. A close refused
+    // advice); it is closed once everything is written (as is a job whose early close
+    // failed). A job this command made is then still Open: closed at once, with no read
+    // first. A close refused
     // because someone closed it meanwhile is not a failure. A job continued by id is read
     // first: it may be closed already.
-    let close = if created {
-        inst.update_job(cfg, job_id, JobStateChange::Closed).await?
-    } else {
-        let job = op!(inst.get_job(cfg, job_id));
-        if job.state != JobState::Open {
-            Ok(job)
-        } else {
+    if !closed {
+        let close = if created {
             inst.update_job(cfg, job_id, JobStateChange::Closed).await?
+        } else {
+            let job = op!(inst.get_job(cfg, job_id));
+            if job.state != JobState::Open {
+                Ok(job)
+            } else {
+                inst.update_job(cfg, job_id, JobStateChange::Closed).await?
+            }
+        };
+        if let Err(e) = close
+            && op!(inst.get_job(cfg, job_id)).state == JobState::Open
+        {
+            return Err(JobFailure::Op(e));
         }
-    };
-    if let Err(e) = close
-        && op!(inst.get_job(cfg, job_id)).state == JobState::Open
-    {
-        return Err(JobFailure::Op(e));
     }
     progress.done();
     Ok(QuerySummary {

@@ -166,6 +166,21 @@ fn query_timeout_exits_4_and_job_id_then_continues_the_job() {
         run.stderr
     );
     assert!(dir.names().is_empty(), "no output, no partial file");
+    // The job was closed right after its batch was added (nothing left for after the
+    // download), before the first poll, and left so.
+    let log = mock.requests();
+    let close = log
+        .iter()
+        .position(|r| r.method == "POST" && r.path.ends_with(&format!("/job/{job}")))
+        .expect("a close");
+    let first_poll = log.iter().position(|r| r.method == "GET").expect("a poll");
+    assert!(close < first_poll, "{close} {first_poll}");
+    assert!(
+        run.stderr
+            .contains(&format!("job {job} is Closed, left as it is")),
+        "{}",
+        run.stderr
+    );
     let batches = ok_json(&mock, &["list-batches", job]);
     assert_ne!(batches[0]["state"], "NotProcessed", "not aborted");
 
