@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use sfbulk_core::model::is_api_name;
+use sfbulk_core::wire::find_or_line_end;
 
 /// Most characters in one field value (Salesforce's limit).
 pub const MAX_FIELD_CHARS: u64 = 131_072;
@@ -239,10 +240,7 @@ impl Scanner {
                     }
                 }
                 State::Unquoted => {
-                    let k = match memchr::memchr3(self.delim, b'\r', b'\n', &data[i..]) {
-                        Some(k) => i + k,
-                        None => n,
-                    };
+                    let k = find_or_line_end(data, i, self.delim).unwrap_or(n);
                     if k > i {
                         self.cr_last = false;
                     }
@@ -259,10 +257,7 @@ impl Scanner {
                     i += 1;
                 }
                 State::Quoted => {
-                    let k = match memchr::memchr3(b'"', b'\r', b'\n', &data[i..]) {
-                        Some(k) => i + k,
-                        None => n,
-                    };
+                    let k = find_or_line_end(data, i, b'"').unwrap_or(n);
                     if k > i {
                         self.cr_last = false;
                     }

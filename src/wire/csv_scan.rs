@@ -58,6 +58,20 @@ fn find(data: &[u8], at: usize, quoted: bool, delimiter: u8) -> Option<usize> {
     (h != 0).then(|| pos + (h.trailing_zeros() / 8) as usize)
 }
 
+/// Where the first `byte`, CR or LF is in `data` from `at` on, found 8 bytes at a time;
+/// `None` when there is none. The command line's check of a whole input file looks for the
+/// end of each value with it (a `memchr3` call per value cost more on short values).
+pub fn find_or_line_end(data: &[u8], at: usize, byte: u8) -> Option<usize> {
+    if data.len() >= 8 {
+        return find(data, at, false, byte);
+    }
+    let rest = data.get(at..)?;
+    let k = rest
+        .iter()
+        .position(|&b| b == byte || b == b'\r' || b == b'\n')?;
+    Some(at + k)
+}
+
 /// What [`scan_record`] found at the start of the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scan {
@@ -181,6 +195,33 @@ pub(crate) fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> 
 mod tests {
     use super::*;
     use crate::wire::PooledReader;
+
+    /// The first `byte`, CR or LF from every start, in inputs of every length, is the one a
+    /// plain search finds.
+    #[test]
+    fn find_or_line_end_finds_the_first_of_the_three() {
+        let mut seed = 3u32;
+        for len in 0..40 {
+            for _ in 0..50 {
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        b",\r\n\"ab"[(seed >> 16) as usize % 6]
+                    })
+                    .collect();
+                for byte in [b',', b'"'] {
+                    for at in 0..=len + 1 {
+                        let want = data.get(at..).and_then(|r| {
+                            r.iter()
+                                .position(|&b| b == byte || b == b'\r' || b == b'\n')
+                                .map(|k| at + k)
+                        });
+                        assert_eq!(find_or_line_end(&data, at, byte), want, "{data:?} {at}");
+                    }
+                }
+            }
+        }
+    }
 
     /// The first record of `data` as csv-core reads it: its values, and where its content
     /// ends (before the terminator) — `None` when csv-core needs more input to end it.
