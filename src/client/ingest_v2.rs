@@ -277,9 +277,23 @@ impl IngestJoin {
         let bad = |d: String| {
             Error::unexpected(200, Some("text/csv"), format!("job {}: {d}", r.job_id), &[])
         };
-        for kind in kinds {
+        // The files are asked for at once (up to `config.concurrency`), then read in order:
+        // the others transfer while the first is read.
+        let window = self.client.settings.concurrency.max(1);
+        let mut kinds = kinds.into_iter();
+        let mut started = std::collections::VecDeque::new();
+        loop {
+            while started.len() < window
+                && let Some(kind) = kinds.next()
+            {
+                let body = self.client.start_ingest_results(&r.job_id, kind, version)?;
+                started.push_back((kind, body));
+            }
+            let Some((kind, body)) = started.pop_front() else {
+                break;
+            };
             // Read as it streams in: the index keeps what it needs of each row.
-            let mut body = self.client.open_ingest_results(&r.job_id, kind, version)?;
+            let mut body = body.finish()?;
             index.begin(kind, self.delimiter);
             loop {
                 let chunk = body.read_chunk(256 * 1024)?;

@@ -12,7 +12,7 @@ use crate::protocol::v2::{self as p2, JobKind};
 use crate::protocol::{MAX_CONTROL_BYTES, MAX_FILE_BYTES, validate_id};
 
 use super::call::{Client, Replay};
-use super::resume::ResumingBody;
+use super::resume::{ResumingBody, StartedBody};
 use super::transport::{Body, BodyReader};
 
 impl Client {
@@ -121,10 +121,23 @@ impl Client {
         which: ResultKind,
         api_version: Option<&str>,
     ) -> Result<ResumingBody, Error> {
+        self.start_ingest_results(job_id, which, api_version)?
+            .finish()
+    }
+
+    /// Sends the GET of an ingest results file without waiting for its reply
+    /// ([`StartedBody::finish`] opens it as [`Client::open_ingest_results`]): a whole job
+    /// asks for its result files at once.
+    pub fn start_ingest_results(
+        &self,
+        job_id: &str,
+        which: ResultKind,
+        api_version: Option<&str>,
+    ) -> Result<StartedBody, Error> {
         validate_id("job id", job_id)?;
         let version = self.job_version(JobKind::Ingest, job_id, api_version)?;
         let job = job_id.to_string();
-        ResumingBody::open(
+        ResumingBody::start(
             self,
             format!("the {} of job {job_id}", which.path()),
             Box::new(move |ep| p2::get_ingest_results(&ep.with_version(&version)?, &job, which)),

@@ -411,6 +411,57 @@ fn a_job_just_waited_for_is_joined_without_reading_it_again() {
     assert_eq!(script.seen().len(), 3);
 }
 
+/// A job's result files are asked for at once (within `config.concurrency`), then read in
+/// order: a successful file cut short is resumed after the failed one was asked for (with
+/// concurrency 1, before it), and the rows come out the same.
+#[test]
+fn a_jobs_result_files_are_asked_for_at_once_and_read_in_order() {
+    let ok = "\"sf__Id\",\"sf__Created\",Name\n\"001A\",\"true\",a\n\"001B\",\"true\",b\n";
+    let none_failed = "\"sf__Id\",\"sf__Error\",Name\n";
+    for (concurrency, failed_asked_first) in [(None, true), (Some(1), false)] {
+        let (script, c) = client_with(concurrency);
+        let refs = vec![IngestJobRef {
+            job_id: J1.into(),
+            first_record: 0,
+            records: 2,
+        }];
+        let join = IngestJoin::open(c, refs, ColumnDelimiter::Comma).unwrap();
+        let success = format!("{JOBS}/ingest/{J1}/successfulResults");
+        let failed = format!("{JOBS}/ingest/{J1}/failedResults");
+        script.expect(
+            "GET",
+            format!("{JOBS}/ingest/{J1}"),
+            job(J1, "JobComplete", ""),
+        );
+        script.expect(
+            "GET",
+            success.clone(),
+            Reply::CutShort {
+                status: 200,
+                headers: vec![("content-type", "text/csv".into())],
+                body: ok.as_bytes().to_vec(),
+                after: 40,
+            },
+        );
+        if failed_asked_first {
+            script.expect("GET", failed.clone(), csv(none_failed));
+            script.expect("GET", success.clone(), csv(ok));
+        } else {
+            script.expect("GET", success.clone(), csv(ok));
+            script.expect("GET", failed.clone(), csv(none_failed));
+        }
+        let mut out = join.push(b"Name\na\nb\n").unwrap();
+        out.extend(join.finish().unwrap());
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out.lines().skip(1).collect::<Vec<_>>(),
+            ["a,001A,true,true,", "b,001B,true,true,"],
+            "{concurrency:?}"
+        );
+        assert_eq!(script.seen().len(), 4, "{concurrency:?}");
+    }
+}
+
 #[test]
 fn a_job_whose_results_do_not_add_up_is_an_error() {
     let (script, c) = client();
