@@ -376,6 +376,16 @@ fn results_are_joined_in_input_order_from_shuffled_files_at_the_job_version() {
     assert_eq!(join.counts(), (4, 2, 1, 1));
 }
 
+/// The join of job J1 alone, holding the first `records` records of a comma-separated input.
+fn join_of_j1(c: Client, records: u64) -> IngestJoin {
+    let refs = vec![IngestJobRef {
+        job_id: J1.into(),
+        first_record: 0,
+        records,
+    }];
+    IngestJoin::open(c, refs, ColumnDelimiter::Comma).unwrap()
+}
+
 #[test]
 fn a_job_just_waited_for_is_joined_without_reading_it_again() {
     let (script, c) = client();
@@ -385,12 +395,7 @@ fn a_job_just_waited_for_is_joined_without_reading_it_again() {
     let poll = crate::backoff::PollPolicy::default();
     c.wait_for_jobs(JobKind::Ingest, &[J1.into()], poll)
         .unwrap();
-    let refs = vec![IngestJobRef {
-        job_id: J1.into(),
-        first_record: 0,
-        records: 1,
-    }];
-    let join = IngestJoin::open(c, refs, ColumnDelimiter::Comma).unwrap();
+    let join = join_of_j1(c, 1);
     // The results at the job's own version, with no GET of the job first.
     script.expect(
         "GET",
@@ -420,12 +425,7 @@ fn a_jobs_result_files_are_asked_for_at_once_and_read_in_order() {
     let none_failed = "\"sf__Id\",\"sf__Error\",Name\n";
     for (concurrency, failed_asked_first) in [(None, true), (Some(1), false)] {
         let (script, c) = client_with(concurrency);
-        let refs = vec![IngestJobRef {
-            job_id: J1.into(),
-            first_record: 0,
-            records: 2,
-        }];
-        let join = IngestJoin::open(c, refs, ColumnDelimiter::Comma).unwrap();
+        let join = join_of_j1(c, 2);
         let success = format!("{JOBS}/ingest/{J1}/successfulResults");
         let failed = format!("{JOBS}/ingest/{J1}/failedResults");
         script.expect(
@@ -465,12 +465,7 @@ fn a_jobs_result_files_are_asked_for_at_once_and_read_in_order() {
 #[test]
 fn a_job_whose_results_do_not_add_up_is_an_error() {
     let (script, c) = client();
-    let refs = vec![IngestJobRef {
-        job_id: J1.into(),
-        first_record: 0,
-        records: 2,
-    }];
-    let join = IngestJoin::open(c, refs, ColumnDelimiter::Comma).unwrap();
+    let join = join_of_j1(c, 2);
     script.expect(
         "GET",
         format!("{JOBS}/ingest/{J1}"),
