@@ -490,27 +490,9 @@ async fn read_query_job(
         }
     };
     // With PK chunking the job stays open until every chunk has been read (Salesforce's
-    // advice); it is closed once everything is written (as is a job whose early close
-    // failed). A job this command made is then still Open: closed at once, with no read
-    // first. A close refused
-    // because someone closed it meanwhile is not a failure. A job continued by id is read
-    // first: it may be closed already.
+    // advice); it is closed once everything is written, as is a job whose early close failed.
     if !closed {
-        let close = if created {
-            inst.update_job(cfg, job_id, JobStateChange::Closed).await?
-        } else {
-            let job = op!(inst.get_job(cfg, job_id));
-            if job.state != JobState::Open {
-                Ok(job)
-            } else {
-                inst.update_job(cfg, job_id, JobStateChange::Closed).await?
-            }
-        };
-        if let Err(e) = close
-            && op!(inst.get_job(cfg, job_id)).state == JobState::Open
-        {
-            return Err(JobFailure::Op(e));
-        }
+        close_query_job(inst, cfg, job_id, created).await?;
     }
     progress.done();
     Ok(QuerySummary {
@@ -518,6 +500,33 @@ async fn read_query_job(
         records: rows,
         batches: done_batches.saturating_sub(usize::from(pk_chunking)),
     })
+}
+
+/// Closes a query job after its rows were written. A job this command made is still Open:
+/// closed at once, with no read first; a job continued by id is read first (it may be
+/// closed already). A close refused because someone closed the job meanwhile is not a
+/// failure.
+async fn close_query_job(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_id: &str,
+    created: bool,
+) -> Result<(), JobFailure> {
+    let close = if created {
+        inst.update_job(cfg, job_id, JobStateChange::Closed).await?
+    } else {
+        let job = op!(inst.get_job(cfg, job_id));
+        if job.state != JobState::Open {
+            return Ok(());
+        }
+        inst.update_job(cfg, job_id, JobStateChange::Closed).await?
+    };
+    if let Err(e) = close
+        && op!(inst.get_job(cfg, job_id)).state == JobState::Open
+    {
+        return Err(JobFailure::Op(e));
+    }
+    Ok(())
 }
 
 /// The object of `SELECT … FROM Object …`.
