@@ -80,17 +80,13 @@ where
             };
             // What is pending first, until about `OUT` bytes are decoded.
             while !this.pending.is_empty() && decoder.get_ref().len() < OUT {
-                match decoder.write(&this.pending) {
-                    Ok(n) if n > 0 => {
-                        let _ = this.pending.split_to(n);
-                    }
-                    result => {
-                        let e = result.err().unwrap_or_else(|| {
-                            std::io::Error::new(
-                                std::io::ErrorKind::WriteZero,
-                                "failed to write whole buffer",
-                            )
-                        });
+                let written = decoder.write(&this.pending).and_then(|n| match n {
+                    0 => Err(std::io::ErrorKind::WriteZero.into()),
+                    n => Ok(n),
+                });
+                match written {
+                    Ok(n) => drop(this.pending.split_to(n)),
+                    Err(e) => {
                         this.decoder = None;
                         return Poll::Ready(Some(Err(bad(&e))));
                     }
@@ -100,9 +96,8 @@ where
             if !out.is_empty() {
                 return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
             }
-            if !this.pending.is_empty() {
-                continue;
-            }
+            // Nothing decoded: everything pending went in (the loop stops early only with
+            // `OUT` bytes out), so the next frame is needed.
             match Pin::new(&mut this.inner).poll_frame(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
