@@ -8,18 +8,17 @@ use bytes::Bytes;
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
-    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasi::io::streams::{OutputStream, StreamError};
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::client::{Body, Opened, RawBody, Ready, SendFailure, Started, Timeouts, Transport};
+use crate::client::{Body, Opened, RawBody, SendFailure, Started, Timeouts, Transport};
 use crate::error::Error;
 use crate::substr;
-use crate::wasi_pump::{self, Got, Pipe};
+use crate::wasi_pump::{self, Arrival, Got, Head, Reply};
 
 /// Request bodies up to this size are written before the request is handed to the host, as far
 /// as the host takes them without waiting (wasmtime's buffer takes all of it; jco's shim about
@@ -46,25 +45,16 @@ impl Transport for WasiHttp {
     }
 
     fn start(&self, req: http::Request<Body>, timeouts: Timeouts) -> Box<dyn Started> {
-        // A body streamed after the request is handed over needs the caller to write it:
-        // only requests whose body goes with them are left in flight.
-        if len(req.body()) > WRITE_BEFORE_SEND {
-            return Box::new(Ready(open(req, timeouts)));
-        }
-        Box::new(match hand_over(req, timeouts) {
-            Ok(InFlight {
-                future,
-                later: None,
-            }) => Pending(Ok(future)),
-            Ok(InFlight {
-                future,
-                later: Some((ob, stream, body, written)),
-            }) => {
-                finish_body(ob, stream, &body, written);
-                Pending(Ok(future))
-            }
-            Err(f) => Pending(Err(f)),
-        })
+        // The body is written here, as far as the host takes it (a large one waits for the
+        // host to send it); the reply head is waited for when the request is finished.
+        Box::new(Pending(hand_over(req, timeouts).map(
+            |InFlight { future, later }| {
+                if let Some((ob, stream, body, written)) = later {
+                    finish_body(ob, stream, &body, written);
+                }
+                future
+            },
+        )))
     }
 
     fn sleep(&self, d: Duration) {
@@ -87,31 +77,27 @@ impl Transport for WasiHttp {
 
 /// A reply body as wasi:http hands it over; its stream is registered with the pump
 /// (`crate::wasi_pump`), which reads it ahead while the component waits for something else.
-struct WasiBody {
-    // Field order is drop order: the stream is a child of the body, the body of the reply.
-    pipe: Rc<RefCell<Pipe>>,
-    _body: IncomingBody,
-    _response: IncomingResponse,
-}
+struct WasiBody(Reply);
 
 impl RawBody for WasiBody {
     fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, Error> {
+        let pipe = &self.0.pipe;
         loop {
-            match self.pipe.borrow_mut().take(max) {
+            match pipe.borrow_mut().take(max) {
                 Got::Bytes(chunk) => return Ok(Some(chunk)),
                 Got::End => return Ok(None),
                 Got::Failed(e) => return Err(stream_error(&e)),
                 Got::Nothing => {}
             }
-            let ready = self.pipe.borrow().subscribe();
-            wasi_pump::wait(&ready, Some(&self.pipe));
+            let ready = pipe.borrow().subscribe();
+            wasi_pump::wait(&ready, Some(pipe));
         }
     }
 }
 
 /// A request handed to the host ([`Transport::start`]): its reply head is waited for when
-/// it is finished.
-struct Pending(Result<FutureIncomingResponse, SendFailure>);
+/// it is finished (the pump takes it earlier if it arrives while the component waits).
+struct Pending(Result<Rc<RefCell<Head>>, SendFailure>);
 
 impl Started for Pending {
     fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
@@ -121,7 +107,7 @@ impl Started for Pending {
 
 /// A request handed to the host, and the part of its body still to write.
 struct InFlight {
-    future: FutureIncomingResponse,
+    future: Rc<RefCell<Head>>,
     /// The body still to write: all of it after its first bytes (as many as written).
     later: Option<(OutgoingBody, OutputStream, Body, usize)>,
 }
@@ -239,30 +225,33 @@ fn hand_over(req: http::Request<Body>, timeouts: Timeouts) -> Result<InFlight, S
         error: transport_error("sending the request", &e),
     })?;
     Ok(InFlight {
-        future,
+        future: Head::register(future),
         later: later.map(|(ob, stream, written)| (ob, stream, body, written)),
     })
 }
 
 /// Waits for the reply head (moving other bodies' bytes meanwhile) and opens its body.
-fn reply(future: FutureIncomingResponse) -> Result<Opened, SendFailure> {
-    let response = loop {
-        match future.get() {
-            Some(Ok(Ok(resp))) => break resp,
-            Some(Ok(Err(e))) => {
-                return Err(SendFailure {
-                    maybe_sent: !never_sent(&e),
-                    error: transport_error("waiting for the reply", &e),
-                });
-            }
-            Some(Err(())) => {
-                return Err(SendFailure::maybe_sent(Error::Transport(
-                    "reply already taken".into(),
-                )));
-            }
-            None => wasi_pump::wait(&future.subscribe(), None),
+fn reply(pending: Rc<RefCell<Head>>) -> Result<Opened, SendFailure> {
+    let arrival = loop {
+        if let Some(arrival) = pending.borrow_mut().take() {
+            break arrival;
+        }
+        let ready = pending.borrow().subscribe();
+        wasi_pump::wait(&ready, None);
+    };
+    let reply = match arrival {
+        Arrival::Reply(reply) => reply,
+        Arrival::Failed(e) => {
+            return Err(SendFailure {
+                maybe_sent: !never_sent(&e),
+                error: transport_error("waiting for the reply", &e),
+            });
+        }
+        Arrival::Unavailable(what) => {
+            return Err(SendFailure::maybe_sent(Error::Transport(what.into())));
         }
     };
+    let response = &reply.response;
     let mut head = http::Response::builder().status(response.status());
     // Only the reply headers the protocol reads (parsing every name would cost ~12 KB of
     // code in the component and time per reply).
@@ -286,19 +275,9 @@ fn reply(future: FutureIncomingResponse) -> Result<Opened, SendFailure> {
             "reply head is not valid http: {e}"
         )))
     })?;
-    let body = response
-        .consume()
-        .map_err(|()| SendFailure::maybe_sent(Error::Transport("reply body unavailable".into())))?;
-    let stream = body.stream().map_err(|()| {
-        SendFailure::maybe_sent(Error::Transport("reply body stream unavailable".into()))
-    })?;
     Ok(Opened {
         head,
-        body: Box::new(WasiBody {
-            pipe: Pipe::register(stream),
-            _body: body,
-            _response: response,
-        }),
+        body: Box::new(WasiBody(reply)),
     })
 }
 

@@ -5,6 +5,10 @@
 //! (`config.concurrency`), so their transfers run while it works through the first, and
 //! the output is still written in order.
 //!
+//! A request handed to the host without waiting ([`Head`]) is watched too: when its reply head
+//! arrives while the component waits for something else, its body is taken and read ahead
+//! like the others, so a file asked for ahead transfers before anyone waits for its head.
+//!
 //! Memory stays bounded: the buffers of all bodies together take at most [`AHEAD_CAP`]
 //! bytes, after which their streams are left unread and the host's flow control holds the
 //! senders back. A body that is ready when it is read is taken straight from its stream,
@@ -16,6 +20,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
+use wasi::http::types::{ErrorCode, FutureIncomingResponse, IncomingBody, IncomingResponse};
 use wasi::io::poll::{Pollable, poll};
 use wasi::io::streams::{InputStream, StreamError};
 
@@ -51,6 +56,81 @@ thread_local! {
     static PIPES: RefCell<Vec<Weak<RefCell<Pipe>>>> = const { RefCell::new(Vec::new()) };
     /// Bytes buffered by all of them.
     static BUFFERED: Cell<usize> = const { Cell::new(0) };
+    /// Every request handed over whose reply head has not been taken yet.
+    static HEADS: RefCell<Vec<Weak<RefCell<Head>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A reply whose head arrived, with its body's stream registered as a [`Pipe`]. Field order
+/// is drop order: the stream is a child of the body, the body of the reply.
+pub struct Reply {
+    pub pipe: Rc<RefCell<Pipe>>,
+    /// Held: the stream lives only as long as its body.
+    _body: IncomingBody,
+    pub response: IncomingResponse,
+}
+
+/// What waiting for a reply head gave.
+pub enum Arrival {
+    Reply(Reply),
+    /// The host's error.
+    Failed(ErrorCode),
+    /// The reply or its body could not be taken: what was missing.
+    Unavailable(&'static str),
+}
+
+/// A request handed to the host, until its reply head is taken by its owner.
+pub struct Head {
+    future: FutureIncomingResponse,
+    /// `None` while waiting; `Some(None)` once the owner took it.
+    arrived: Option<Option<Arrival>>,
+}
+
+impl Head {
+    /// Registers a request's reply-to-be, so that the pump takes its head (and reads its
+    /// body ahead) when it arrives while the component waits for something else.
+    pub fn register(future: FutureIncomingResponse) -> Rc<RefCell<Head>> {
+        let head = Rc::new(RefCell::new(Head {
+            future,
+            arrived: None,
+        }));
+        HEADS.with(|h| h.borrow_mut().push(Rc::downgrade(&head)));
+        head
+    }
+
+    /// The reply head, if it has arrived (once: the owner takes it).
+    pub fn take(&mut self) -> Option<Arrival> {
+        self.check();
+        self.arrived.as_mut().and_then(Option::take)
+    }
+
+    /// A pollable that is ready when the head has arrived.
+    pub fn subscribe(&self) -> Pollable {
+        self.future.subscribe()
+    }
+
+    /// Takes the head from the host if it has arrived, and registers its body.
+    fn check(&mut self) {
+        if self.arrived.is_some() {
+            return;
+        }
+        self.arrived = self.future.get().map(|got| {
+            Some(match got {
+                Ok(Ok(response)) => match response.consume() {
+                    Err(()) => Arrival::Unavailable("reply body unavailable"),
+                    Ok(body) => match body.stream() {
+                        Err(()) => Arrival::Unavailable("reply body stream unavailable"),
+                        Ok(stream) => Arrival::Reply(Reply {
+                            pipe: Pipe::register(stream),
+                            _body: body,
+                            response,
+                        }),
+                    },
+                },
+                Ok(Err(e)) => Arrival::Failed(e),
+                Err(()) => Arrival::Unavailable("reply already taken"),
+            })
+        });
+    }
 }
 
 /// Counts `n` bytes more (or, negative, fewer) in the buffers of all bodies.
@@ -133,8 +213,8 @@ impl Drop for Pipe {
     }
 }
 
-/// Waits until `target` is ready, filling the buffers of the other open bodies (not
-/// `reading`, the one the caller waits for) meanwhile.
+/// Waits until `target` is ready, meanwhile filling the buffers of the other open bodies
+/// (not `reading`, the one the caller waits for) and taking the heads of requests in flight.
 pub fn wait(target: &Pollable, reading: Option<&Rc<RefCell<Pipe>>>) {
     loop {
         let others: Vec<Rc<RefCell<Pipe>>> = PIPES.with(|p| {
@@ -146,11 +226,21 @@ pub fn wait(target: &Pollable, reading: Option<&Rc<RefCell<Pipe>>>) {
                 .filter(|pipe| pipe.borrow().wants_fill())
                 .collect()
         });
-        if others.is_empty() {
+        let heads: Vec<Rc<RefCell<Head>>> = HEADS.with(|h| {
+            let mut h = h.borrow_mut();
+            h.retain(|w| {
+                w.upgrade()
+                    .is_some_and(|head| head.borrow().arrived.is_none())
+            });
+            h.iter().filter_map(Weak::upgrade).collect()
+        });
+        if others.is_empty() && heads.is_empty() {
             target.block();
             return;
         }
-        let subs: Vec<Pollable> = others.iter().map(|p| p.borrow().subscribe()).collect();
+        let subs: Vec<Pollable> = (others.iter().map(|p| p.borrow().subscribe()))
+            .chain(heads.iter().map(|h| h.borrow().subscribe()))
+            .collect();
         let mut list: Vec<&Pollable> = Vec::with_capacity(subs.len() + 1);
         list.push(target);
         list.extend(subs.iter());
@@ -161,7 +251,8 @@ pub fn wait(target: &Pollable, reading: Option<&Rc<RefCell<Pipe>>>) {
         for i in ready {
             match i as usize {
                 0 => done = true,
-                n => others[n - 1].borrow_mut().fill(),
+                n if n <= others.len() => others[n - 1].borrow_mut().fill(),
+                n => heads[n - 1 - others.len()].borrow_mut().check(),
             }
         }
         if done {

@@ -2,14 +2,20 @@
 //! at its deadline, or failed after its jobs were closed) to the file they were loaded
 //! from, sending nothing. Operation and object come from the jobs.
 //!
-//! The join needs which input records each batch (1.0) or job (2.0) holds. They hold
-//! consecutive records in the order given (1.0: the job's batches in the order Salesforce
-//! lists them, by creation; 2.0: the `--job-id`s in order), so only the counts are needed:
-//! a finished batch or job says how many records it processed. When more than one does not
-//! (a batch that failed as a whole, a 2.0 job that failed or was aborted), the file is cut
-//! again natively with the component's own splitter and the load's limits (`--batch-size`,
-//! `--max-job-bytes`: give the ones the load used). Every count is checked against the
-//! file; the join then checks every record's result.
+//! The join needs which input records each batch (1.0) or job (2.0) holds.
+//!
+//! - 1.0: a load posts several batches at once (`--concurrency`), and Salesforce makes them in
+//!   any order, so a job of more than one batch has its batches paired with the file by
+//!   content: the file is cut again natively with the component's own splitter and the load's
+//!   `--batch-size`, and each batch's request (`GET …/batch/{id}/request`, read once) is
+//!   matched to the piece holding the same bytes (length and a 64-bit fingerprint; identical
+//!   pieces are interchangeable). A batch that matches no piece, or a piece no batch holds,
+//!   is a usage error. A finished batch's processed count is checked against its piece.
+//! - 2.0: the `--job-id`s hold consecutive records in the order given, so only the counts are
+//!   needed: a finished job says how many records it processed. When more than one does not
+//!   (a job that failed or was aborted), the file is cut again with the load's limits
+//!   (`--max-job-bytes`: give the ones the load used). Every count is checked against the
+//!   file; the join then checks every record's result.
 
 use std::path::Path;
 
@@ -87,6 +93,38 @@ pub fn cut_counts(path: &Path, cut: Cut) -> Result<Vec<u64>, Failure> {
     Ok(counts)
 }
 
+/// The 1.0 batches the component cuts the file into (batches of at most `size` records): each
+/// one's first record and record count, and its length and fingerprint.
+fn cut_pieces(path: &Path, size: u32) -> Result<Vec<((u64, u64), (usize, u64))>, Failure> {
+    let mut splitter = CsvSplitter::new(SplitLimits {
+        max_records: size as usize,
+        ..SplitLimits::default()
+    });
+    let bad = |e: String| Failure::usage(format!("invalid input: {}: {e}", path.display()));
+    let piece = |b: &sfbulk_core::split::Batch| {
+        (
+            (b.first_record, b.records as u64),
+            (b.data.len(), fingerprint(&b.data)),
+        )
+    };
+    let mut pieces = Vec::new();
+    let mut chunks = Chunks::open(path)?;
+    while let Some(chunk) = chunks.next_chunk()? {
+        pieces.extend(splitter.push(chunk).map_err(bad)?.iter().map(piece));
+    }
+    pieces.extend(splitter.finish().map_err(bad)?.iter().map(piece));
+    Ok(pieces)
+}
+
+/// A 64-bit fingerprint of a batch's bytes (SipHash; with the length, what pairs a batch
+/// with its piece of the file).
+fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut h = DefaultHasher::new();
+    h.write(bytes);
+    h.finish()
+}
+
 /// Each piece's record count: the ones the pieces reported, the single unknown one by
 /// difference, more than one unknown by cutting the file again. Checked against `total`.
 fn counts(
@@ -153,33 +191,77 @@ pub async fn load_v1(
     let done = whole_jobs::wait_with_progress(inst, cfg, job_id, &ids, wait, progress)
         .await
         .map_err(|f| f.left(format!("job {job_id} was left as it is")))?;
-    let known: Vec<Option<u64>> = ids
-        .iter()
-        .map(|id| {
-            done.iter()
-                .find(|b| &b.id == id)
-                .filter(|b| b.state == BatchState::Completed)
-                .map(|b| b.number_records_processed)
-        })
-        .collect();
+    let processed = |id: &str| {
+        done.iter()
+            .find(|b| b.id == id)
+            .filter(|b| b.state == BatchState::Completed)
+            .map(|b| b.number_records_processed)
+    };
     let size = batch_size.unwrap_or(10_000);
-    let counts = counts(&known, records, "batches", || {
-        cut_counts(input, Cut::Batches(size))
-    })?;
-    let mut first = 0u64;
-    let refs = ids
-        .into_iter()
-        .zip(counts)
-        .map(|(batch_id, n)| {
-            let r = BatchRef {
-                batch_id,
-                first_record: first,
-                records: n as u32,
+    let refs = if ids.len() > 1 {
+        // A load posts several batches at once, and Salesforce makes them in any order:
+        // each batch is paired with the piece of the file that holds the same bytes.
+        progress.show(&format!(
+            "job {job_id}: pairing its {} batches with the file",
+            ids.len()
+        ));
+        let pieces = cut_pieces(input, size)?;
+        let mut taken = vec![false; pieces.len()];
+        let mut paired = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let bytes = op!(inst.get_batch_request(cfg, job_id, id));
+            let key = (bytes.len(), fingerprint(&bytes));
+            let Some(at) = (0..pieces.len()).find(|&i| !taken[i] && pieces[i].1 == key) else {
+                return Err(Failure::usage(format!(
+                    "batch {id} of job {job_id} holds records that are not a batch of {} cut into batches of {size} records: give the file it was loaded from (and the --batch-size the load used)",
+                    input.display()
+                ))
+                .into());
             };
-            first += n;
-            r
-        })
-        .collect();
+            taken[at] = true;
+            paired.push((at, id.clone()));
+        }
+        if paired.len() != pieces.len() {
+            return Err(Failure::usage(format!(
+                "the file cuts into {} batches with the limits given, job {job_id} has {}: give the file they were loaded from (and the limits the load used)",
+                pieces.len(),
+                paired.len()
+            ))
+            .into());
+        }
+        paired.sort_unstable();
+        let mut refs = Vec::with_capacity(paired.len());
+        for (at, batch_id) in paired {
+            let (first_record, _) = pieces[at].0;
+            let records = pieces[at].0.1;
+            if processed(&batch_id).is_some_and(|n| n != records) {
+                return Err(Failure::usage(format!(
+                    "batch {batch_id} processed {} records, its piece of the file has {records}: give the file it was loaded from",
+                    processed(&batch_id).unwrap_or_default()
+                ))
+                .into());
+            }
+            refs.push(BatchRef {
+                batch_id,
+                first_record,
+                records: records as u32,
+            });
+        }
+        refs
+    } else {
+        let known: Vec<Option<u64>> = ids.iter().map(|id| processed(id)).collect();
+        let counts = counts(&known, records, "batches", || {
+            cut_counts(input, Cut::Batches(size))
+        })?;
+        ids.into_iter()
+            .zip(counts)
+            .map(|(batch_id, n)| BatchRef {
+                batch_id,
+                first_record: 0,
+                records: n as u32,
+            })
+            .collect()
+    };
     whole_jobs::join(inst, cfg, job_id, refs, input, results, progress).await
 }
 

@@ -42,6 +42,14 @@ pub type Build<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Vec<u8>>, Error>;
 /// attempt).
 pub type BuildShared<'a> = &'a dyn Fn(&Endpoint) -> Result<Request<Body>, Error>;
 
+/// A request sent without waiting for its reply, and the endpoint (session) it was sent
+/// for: a reply saying the session expired renews it only when no other request renewed it
+/// meanwhile.
+pub struct InFlight {
+    started: Box<dyn Started>,
+    ep: Endpoint,
+}
+
 /// Calls for one config, over one transport, sharing one instance's state.
 #[derive(Clone)]
 pub struct Client {
@@ -169,11 +177,46 @@ impl Client {
         limit: usize,
         build: BuildShared<'_>,
     ) -> Result<Response<Vec<u8>>, Error> {
+        self.call_from(None, replay, limit, build)
+    }
+
+    /// Sends the request `build` makes without waiting for its reply (the first attempt of
+    /// [`Client::call_started`]), so that several are in flight at once.
+    pub fn start_shared(&self, build: BuildShared<'_>) -> Result<InFlight, Error> {
+        let ep = self.endpoint()?;
+        let started = self.transport.start(build(&ep)?, self.settings.timeouts);
+        Ok(InFlight { started, ep })
+    }
+
+    /// [`Client::call_shared`] whose first attempt is `started` (renewal and retries as
+    /// usual, with requests `build` makes).
+    pub fn call_started(
+        &self,
+        started: InFlight,
+        replay: Replay<'_>,
+        limit: usize,
+        build: BuildShared<'_>,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        self.call_from(Some(started), replay, limit, build)
+    }
+
+    fn call_from(
+        &self,
+        started: Option<InFlight>,
+        replay: Replay<'_>,
+        limit: usize,
+        build: BuildShared<'_>,
+    ) -> Result<Response<Vec<u8>>, Error> {
         let t = &*self.transport;
         let timeouts = self.settings.timeouts;
-        let sent = self.attempts::<std::convert::Infallible>(replay, &|ep| {
-            let req = build(ep)?;
-            Ok(t.send(req, timeouts, limit).map(Sent::Reply))
+        let (ep, started) = started.map(|f| (f.ep, f.started)).unzip();
+        let first = std::cell::RefCell::new(started);
+        let sent = self.attempts::<std::convert::Infallible>(ep, replay, &|ep| {
+            let reply = match first.borrow_mut().take() {
+                Some(started) => started.finish().and_then(|opened| read_all(opened, limit)),
+                None => t.send(build(ep)?, timeouts, limit),
+            };
+            Ok(reply.map(Sent::Reply))
         })?;
         match sent {
             Sent::Reply(resp) => Ok(resp),
@@ -189,32 +232,22 @@ impl Client {
 
     /// Sends the GET `build` makes without waiting for its reply head (the first attempt
     /// of [`Client::open_started`]).
-    pub fn start(&self, build: Build<'_>) -> Result<Box<dyn Started>, Error> {
-        let ep = self.endpoint()?;
-        Ok(self
-            .transport
-            .start(build(&ep)?.map(body), self.settings.timeouts))
+    pub fn start(&self, build: Build<'_>) -> Result<InFlight, Error> {
+        self.start_shared(&|ep| Ok(build(ep)?.map(body)))
     }
 
     /// [`Client::open`] whose first attempt is `started` (renewal and retries as usual,
     /// with requests `build` makes).
-    pub fn open_started(
-        &self,
-        started: Box<dyn Started>,
-        build: Build<'_>,
-    ) -> Result<BodyReader, Error> {
+    pub fn open_started(&self, started: InFlight, build: Build<'_>) -> Result<BodyReader, Error> {
         self.open_from(Some(started), build)
     }
 
-    fn open_from(
-        &self,
-        started: Option<Box<dyn Started>>,
-        build: Build<'_>,
-    ) -> Result<BodyReader, Error> {
+    fn open_from(&self, started: Option<InFlight>, build: Build<'_>) -> Result<BodyReader, Error> {
         let t = &*self.transport;
         let timeouts = self.settings.timeouts;
+        let (ep, started) = started.map(|f| (f.ep, f.started)).unzip();
         let first = std::cell::RefCell::new(started);
-        let sent = self.attempts(Replay::Idempotent, &|ep| {
+        let sent = self.attempts(ep, Replay::Idempotent, &|ep| {
             let opened = match first.borrow_mut().take() {
                 Some(started) => started.finish(),
                 None => t.open(build(ep)?.map(body), timeouts),
@@ -239,15 +272,20 @@ impl Client {
     /// The loop behind every request: `send` makes one attempt for an endpoint and either
     /// finishes (`Done`) or hands back a reply to judge. An expired session is renewed once
     /// and the attempt repeated; retryable replies and failures are retried by the policy;
-    /// a non-idempotent request whose outcome is unknown is never repeated.
+    /// a non-idempotent request whose outcome is unknown is never repeated. `first`: the
+    /// endpoint the first attempt was already sent for (a request started earlier).
     fn attempts<T>(
         &self,
+        first: Option<Endpoint>,
         replay: Replay<'_>,
         send: &dyn Fn(&Endpoint) -> Attempt<T>,
     ) -> Result<Sent<T>, Error> {
         let t = &*self.transport;
         let start = t.monotonic();
-        let mut ep = self.endpoint()?;
+        let mut ep = match first {
+            Some(ep) => ep,
+            None => self.endpoint()?,
+        };
         let mut renewed = false;
         let mut attempt = 0u32;
         loop {
@@ -264,8 +302,15 @@ impl Client {
                         if self.settings.login.is_none() {
                             return Ok(Sent::Reply(resp));
                         }
-                        // One token request, then the same request once more.
-                        ep = self.refresh()?;
+                        // One token request, then the same request once more; none when
+                        // another request in flight renewed the session since this one
+                        // was sent.
+                        let current = self.endpoint()?;
+                        ep = if current != ep {
+                            current
+                        } else {
+                            self.refresh()?
+                        };
                         renewed = true;
                         attempt -= 1;
                         continue;

@@ -2,6 +2,14 @@
 //! batch posted once; a batch whose reply was lost is reconciled through the job's
 //! batches before anything is sent again.
 //!
+//! Up to `config.concurrency` batches are in flight at once (posted before the oldest one's
+//! reply is taken; their bytes beyond the oldest's at most [`IN_FLIGHT_BYTES`]); replies are
+//! taken in the order posted, and a lost one is looked for only once every other batch in
+//! flight has answered, so that a batch they made is not taken for it. Batches in flight
+//! together may be made by Salesforce in any order: the load knows which input records each
+//! holds from its reply, and `load --job-id` pairs a job's batches with the file by their
+//! content (docs/transfers.md).
+//!
 //! Nothing is left `Open` behind a failure. Once the job exists, a failure inside
 //! [`CsvLoad::write`] or [`CsvLoad::finish`] ends the load (later calls return the same
 //! error) and settles the job before returning:
@@ -14,8 +22,10 @@
 //! - a failed close is reported as is (the job may still be `Open`).
 //!
 //! The error keeps its kind and says what was sent and what became of the job: the job id,
-//! how many records had been sent in how many batches (always the input's first records),
-//! and whether settling the job failed too. A load dropped before `finish` (the host gave
+//! how many records had been sent in how many batches and which input records they hold
+//! (the input's first records, unless a batch was refused while later ones in flight were
+//! accepted), and whether settling the job failed too. Before settling, the replies of every
+//! batch still in flight are taken. A load dropped before `finish` (the host gave
 //! up) aborts its job.
 
 use std::cell::RefCell;
@@ -26,7 +36,7 @@ use crate::protocol::{self, BatchBody};
 use crate::split::{Batch, CsvSplitter, SplitLimits};
 use crate::substr;
 
-use super::call::Client;
+use super::call::{Client, InFlight};
 use super::resume::context;
 
 /// A batch a load sent: its id and which input records it holds.
@@ -63,6 +73,10 @@ impl SplitOptions {
     }
 }
 
+/// Bytes of the batches in flight besides the oldest: a load holds at most one batch and
+/// this much more, whatever `config.concurrency` is.
+const IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
+
 /// A CSV load in progress.
 pub struct CsvLoad {
     client: Client,
@@ -78,8 +92,22 @@ struct LoadState {
     batches: Vec<BatchRef>,
     /// Records in `batches`.
     records_sent: u64,
+    /// Batches posted whose replies are still to be taken, oldest first.
+    in_flight: Vec<Posted>,
     end: End,
 }
+
+/// A batch posted without waiting for its reply.
+struct Posted {
+    /// Its first input record and how many it holds.
+    range: (u64, usize),
+    body: BatchBody,
+    started: InFlight,
+}
+
+/// A failure while sending, and the batch being sent when it came (its first record and
+/// record count).
+type Failed = (Error, Option<(u64, usize)>);
 
 /// Where a load is.
 enum End {
@@ -129,6 +157,7 @@ impl CsvLoad {
                 sent: Vec::new(),
                 batches: Vec::new(),
                 records_sent: 0,
+                in_flight: Vec::new(),
                 end: End::Open,
             }),
         })
@@ -145,38 +174,145 @@ impl CsvLoad {
         self.state.borrow().batches.clone()
     }
 
-    fn send(&self, state: &mut LoadState, batch: Batch) -> Result<BatchRef, Error> {
+    /// Posts `batch` without waiting for its reply: first, while the bytes in flight and
+    /// this batch's would pass [`IN_FLIGHT_BYTES`], the oldest batch's reply is taken; after,
+    /// while `config.concurrency` are in flight (with 1, every batch is answered before
+    /// `write` returns).
+    fn send(
+        &self,
+        st: &mut LoadState,
+        batch: Batch,
+        out: &mut Vec<BatchRef>,
+    ) -> Result<(), Failed> {
+        let range = (batch.first_record, batch.records);
+        while !st.in_flight.is_empty()
+            && st
+                .in_flight
+                .iter()
+                .map(|p| p.body.data.len())
+                .sum::<usize>()
+                + batch.data.len()
+                > IN_FLIGHT_BYTES
+        {
+            self.take_oldest(st, out)?;
+        }
         let body = BatchBody {
             media_type: RecordFormat::Csv.media_type().to_string(),
             data: batch.data,
         };
-        let info = match self.client.post_batch(&self.job_id, &body) {
-            Ok(info) => info,
-            Err(Error::OutcomeUnknown(why)) => self.reconcile(state, &body, why)?,
-            Err(e) => return Err(e),
-        };
-        if let Err(at) = state.sent.binary_search(&info.id) {
-            state.sent.insert(at, info.id.clone());
+        let started = self
+            .client
+            .start_post_batch(&self.job_id, &body)
+            .map_err(|e| (e, Some(range)))?;
+        st.in_flight.push(Posted {
+            range,
+            body,
+            started,
+        });
+        while st.in_flight.len() >= self.client.settings.concurrency.max(1) {
+            self.take_oldest(st, out)?;
+        }
+        Ok(())
+    }
+
+    /// Takes the reply of the oldest batch in flight. A lost reply is settled through the
+    /// job's batches once every other batch in flight has answered (so that a batch they
+    /// made is known and not taken for this one).
+    fn take_oldest(&self, st: &mut LoadState, out: &mut Vec<BatchRef>) -> Result<(), Failed> {
+        if st.in_flight.is_empty() {
+            return Ok(());
+        }
+        let p = st.in_flight.remove(0);
+        match self
+            .client
+            .finish_post_batch(p.started, &self.job_id, &p.body)
+        {
+            Ok(info) => {
+                Self::accept(st, info.id, p.range, out);
+                Ok(())
+            }
+            Err(Error::OutcomeUnknown(why)) => {
+                let others = self.drain(st, out);
+                match self.reconcile(st, &p.body, why, true) {
+                    Ok(Some(info)) => {
+                        Self::accept(st, info.id, p.range, out);
+                        match others.into_iter().next() {
+                            // Another batch in flight was refused or stays unknown: the
+                            // load stops there.
+                            Some((range, e)) => Err((e, Some(range))),
+                            None => Ok(()),
+                        }
+                    }
+                    Ok(None) => Err((
+                        Error::Transport("a batch was neither made nor sent".into()),
+                        Some(p.range),
+                    )),
+                    Err(e) => Err((e, Some(p.range))),
+                }
+            }
+            Err(e) => Err((e, Some(p.range))),
+        }
+    }
+
+    /// Takes the replies of every batch in flight, recording those accepted; a lost reply
+    /// is looked for among the job's batches (never sent again). Returns the batches not
+    /// accepted, in input order: refused (their error), or whose outcome stays unknown
+    /// (`Error::OutcomeUnknown`).
+    fn drain(&self, st: &mut LoadState, out: &mut Vec<BatchRef>) -> Vec<((u64, usize), Error)> {
+        let mut lost = Vec::new();
+        let mut failed = Vec::new();
+        for p in std::mem::take(&mut st.in_flight) {
+            match self
+                .client
+                .finish_post_batch(p.started, &self.job_id, &p.body)
+            {
+                Ok(info) => Self::accept(st, info.id, p.range, out),
+                Err(Error::OutcomeUnknown(why)) => lost.push((p.range, p.body, why)),
+                Err(e) => failed.push((p.range, e)),
+            }
+        }
+        // `failed` is in input order; a lost reply's batch goes in its place.
+        for (range, body, why) in lost {
+            match self.reconcile(st, &body, why, false) {
+                Ok(Some(info)) => Self::accept(st, info.id, range, out),
+                Ok(None) => {}
+                Err(e) => {
+                    let at = failed.partition_point(|(r, _)| *r < range);
+                    failed.insert(at, (range, e));
+                }
+            }
+        }
+        failed
+    }
+
+    /// Records a batch Salesforce accepted (in input order).
+    fn accept(st: &mut LoadState, id: String, range: (u64, usize), out: &mut Vec<BatchRef>) {
+        if let Err(at) = st.sent.binary_search(&id) {
+            st.sent.insert(at, id.clone());
         }
         let sent = BatchRef {
-            batch_id: info.id,
-            first_record: batch.first_record,
-            records: batch.records as u32,
+            batch_id: id,
+            first_record: range.0,
+            records: range.1 as u32,
         };
-        state.records_sent += batch.records as u64;
-        state.batches.push(sent.clone());
-        Ok(sent)
+        st.records_sent += range.1 as u64;
+        let at = st.batches.partition_point(|b| b.first_record < range.0);
+        st.batches.insert(at, sent.clone());
+        // In input order too (a lost reply's batch is found after later ones answered).
+        let at = out.partition_point(|b| b.first_record < range.0);
+        out.insert(at, sent);
     }
 
     /// A batch POST whose reply was lost: find out from the job whether Salesforce made the
     /// batch (a batch this load did not know of, holding exactly these bytes). Only when it
-    /// did not is the batch sent again.
+    /// did not is the batch sent again (`resend`; else `None`).
     fn reconcile(
         &self,
         state: &LoadState,
         body: &BatchBody,
         why: String,
-    ) -> Result<model::BatchInfo, Error> {
+        resend: bool,
+    ) -> Result<Option<model::BatchInfo>, Error> {
         // Failing to find out leaves the outcome unknown (not the failure of the lookup).
         let unknown = |e: Error| {
             Error::OutcomeUnknown(format!(
@@ -194,11 +330,15 @@ impl CsvLoad {
                 .map_err(unknown)?
                 == body.data
             {
-                return Ok(b.clone());
+                return Ok(Some(b.clone()));
             }
+        }
+        if !resend {
+            return Ok(None);
         }
         self.client
             .post_batch(&self.job_id, body)
+            .map(Some)
             .map_err(|e| match e {
                 Error::OutcomeUnknown(again) => {
                     Error::OutcomeUnknown(format!("{why}; then {again}"))
@@ -207,8 +347,9 @@ impl CsvLoad {
             })
     }
 
-    /// Takes more input; returns the batches it completed and sent. On an error the load
-    /// is over and its job settled (see the module doc).
+    /// Takes more input; returns the batches whose acceptance it learned (up to
+    /// `config.concurrency` are posted before their replies are taken). On an error the
+    /// load is over and its job settled (see the module doc).
     pub fn write(&self, data: &[u8]) -> Result<Vec<BatchRef>, Error> {
         let mut state = self.state.borrow_mut();
         match &state.end {
@@ -218,21 +359,19 @@ impl CsvLoad {
         }
         let batches = match state.splitter.push(data) {
             Ok(batches) => batches,
-            Err(m) => return Err(self.fail(&mut state, Error::InvalidInput(m), None)),
+            Err(m) => return Err(self.fail(&mut state, (Error::InvalidInput(m), None))),
         };
-        let mut out = Vec::with_capacity(batches.len());
+        let mut out = Vec::new();
         for b in batches {
-            let range = (b.first_record, b.records);
-            match self.send(&mut state, b) {
-                Ok(sent) => out.push(sent),
-                Err(e) => return Err(self.fail(&mut state, e, Some(range))),
+            if let Err(f) = self.send(&mut state, b, &mut out) {
+                return Err(self.fail(&mut state, f));
             }
         }
         Ok(out)
     }
 
-    /// Ends the input: sends the last batch and closes the job. On an error the load is
-    /// over and its job settled (see the module doc).
+    /// Ends the input: sends the last batch, takes every reply and closes the job. On an
+    /// error the load is over and its job settled (see the module doc).
     pub fn finish(&self) -> Result<Vec<BatchRef>, Error> {
         let mut state = self.state.borrow_mut();
         match &state.end {
@@ -241,29 +380,31 @@ impl CsvLoad {
             End::Failed(e) => return Err(e.clone()),
         }
         let mut sent = Vec::new();
-        match state.splitter.finish() {
-            Ok(None) => {}
-            Ok(Some(last)) => {
-                let range = (last.first_record, last.records);
-                match self.send(&mut state, last) {
-                    Ok(r) => sent.push(r),
-                    Err(e) => return Err(self.fail(&mut state, e, Some(range))),
-                }
-            }
-            Err(m) => return Err(self.fail(&mut state, Error::InvalidInput(m), None)),
+        let last = match state.splitter.finish() {
+            Ok(last) => last,
+            Err(m) => return Err(self.fail(&mut state, (Error::InvalidInput(m), None))),
+        };
+        let mut sending = match last {
+            Some(last) => self.send(&mut state, last, &mut sent),
+            None => Ok(()),
+        };
+        while sending.is_ok() && !state.in_flight.is_empty() {
+            sending = self.take_oldest(&mut state, &mut sent);
+        }
+        if let Err(f) = sending {
+            return Err(self.fail(&mut state, f));
         }
         if let Err(e) = self
             .client
             .update_job(&self.job_id, model::JobStateChange::Closed)
         {
-            let (n, k) = (state.records_sent, state.batches.len());
             let e = context(
                 e,
                 &format!(
                     "; closing job {} failed: all the input was sent ({}), the job may still \
                      be Open (its batches are processed all the same)",
                     self.job_id,
-                    records_in_batches(n, k)
+                    records_in_batches(&state.batches)
                 ),
             );
             state.end = End::Failed(e.clone());
@@ -273,12 +414,22 @@ impl CsvLoad {
         Ok(sent)
     }
 
-    /// Ends a load that failed with `e`: settles the job (see the module doc) and returns
-    /// `e` saying what was sent and what became of the job. `unsent`: the batch being sent
-    /// when it failed (its first record and record count).
-    fn fail(&self, state: &mut LoadState, e: Error, unsent: Option<(u64, usize)>) -> Error {
+    /// Ends a load that failed: takes the replies of the batches still in flight, settles
+    /// the job (see the module doc) and returns the error saying what was sent and what
+    /// became of the job. `failed.1`: the batch being sent when it failed.
+    fn fail(&self, state: &mut LoadState, (e, unsent): Failed) -> Error {
+        let mut unknown: Vec<(u64, usize)> = match (&e, unsent) {
+            (Error::OutcomeUnknown(_), Some(range)) => vec![range],
+            _ => Vec::new(),
+        };
+        unknown.extend(
+            self.drain(state, &mut Vec::new())
+                .into_iter()
+                .filter(|(_, e)| matches!(e, Error::OutcomeUnknown(_)))
+                .map(|(r, _)| r),
+        );
         let malformed = matches!(e, Error::InvalidInput(_));
-        let (n, k) = (state.records_sent, state.batches.len());
+        let k = state.batches.len();
         let settle = if malformed || k == 0 {
             Settle::Abort
         } else {
@@ -289,24 +440,27 @@ impl CsvLoad {
             Settle::Close => (model::JobStateChange::Closed, "closed"),
         };
         let job = &self.job_id;
+        let sent = records_in_batches(&state.batches);
         let mut more = match (settle, k) {
             (Settle::Abort, 0) => format!("; job {job} was {done}: no records had been sent"),
-            (Settle::Abort, _) => format!(
-                "; job {job} was {done}: {} had been sent before, nothing after",
-                records_in_batches(n, k)
-            ),
+            (Settle::Abort, _) => {
+                format!("; job {job} was {done}: {sent} had been sent before, nothing after")
+            }
             (Settle::Close, _) => format!(
-                "; job {job} was {done} with the {} already sent, which salesforce \
-                 processes; the rest of the input was not sent",
-                records_in_batches(n, k)
+                "; job {job} was {done} with the {sent} already sent, which salesforce \
+                 processes; the rest of the input was not sent"
             ),
         };
-        if let (Error::OutcomeUnknown(_), Some((first, records))) = (&e, unsent) {
-            more += &format!(
-                " (the batch whose outcome is unknown, records {}-{}, may be in the job too)",
-                first + 1,
-                first + records as u64
-            );
+        if !unknown.is_empty() {
+            more += match unknown.len() {
+                1 => " (the batch whose outcome is unknown, records",
+                _ => " (the batches whose outcome is unknown, records",
+            };
+            for (i, &(first, n)) in unknown.iter().enumerate() {
+                let sep = if i == 0 { " " } else { ", " };
+                more += &format!("{sep}{}-{}", first + 1, first + n as u64);
+            }
+            more += ", may be in the job too)";
         }
         if let Err(failed) = self.client.update_job(&self.job_id, change) {
             let was = format!(" was {done}");
@@ -324,14 +478,32 @@ impl CsvLoad {
     }
 }
 
-/// `N records in K batches (records 1-N)`.
-fn records_in_batches(n: u64, k: usize) -> String {
-    let batches = if k == 1 { "batch" } else { "batches" };
+/// `N records in K batches (input records 1-N)`; the input records as ranges when the
+/// batches sent are not the input's first records (a batch refused between batches
+/// accepted).
+fn records_in_batches(batches: &[BatchRef]) -> String {
+    let n: u64 = batches.iter().map(|b| u64::from(b.records)).sum();
+    let k = batches.len();
+    let noun = if k == 1 { "batch" } else { "batches" };
     let records = if n == 1 { "record" } else { "records" };
     if n == 0 {
-        return format!("{n} {records} in {k} {batches}");
+        return format!("{n} {records} in {k} {noun}");
     }
-    format!("{n} {records} in {k} {batches} (input records 1-{n})")
+    let mut text = format!("{n} {records} in {k} {noun} (input records");
+    let mut end = None;
+    for b in batches.iter().filter(|b| b.records > 0) {
+        if end != Some(b.first_record) {
+            if let Some(end) = end {
+                text += &format!("{end},");
+            }
+            text += &format!(" {}-", b.first_record + 1);
+        }
+        end = Some(b.first_record + u64::from(b.records));
+    }
+    if let Some(end) = end {
+        text += &format!("{end}");
+    }
+    text + ")"
 }
 
 impl Drop for CsvLoad {

@@ -45,5 +45,5 @@ pub use resume::ResumingBody;
 pub use settings::{Config, Settings, WaitOptions};
 pub use state::State;
 pub use transport::{
-    Body, BodyReader, Opened, RawBody, Ready, SendFailure, Started, Timeouts, Transport, body,
+    Body, BodyReader, Opened, RawBody, SendFailure, Started, Timeouts, Transport, body,
 };

@@ -11,9 +11,9 @@ use crate::protocol::{
     self, BatchBody, BatchContent, MAX_CONTROL_BYTES, MAX_FILE_BYTES, validate_id,
 };
 
-use super::call::{Client, Replay};
+use super::call::{Client, InFlight, Replay};
 use super::resume::{ResumingBody, StartedBody};
-use super::transport::BodyReader;
+use super::transport::{self, BodyReader};
 
 impl Client {
     /// `init`: the Bulk API base URL of the session (no secret).
@@ -73,9 +73,29 @@ impl Client {
     /// Adds a batch whose body is already checked against the job; never replayed when
     /// its outcome is unknown.
     pub fn post_batch(&self, job_id: &str, body: &BatchBody) -> Result<BatchInfo, Error> {
+        let started = self.start_post_batch(job_id, body)?;
+        self.finish_post_batch(started, job_id, body)
+    }
+
+    /// [`Client::post_batch`] without waiting for the reply: [`Client::finish_post_batch`]
+    /// takes it, so that several batches are in flight at once.
+    pub fn start_post_batch(&self, job_id: &str, body: &BatchBody) -> Result<InFlight, Error> {
+        self.start_shared(&|ep| {
+            Ok(protocol::add_batch(ep, job_id, body.clone())?.map(transport::body))
+        })
+    }
+
+    /// The reply of a batch started with [`Client::start_post_batch`] (never sent again
+    /// when its outcome is unknown).
+    pub fn finish_post_batch(
+        &self,
+        started: InFlight,
+        job_id: &str,
+        body: &BatchBody,
+    ) -> Result<BatchInfo, Error> {
         let what = format!("add-batch to job {job_id}");
-        let resp = self.call(Replay::Never(&what), MAX_CONTROL_BYTES, &|ep| {
-            protocol::add_batch(ep, job_id, body.clone())
+        let resp = self.call_started(started, Replay::Never(&what), MAX_CONTROL_BYTES, &|ep| {
+            Ok(protocol::add_batch(ep, job_id, body.clone())?.map(transport::body))
         })?;
         protocol::parse_batch_info(&resp)
     }
@@ -226,6 +246,7 @@ impl Client {
         let mut polls = 0u32;
         loop {
             let all = self.list_batches(job_id)?;
+            self.state.remember_batches(job_id, &all);
             let watched: Vec<BatchInfo> = if batch_ids.is_empty() {
                 all
             } else {

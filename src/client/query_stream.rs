@@ -17,7 +17,7 @@ use crate::stitch::Stitcher;
 use crate::substr;
 
 use super::call::Client;
-use super::resume::ResumingBody;
+use super::resume::{ResumingBody, StartedBody};
 
 pub use super::resume::MAX_REOPEN;
 
@@ -30,6 +30,13 @@ pub struct QueryPosition {
     pub done_batch_ids: Vec<String>,
     /// Data rows written.
     pub rows: u64,
+}
+
+/// A result file asked for: its reply head is waited for when it is first read (the
+/// transport takes it earlier, and moves its bytes, while the component waits for another).
+enum File {
+    Asked(StartedBody),
+    Open(ResumingBody),
 }
 
 /// A stream in progress.
@@ -51,9 +58,9 @@ struct StreamState {
     reading: Vec<(String, usize)>,
     /// Result files not opened yet, in order: (batch, result).
     queue: VecDeque<(String, String)>,
-    /// Result files opened, in order: the first is the one being read, the others were
-    /// opened ahead (their transfers run while the first is read; `config.concurrency`).
-    open: VecDeque<(String, ResumingBody)>,
+    /// Result files asked for, in order: the first is the one being read, the others were
+    /// asked for ahead (their transfers run while the first is read; `config.concurrency`).
+    open: VecDeque<(String, File)>,
     /// Whether the stitcher was told that the first open file began.
     begun: bool,
     /// Batches still running when last listed.
@@ -175,19 +182,14 @@ impl QueryStream {
         let t = &*self.client.transport;
         let window = self.client.settings.concurrency;
         loop {
-            // Every free slot's request first, then their replies in order: the requests
-            // travel at once.
-            let mut started = Vec::new();
-            while st.open.len() + started.len() < window
+            // Every free slot's request at once; their replies are waited for in turn.
+            while st.open.len() < window
                 && let Some((batch, result)) = st.queue.pop_front()
             {
                 let body = self
                     .client
                     .start_query_result(&self.job_id, &batch, &result)?;
-                started.push((batch, body));
-            }
-            for (batch, body) in started {
-                st.open.push_back((batch, body.finish()?));
+                st.open.push_back((batch, File::Asked(body)));
             }
             let room = st.open.len() < window && st.queue.is_empty();
             if !room || st.open.is_empty() || st.running.is_empty() {
@@ -228,7 +230,12 @@ impl QueryStream {
                 return Ok(Vec::new());
             }
             self.open_ahead(st)?;
-            if let Some((_, file)) = st.open.front_mut() {
+            if let Some((_, File::Asked(_))) = st.open.front()
+                && let Some((batch, File::Asked(started))) = st.open.pop_front()
+            {
+                st.open.push_front((batch, File::Open(started.finish()?)));
+            }
+            if let Some((_, File::Open(file))) = st.open.front_mut() {
                 if !st.begun {
                     st.stitcher.begin_file();
                     st.begun = true;

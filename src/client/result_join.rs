@@ -13,7 +13,7 @@ use crate::protocol;
 
 use super::call::Client;
 use super::load::BatchRef;
-use super::resume::{ResumingBody, StartedBody};
+use super::resume::StartedBody;
 
 /// Records written, of which succeeded and failed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,18 +35,14 @@ pub struct ResultJoin {
     ahead: RefCell<Ahead>,
 }
 
-/// The results being read: opened ahead, or just started.
-enum This {
-    Open(ResumingBody),
-    Started(StartedBody),
-}
-
 /// What the join read ahead: the job's batches (one list), and the results of the next
-/// batches, opened while the current one is read (index into `batches`, body).
+/// batches, asked for while the current one is read (index into `batches`, request). Their
+/// heads are waited for in turn; the transport takes them earlier and reads their bodies
+/// ahead while the component waits for something else.
 #[derive(Default)]
 struct Ahead {
     listed: Option<Vec<model::BatchInfo>>,
-    open: VecDeque<(usize, ResumingBody)>,
+    open: VecDeque<(usize, StartedBody)>,
 }
 
 impl ResultJoin {
@@ -75,12 +71,18 @@ impl ResultJoin {
     }
 
     /// The state of batch `i` from one list of the job's batches (listed once, when the
-    /// first batch's results are needed; a batch missing from the list is asked for alone).
+    /// first batch's results are needed, unless waiting for the batches just listed them all
+    /// final; a batch missing from the list is asked for alone).
     fn batch_info(&self, i: usize) -> Result<model::BatchInfo, Error> {
         let batch = &self.batches[i];
         let mut ahead = self.ahead.borrow_mut();
         if ahead.listed.is_none() {
-            ahead.listed = Some(self.client.list_batches(&self.job_id)?);
+            ahead.listed = Some(
+                match self.client.state.take_finished_batches(&self.job_id) {
+                    Some(listed) => listed,
+                    None => self.client.list_batches(&self.job_id)?,
+                },
+            );
         }
         match ahead
             .listed
@@ -117,40 +119,29 @@ impl ResultJoin {
                 _ => None,
             }
         };
-        // This batch's request first (when it was not opened ahead), then the next ones'.
+        // This batch's request first (when it was not asked for ahead), then the next ones'.
         let this = match opened {
-            Some(body) => This::Open(body),
-            None => This::Started(
-                self.client
-                    .start_batch_results(&self.job_id, &self.batches[i].batch_id)?,
-            ),
+            Some(started) => started,
+            None => self
+                .client
+                .start_batch_results(&self.job_id, &self.batches[i].batch_id)?,
         };
-        // Start the next ones (those whose state says they have results): every request
-        // first, then the replies in order.
+        // Ask for the next ones (those whose state says they have results) before waiting
+        // for this one: the requests travel at once.
         let mut next = {
             let ahead = self.ahead.borrow();
             ahead.open.back().map_or(i + 1, |(k, _)| k + 1)
         };
-        let mut started = Vec::new();
-        while self.ahead.borrow().open.len() + started.len() + 1 < window
-            && next < self.batches.len()
-        {
+        while self.ahead.borrow().open.len() + 1 < window && next < self.batches.len() {
             if Self::has_results(&self.batch_info(next)?) {
                 let b = self
                     .client
                     .start_batch_results(&self.job_id, &self.batches[next].batch_id)?;
-                started.push((next, b));
+                self.ahead.borrow_mut().open.push_back((next, b));
             }
             next += 1;
         }
-        let body = match this {
-            This::Open(body) => body,
-            This::Started(started) => started.finish()?,
-        };
-        for (k, b) in started {
-            let b = b.finish()?;
-            self.ahead.borrow_mut().open.push_back((k, b));
-        }
+        let body = this.finish()?;
         Client::read_batch_results(body)
     }
 

@@ -13,8 +13,8 @@ use http::{HeaderMap, Request, Response};
 use crate::error::Error;
 use crate::protocol::Endpoint;
 
-use super::call::Client;
-use super::transport::{BodyReader, Started};
+use super::call::{Client, InFlight};
+use super::transport::BodyReader;
 
 /// How often one body is opened again after its connection broke.
 pub const MAX_REOPEN: u32 = 3;
@@ -43,7 +43,7 @@ pub struct StartedBody {
     client: Client,
     build: OwnedBuild,
     what: String,
-    started: Box<dyn Started>,
+    started: InFlight,
 }
 
 impl StartedBody {

@@ -1,17 +1,20 @@
 //! A scripted transport for tests: the exchanges a call is expected to make, in order,
 //! with their replies. Any request that is not the next one scripted fails the test at
 //! once, and so does a script with exchanges left over. Time is virtual: `sleep` only
-//! advances the clocks and is recorded.
+//! advances the clocks and is recorded. A request started without waiting
+//! ([`Transport::start`]) is answered at once, and the moment its reply is taken is recorded
+//! ([`Script::taken`]), so a test can tell which requests were in flight together.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::rc::Rc;
 use std::time::Duration;
 
 use http::{HeaderMap, Request, Response};
 
 use crate::error::Error;
 
-use super::transport::{Opened, RawBody, SendFailure, Timeouts, Transport};
+use super::transport::{Opened, RawBody, SendFailure, Started, Timeouts, Transport};
 
 /// What a scripted exchange answers.
 pub(crate) enum Reply {
@@ -54,6 +57,8 @@ struct Inner {
     seen: Vec<Seen>,
     now: Duration,
     sleeps: Vec<Duration>,
+    /// Started requests (their index in `seen`) in the order their replies were taken.
+    taken: Rc<RefCell<Vec<usize>>>,
 }
 
 /// The scripted transport; see the module doc.
@@ -82,6 +87,12 @@ impl Script {
     /// Every request seen so far.
     pub(crate) fn seen(&self) -> Vec<Seen> {
         self.inner.borrow().seen.clone()
+    }
+
+    /// The requests started without waiting (their index in [`Script::seen`]), in the
+    /// order their replies were taken.
+    pub(crate) fn taken(&self) -> Vec<usize> {
+        self.inner.borrow().taken.borrow().clone()
     }
 
     /// Every wait so far.
@@ -153,7 +164,31 @@ fn head(status: u16, headers: &[(&'static str, String)]) -> Response<()> {
     b.body(()).expect("scripted reply head")
 }
 
+/// A started request: answered when it was started, its reply taken when finished.
+struct Deferred {
+    index: usize,
+    reply: Result<Opened, SendFailure>,
+    taken: Rc<RefCell<Vec<usize>>>,
+}
+
+impl Started for Deferred {
+    fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
+        self.taken.borrow_mut().push(self.index);
+        self.reply
+    }
+}
+
 impl Transport for Script {
+    fn start(&self, req: Request<super::transport::Body>, timeouts: Timeouts) -> Box<dyn Started> {
+        let reply = self.open(req, timeouts);
+        let inner = self.inner.borrow();
+        Box::new(Deferred {
+            index: inner.seen.len() - 1,
+            reply,
+            taken: inner.taken.clone(),
+        })
+    }
+
     fn open(
         &self,
         req: Request<super::transport::Body>,

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use crate::model::v2::JobState;
-use crate::model::{ContentType, Operation};
+use crate::model::{BatchInfo, BatchState, ContentType, Operation};
 use crate::protocol::Endpoint;
 
 /// One session: the token in use and where it came from.
@@ -41,6 +41,11 @@ impl<V: Clone> Table<V> {
             .map(|(_, v)| v.clone())
     }
 
+    fn take(&mut self, key: &str) -> Option<V> {
+        let at = self.rows.iter().position(|(k, _)| k == key)?;
+        Some(self.rows.remove(at).1)
+    }
+
     fn insert(&mut self, key: String, value: V) {
         self.rows.retain(|(k, _)| *k != key);
         if self.rows.len() >= self.cap {
@@ -61,6 +66,9 @@ pub struct State {
     /// finished job changes neither), so joining results right after waiting for the job
     /// does not read it again.
     finished: RefCell<Table<(JobState, Option<String>)>>,
+    /// Bulk 1.0 jobs whose batches were last listed all final (a final batch does not
+    /// change), so joining results right after waiting does not list them again.
+    batches: RefCell<Table<Vec<BatchInfo>>>,
 }
 
 impl Default for State {
@@ -76,6 +84,7 @@ impl State {
             sessions: RefCell::new(Table::new(64)),
             jobs: RefCell::new(Table::new(256)),
             finished: RefCell::new(Table::new(64)),
+            batches: RefCell::new(Table::new(8)),
         }
     }
 
@@ -103,6 +112,23 @@ impl State {
                 .borrow_mut()
                 .insert(job.id.clone(), (state.clone(), job.api_version.clone()));
         }
+    }
+
+    /// Remembers a 1.0 job's batches when every one of them is final.
+    pub(crate) fn remember_batches(&self, job_id: &str, batches: &[BatchInfo]) {
+        if batches
+            .iter()
+            .all(|b| b.state.as_ref().is_some_and(BatchState::is_final))
+        {
+            self.batches
+                .borrow_mut()
+                .insert(job_id.to_string(), batches.to_vec());
+        }
+    }
+
+    /// A 1.0 job's batches as last listed all final (forgotten once taken).
+    pub(crate) fn take_finished_batches(&self, job_id: &str) -> Option<Vec<BatchInfo>> {
+        self.batches.borrow_mut().take(job_id)
     }
 
     pub(crate) fn remember_job(&self, job: &crate::model::JobInfo) {

@@ -28,6 +28,15 @@ fn config() -> Config {
     }
 }
 
+/// A config whose whole jobs have one transfer in flight (a load's batches answered one
+/// by one, in the order they are posted).
+fn sequential() -> Config {
+    Config {
+        concurrency: Some(1),
+        ..config()
+    }
+}
+
 fn with_refresh(mut c: Config) -> Config {
     c.token_endpoint_hostname = Some("https://login.example.com".into());
     c.refresh_token = Some("refresh-secret".into());
@@ -529,7 +538,7 @@ fn start_load(script: &Script, c: &Client, max_records: u32) -> CsvLoad {
 
 #[test]
 fn a_lost_batch_reply_is_reconciled_by_adopting_the_batch_salesforce_made() {
-    let (script, c) = client(&config());
+    let (script, c) = client(&sequential());
     let load = start_load(&script, &c, 2);
     let batch_post = format!("{BASE}/job/{JOB}/batch");
     script.expect(
@@ -642,7 +651,7 @@ fn batch_post() -> String {
 fn a_malformed_record_far_into_a_streamed_load_aborts_the_job_and_says_what_was_sent() {
     // The issue's case: 11,500 good records (about 2.4 MB) then a record with 5 fields under
     // a 3-field header, streamed in 64 KiB pieces with Salesforce's batch limits.
-    let (script, c) = client(&config());
+    let (script, c) = client(&sequential());
     script.expect(
         "POST",
         format!("{BASE}/job"),
@@ -700,7 +709,7 @@ fn a_malformed_record_far_into_a_streamed_load_aborts_the_job_and_says_what_was_
 
 #[test]
 fn a_malformed_last_record_found_by_finish_aborts_the_job() {
-    let (script, c) = client(&config());
+    let (script, c) = client(&sequential());
     let load = start_load(&script, &c, 2);
     script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
     let sent = load.write(b"Name\na\nb\n\"open quote").unwrap();
@@ -724,7 +733,7 @@ fn a_malformed_last_record_found_by_finish_aborts_the_job() {
 
 #[test]
 fn a_batch_refused_after_others_were_accepted_closes_the_job_keeping_them() {
-    let (script, c) = client(&config());
+    let (script, c) = client(&sequential());
     let load = start_load(&script, &c, 2);
     script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
     script.expect(
@@ -757,9 +766,157 @@ fn a_batch_refused_after_others_were_accepted_closes_the_job_keeping_them() {
     assert_eq!(script.seen().len(), 4, "create, two batch posts, close");
 }
 
+const B3: &str = "7510M0000000003QAA";
+const B4: &str = "7510M0000000004QAA";
+
+/// A load whose batches are posted up to three at a time.
+fn three_at_once() -> (Rc<Script>, Client) {
+    client(&Config {
+        concurrency: Some(3),
+        ..config()
+    })
+}
+
+#[test]
+fn a_load_posts_up_to_concurrency_batches_before_taking_their_replies() {
+    let (script, c) = three_at_once();
+    let load = start_load(&script, &c, 2);
+    for b in [B1, B2, B3, B4] {
+        script.expect("POST", batch_post(), xml(201, batch_xml(b, "Queued")));
+    }
+    // Three full batches: the third is posted before the first one's reply is taken.
+    let sent = load.write(b"Name\na\nb\nc\nd\ne\nf\ng\n").unwrap();
+    assert_eq!(script.seen().len(), 4, "create and three batch posts");
+    assert_eq!(script.taken(), [1], "only the first reply was taken");
+    assert_eq!(sent.len(), 1);
+    expect_state_change(&script, "Closed");
+    let rest = load.finish().unwrap();
+    assert_eq!(
+        script.taken(),
+        [1, 2, 3, 4],
+        "replies taken in the order posted"
+    );
+    assert_last_post_is(&script, "Closed");
+    let all: Vec<(&str, u64, u32)> = sent
+        .iter()
+        .chain(&rest)
+        .map(|b| (b.batch_id.as_str(), b.first_record, b.records))
+        .collect();
+    assert_eq!(all, [(B1, 0, 2), (B2, 2, 2), (B3, 4, 2), (B4, 6, 1)]);
+    assert_eq!(load.batches(), [sent, rest].concat());
+}
+
+#[test]
+fn a_lost_reply_among_batches_in_flight_is_looked_for_after_the_others_answer() {
+    let (script, c) = three_at_once();
+    let load = start_load(&script, &c, 2);
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    script.expect("POST", batch_post(), reset(true));
+    script.expect("POST", batch_post(), xml(201, batch_xml(B3, "Queued")));
+    // The third batch answered before the job is looked through: only the second one is
+    // unknown to the load, and only its request is read back (though the third was made
+    // first, as batches in flight together may be).
+    script.expect(
+        "GET",
+        batch_post(),
+        xml(
+            200,
+            list_xml(&[(B1, "Queued"), (B3, "Queued"), (B2, "Queued")]),
+        ),
+    );
+    script.expect(
+        "GET",
+        format!("{}/request", batch_url(B2)),
+        Reply::Full {
+            status: 200,
+            headers: vec![("content-type", "text/csv".into())],
+            body: b"Name\nc\nd\n".to_vec(),
+        },
+    );
+    expect_state_change(&script, "Closed");
+    let mut sent = load.write(b"Name\na\nb\nc\nd\ne\nf\n").unwrap();
+    sent.extend(load.finish().unwrap());
+    let ids: Vec<(&str, u64)> = sent
+        .iter()
+        .map(|b| (b.batch_id.as_str(), b.first_record))
+        .collect();
+    assert_eq!(ids, [(B1, 0), (B2, 2), (B3, 4)]);
+    assert_eq!(load.batches(), sent);
+    assert_eq!(script.taken(), [1, 2, 3]);
+}
+
+#[test]
+fn a_batch_refused_between_batches_accepted_closes_the_job_naming_the_records_sent() {
+    let (script, c) = three_at_once();
+    let load = start_load(&script, &c, 2);
+    script.expect("POST", batch_post(), xml(201, batch_xml(B1, "Queued")));
+    script.expect(
+        "POST",
+        batch_post(),
+        xml(400, error_xml("InvalidBatch", "Records not processed")),
+    );
+    script.expect("POST", batch_post(), xml(201, batch_xml(B3, "Queued")));
+    expect_state_change(&script, "Closed");
+    load.write(b"Name\na\nb\nc\nd\ne\nf\n").unwrap();
+    match load.finish() {
+        Err(Error::Api { code, message, .. }) => {
+            assert_eq!(code, "InvalidBatch");
+            assert_eq!(
+                message,
+                format!(
+                    "Records not processed; job {JOB} was closed with the 4 records in 2 \
+                     batches (input records 1-2, 5-6) already sent, which salesforce \
+                     processes; the rest of the input was not sent"
+                )
+            );
+        }
+        other => panic!("expected api, got {other:?}"),
+    }
+    assert_last_post_is(&script, "Closed");
+    let kept = load.batches();
+    let kept: Vec<(&str, u64)> = kept
+        .iter()
+        .map(|b| (b.batch_id.as_str(), b.first_record))
+        .collect();
+    assert_eq!(kept, [(B1, 0), (B3, 4)]);
+}
+
+#[test]
+fn batches_in_flight_refused_for_an_expired_session_renew_it_once() {
+    let (script, c) = client(&with_refresh(Config {
+        concurrency: Some(3),
+        ..config()
+    }));
+    let load = start_load(&script, &c, 2);
+    let expired = || xml(400, error_xml("InvalidSessionId", "expired"));
+    // Both batches went out with the old token before either reply was taken.
+    script.expect("POST", batch_post(), expired());
+    script.expect("POST", batch_post(), expired());
+    script.expect("POST", TOKEN_URL, grant("00D!new-token"));
+    let renewed_post = format!("{RENEWED_BASE}/job/{JOB}/batch");
+    script.expect(
+        "POST",
+        renewed_post.clone(),
+        xml(201, batch_xml(B1, "Queued")),
+    );
+    // The second one is sent again with the token the first one's renewal got.
+    script.expect("POST", renewed_post, xml(201, batch_xml(B2, "Queued")));
+    script.expect(
+        "POST",
+        format!("{RENEWED_BASE}/job/{JOB}"),
+        xml(200, job_xml("Closed", "CSV", "insert")),
+    );
+    let mut sent = load.write(b"Name\na\nb\nc\nd\n").unwrap();
+    sent.extend(load.finish().unwrap());
+    let ids: Vec<&str> = sent.iter().map(|b| b.batch_id.as_str()).collect();
+    assert_eq!(ids, [B1, B2]);
+    let tokens = script.seen().iter().filter(|s| s.uri == TOKEN_URL).count();
+    assert_eq!(tokens, 1, "one token request");
+}
+
 #[test]
 fn a_first_batch_refused_aborts_the_job() {
-    let (script, c) = client(&config());
+    let (script, c) = client(&sequential());
     let load = start_load(&script, &c, 2);
     script.expect(
         "POST",
@@ -781,7 +938,7 @@ fn a_first_batch_refused_aborts_the_job() {
 
 #[test]
 fn a_batch_whose_outcome_stays_unknown_closes_the_job_and_says_it_may_be_in_it() {
-    let mut cfg = config();
+    let mut cfg = sequential();
     cfg.max_attempts = Some(1);
     let (script, c) = client(&cfg);
     let load = start_load(&script, &c, 2);
@@ -966,6 +1123,44 @@ fn results_are_joined_to_the_input_in_order() {
             failed: 1
         }
     );
+}
+
+#[test]
+fn a_join_right_after_waiting_does_not_list_the_batches_again() {
+    let (script, c) = client(&config());
+    // Waiting found the batch final: the join takes its state from that list.
+    script.expect(
+        "GET",
+        format!("{BASE}/job/{JOB}/batch"),
+        xml(200, list_xml(&[(B1, "Completed")])),
+    );
+    c.wait_for_batches(JOB, &[], WaitOptions::default().policy())
+        .unwrap();
+    let refs = vec![BatchRef {
+        batch_id: B1.into(),
+        first_record: 0,
+        records: 1,
+    }];
+    let join = ResultJoin::open(c.clone(), JOB.into(), refs.clone()).unwrap();
+    let results = b"\"Id\",\"Success\",\"Created\",\"Error\"\n\"001000000000001AAA\",\"true\",\"true\",\"\"\n";
+    script.expect("GET", format!("{}/result", batch_url(B1)), csv(results));
+    let mut out = join.push(b"Name\na\n").unwrap();
+    out.extend(join.finish().unwrap());
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("a,001000000000001AAA,true")
+    );
+    // Taken once: a second join of the job lists its batches.
+    let join = ResultJoin::open(c, JOB.into(), refs).unwrap();
+    script.expect(
+        "GET",
+        format!("{BASE}/job/{JOB}/batch"),
+        xml(200, list_xml(&[(B1, "Completed")])),
+    );
+    script.expect("GET", format!("{}/result", batch_url(B1)), csv(results));
+    join.push(b"Name\na\n").unwrap();
+    join.finish().unwrap();
 }
 
 #[test]

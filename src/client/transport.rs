@@ -100,8 +100,7 @@ pub trait Started {
     fn finish(self: Box<Self>) -> Result<Opened, SendFailure>;
 }
 
-/// A reply already waited for (the default [`Transport::start`], and a transport's own
-/// when it had to wait).
+/// A reply already waited for (the default [`Transport::start`]).
 pub struct Ready(pub Result<Opened, SendFailure>);
 
 impl Started for Ready {

@@ -82,6 +82,9 @@ fn a_load_failing_after_a_batch_was_accepted_closes_its_job_so_the_batch_is_proc
                 &file,
                 "--batch-size",
                 "100",
+                // One batch at a time: the fault hits the second batch's POST.
+                "--concurrency",
+                "1",
             ],
         )
     });

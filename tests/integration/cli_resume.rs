@@ -113,14 +113,109 @@ fn load_timeout_exits_4_and_job_id_then_joins_the_results_sending_nothing() {
     // Another file than the one loaded: refused, nothing joined.
     let other = dir.file("other.csv");
     std::fs::write(&other, accounts(2_400, &[])).unwrap();
-    let run = sfbulk(&mock, &["load", "--job-id", job, "--file", &other]);
+    let run = sfbulk(
+        &mock,
+        &[
+            "load",
+            "--job-id",
+            job,
+            "--file",
+            &other,
+            "--batch-size",
+            "1000",
+        ],
+    );
     run.expect(2);
     assert!(
-        run.stderr
-            .contains("the batches hold 2500 records, the file has 2400"),
+        run.stderr.contains(&format!(
+            "of job {job} holds records that are not a batch of {other} cut into batches of 1000 records"
+        )),
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn job_id_pairs_batches_made_out_of_input_order_with_the_file_by_their_content() {
+    let mock = mock();
+    mock.set_processing_delay(Duration::from_secs(600));
+    let dir = TempDir::new("resume-order");
+    let file = dir.file("accounts.csv");
+    std::fs::write(&file, accounts(250, &[7, 201])).unwrap();
+    // The create-job reply and the first batch's POST are held back 400 ms: the load posts its
+    // three batches at once (concurrency 4), so Salesforce makes the second and third first.
+    delay_one(&mock);
+    let run = std::thread::scope(|s| {
+        s.spawn(|| after_delays(&mock, 1, delay_one));
+        sfbulk(
+            &mock,
+            &[
+                "load",
+                "--operation",
+                "insert",
+                "--object",
+                "Account",
+                "--file",
+                &file,
+                "--batch-size",
+                "100",
+                "--timeout",
+                "1",
+            ],
+        )
+    });
+    run.expect(4);
+    let job = jobs_touched(&mock, 0).remove(0);
+    // By creation (ids are given out in that order), the first batch holds records 101-200
+    // or 201-250, not 1-100.
+    let mut made: Vec<String> = ok_json(&mock, &["list-batches", &job])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect();
+    made.sort();
+    assert_eq!(made.len(), 3);
+    let first_made = sfbulk(&mock, &["get-batch-request", &job, &made[0]]);
+    first_made.expect(0);
+    let first_made = String::from_utf8(first_made.stdout).unwrap();
+    assert!(
+        !first_made.starts_with("Name,Description\nAcct 1,"),
+        "the batches were made in input order: {}",
+        &first_made[..40]
+    );
+
+    mock.advance_clock(Duration::from_secs(1_200));
+    let results = dir.file("joined.csv");
+    let run = sfbulk(
+        &mock,
+        &[
+            "load",
+            "--job-id",
+            &job,
+            "--file",
+            &file,
+            "--batch-size",
+            "100",
+            "--results",
+            &results,
+        ],
+    );
+    run.expect(3);
+    assert_eq!(run.json()["records"], 250);
+    assert_eq!(run.json()["failed"], 2);
+    // Paired by creation order, the failures of records 7 and 201 would land elsewhere.
+    let rows = csv_rows(std::path::Path::new(&results));
+    assert_eq!(rows.len(), 251);
+    for (i, row) in rows[1..].iter().enumerate() {
+        let n = i + 1;
+        if n == 7 || n == 201 {
+            assert_eq!(row[3], "false", "row {n}: {row:?}");
+        } else {
+            assert_eq!(row[0], format!("Acct {n}"), "in input order");
+            assert_eq!(row[3], "true", "row {n}: {row:?}");
+        }
+    }
 }
 
 #[test]
@@ -265,12 +360,13 @@ fn job_id_cuts_the_file_again_when_batches_failed_as_a_whole() {
     assert_eq!(rows[250][0], "Acct 250", "in input order");
     assert!(rows[1..].iter().all(|r| r[3] == "false"));
 
-    // Without the load's batch size the file cuts into one batch, not three.
+    // Without the load's batch size the file cuts into one batch, which is none of the three.
     let run = sfbulk(&mock, &["load", "--job-id", &job, "--file", &file]);
     run.expect(2);
     assert!(
-        run.stderr
-            .contains("the file cuts into 1 batches with the limits given, 3 were given"),
+        run.stderr.contains(&format!(
+            "of job {job} holds records that are not a batch of {file} cut into batches of 10000 records: give the file it was loaded from (and the --batch-size the load used)"
+        )),
         "{}",
         run.stderr
     );

@@ -323,7 +323,11 @@ async fn csv_load_refuses_bad_input_before_sending_it_and_aborts_its_job() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_record_far_into_a_streamed_load_aborts_the_job_and_says_what_was_sent() {
     let mock = mock();
-    let cfg = cfg(&mock);
+    // One batch in flight at a time: each batch is answered before `write` returns.
+    let cfg = Config {
+        concurrency: Some(1),
+        ..cfg(&mock)
+    };
     let mut inst = instance().await;
     let load = ok(inst
         .start_csv_load(&cfg, &job_request(Operation::Insert, "Account", None), None)
