@@ -1,6 +1,7 @@
 //! Concurrent transfers (`config.concurrency`): a query's result files are opened ahead of
 //! the one being read — up to `concurrency` at once, each on its own kept-alive connection —
-//! and written in order; the host's connection cap (`--concurrency` + 1) holds.
+//! and written in order; a load's batches are posted up to `concurrency` at once; the host's
+//! connection cap (`--concurrency` + 1) holds.
 
 use std::time::Duration;
 
@@ -146,4 +147,93 @@ async fn over_a_slow_link_four_files_transfer_at_once() {
     assert!(stats.most_open >= 4 && stats.most_open <= 5, "{stats:?}");
     let wan = mock.wan_stats().expect("a wan link");
     assert!(wan.peak_open >= 4 && wan.peak_open <= 5, "{wan:?}");
+}
+
+/// Loads 6,000 accounts in batches of 1,000 (~0.1 MB each) with `concurrency`, over a slow
+/// link (20 ms round trips, 2 MB/s per connection), on at most `concurrency` + 1 connections;
+/// returns the mock, the batches sent and the network's figures.
+async fn load_over_a_slow_link(concurrency: u32) -> (MockServer, Vec<BatchRef>, NetStats) {
+    let mock = MockServer::start(MockConfig {
+        wan: Some(WanLink {
+            rtt: Duration::from_millis(20),
+            bandwidth: Some(2_000_000),
+            connect_rtts: 1,
+        }),
+        ..MockConfig::default()
+    });
+    let cfg = Config {
+        concurrency: Some(concurrency),
+        ..common::cfg(&mock)
+    };
+    let network = Network::new(&NetConfig {
+        max_connections_per_host: Some(concurrency as usize + 1),
+        ..NetConfig::default()
+    })
+    .expect("network");
+    let mut inst = Runtime::shared()
+        .instantiate_with(&network)
+        .await
+        .expect("instantiate");
+    let mut input = String::from("Name,Description\n");
+    for i in 1..=6_000 {
+        input.push_str(&format!("Acct {i},\"{}, {i}\"\n", "d".repeat(80)));
+    }
+    let split = SplitOptions {
+        max_records: Some(1_000),
+        max_bytes: None,
+    };
+    let load = ok(inst
+        .start_csv_load(
+            &cfg,
+            &job_request(Operation::Insert, "Account", None),
+            Some(&split),
+        )
+        .await);
+    let mut sent = Vec::new();
+    for piece in input.as_bytes().chunks(64 * 1024) {
+        sent.extend(ok(inst.load_write(&load, piece).await));
+    }
+    sent.extend(ok(inst.load_finish(&load).await));
+    (mock, sent, network.stats())
+}
+
+/// A load's batches go out four at a time: each batch is posted before the replies of the
+/// ones before it are taken; every batch is made once and known by the records it holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_loads_batches_are_posted_up_to_concurrency_at_once() {
+    let (mock, sent, stats) = load_over_a_slow_link(4).await;
+    assert!(
+        stats.most_in_flight >= 3,
+        "batches in flight together: {stats:?}"
+    );
+    assert!(stats.most_open <= 5, "{stats:?}");
+    let firsts: Vec<u64> = sent.iter().map(|b| b.first_record).collect();
+    assert_eq!(
+        firsts,
+        [0, 1_000, 2_000, 3_000, 4_000, 5_000],
+        "in input order"
+    );
+    assert_eq!(mock.counters().batches_stored(), 6, "each batch made once");
+    // Whatever order they were made in, each batch holds the records the load says.
+    let mut inst = instance().await;
+    let cfg = common::cfg(&mock);
+    let job = mock
+        .requests()
+        .iter()
+        .find_map(|r| r.path.strip_suffix("/batch").map(str::to_string))
+        .and_then(|p| p.rsplit('/').next().map(str::to_string))
+        .expect("a batch post");
+    for b in &sent {
+        let body = ok(inst.get_batch_request(&cfg, &job, &b.batch_id).await);
+        let first = format!("Name,Description\nAcct {},", b.first_record + 1);
+        assert!(body.starts_with(first.as_bytes()), "batch {}", b.batch_id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_load_with_concurrency_one_posts_one_batch_at_a_time() {
+    let (mock, sent, stats) = load_over_a_slow_link(1).await;
+    assert_eq!(stats.most_in_flight, 1, "{stats:?}");
+    assert_eq!(sent.len(), 6);
+    assert_eq!(mock.counters().batches_stored(), 6);
 }
