@@ -2,6 +2,7 @@
 //! limit, parent fields through lookups), optionally restricted to one PK chunk.
 
 use std::cmp::Ordering;
+use std::ops::Bound;
 
 use crate::dates::parse_datetime_millis;
 use crate::decode::soql::{CmpOp, Expr, Literal, OrderKey, Soql};
@@ -58,10 +59,11 @@ pub(crate) fn execute(
             rows: Vec::new(),
         });
     };
+    // A PK chunk reads only its own span of the table (ids are the keys, in order).
+    let span = range.map_or((Bound::Unbounded, Bound::Unbounded), IdRange::bounds);
     let mut records: Vec<&Record> = table
         .records
-        .iter()
-        .filter(|(key, _)| range.is_none_or(|r| r.contains(key)))
+        .range::<str, _>(span)
         .map(|(_, record)| record)
         .filter(|r| include_deleted || !r.deleted)
         .filter(|r| soql.filter.as_ref().is_none_or(|f| matches(store, r, f)))

@@ -1,5 +1,6 @@
 //! A batch, its state and what it produced.
 
+use std::ops::Bound;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -33,9 +34,17 @@ pub(crate) struct IdRange {
 }
 
 impl IdRange {
-    pub(crate) fn contains(&self, id15: &str) -> bool {
-        self.start.as_deref().is_none_or(|s| id15 >= s)
-            && self.end.as_deref().is_none_or(|e| id15 < e)
+    /// The ids of the chunk: from `start` (included) to `end` (excluded), as bounds of a
+    /// range of the table's keys.
+    pub(crate) fn bounds(&self) -> (Bound<&str>, Bound<&str>) {
+        (
+            self.start
+                .as_deref()
+                .map_or(Bound::Unbounded, Bound::Included),
+            self.end
+                .as_deref()
+                .map_or(Bound::Unbounded, Bound::Excluded),
+        )
     }
 }
 
