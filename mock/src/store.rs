@@ -20,11 +20,15 @@ pub(crate) struct Record {
 impl Record {
     /// The value of a field (`Id` and the system date fields included); `None` when null.
     pub(crate) fn get(&self, name: &str) -> Option<String> {
-        let lower = name.to_ascii_lowercase();
-        if let Some((_, value)) = self.fields.get(&lower) {
+        self.get_lower(&name.to_ascii_lowercase())
+    }
+
+    /// [`Record::get`] of a name already in lower case (a query resolves its fields once).
+    pub(crate) fn get_lower(&self, lower: &str) -> Option<String> {
+        if let Some((_, value)) = self.fields.get(lower) {
             return value.clone();
         }
-        match lower.as_str() {
+        match lower {
             "id" => Some(self.id.clone()),
             "isdeleted" => Some(self.deleted.to_string()),
             "createddate" => Some(iso_date(self.created)),

@@ -93,6 +93,16 @@ pub(crate) fn execute(
     if let Some(limit) = soql.limit {
         records.truncate(limit);
     }
+    // Each selected field resolved once (its lower-case name), not per row.
+    let lower: Vec<Option<String>> = soql
+        .fields
+        .iter()
+        .map(|f| {
+            parse_relationship(f)
+                .is_none()
+                .then(|| f.to_ascii_lowercase())
+        })
+        .collect();
     let rows = records
         .into_iter()
         .map(|record| QueryRow {
@@ -100,7 +110,11 @@ pub(crate) fn execute(
             values: soql
                 .fields
                 .iter()
-                .map(|f| value(store, record, f))
+                .zip(&lower)
+                .map(|(f, lower)| match lower {
+                    Some(lower) => record.get_lower(lower),
+                    None => value(store, record, f),
+                })
                 .collect(),
         })
         .collect();
