@@ -202,11 +202,16 @@ async fn load_survives_expired_session_mid_job() {
         .iter()
         .position(|r| r.path.starts_with("/services/oauth2/token"))
         .expect("the token request");
+    // Batches sent with the old token before the renewal may arrive after it (on another
+    // connection): they are among the refused; every other request carries the new token.
+    let late: Vec<_> = log[token_at + 1..]
+        .iter()
+        .filter(|r| r.header("x-sfdc-session") != Some(fresh[0].as_str()))
+        .collect();
     assert!(
-        log[token_at + 1..]
-            .iter()
-            .all(|r| r.header("x-sfdc-session") == Some(fresh[0].as_str())),
-        "every request after the renewal carries the new token"
+        late.len() < refused && late.iter().all(|r| r.path.ends_with("/batch")),
+        "every request after the renewal carries the new token: {:?}",
+        late.iter().map(|r| &r.path).collect::<Vec<_>>()
     );
 }
 

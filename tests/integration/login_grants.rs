@@ -76,7 +76,8 @@ async fn load(cfg: &Config, midway: impl FnOnce(&str)) -> Result<Vec<String>, Er
 }
 
 /// The load's checks: every row succeeded and was stored once; the first minted token
-/// expired midway, so the mock saw two grants of `grant_type` and nothing else.
+/// expired midway, so the mock saw two grants of `grant_type` and nothing else (the batches
+/// in flight with the expired token are each refused once, and share the one renewal).
 fn assert_renewed_midway(mock: &MockServer, rows: &[String], grant_type: &str) {
     assert_eq!(rows.len(), RECORDS);
     assert!(rows.iter().all(|s| s == "true"), "every row loaded");
@@ -87,7 +88,8 @@ fn assert_renewed_midway(mock: &MockServer, rows: &[String], grant_type: &str) {
     );
     let counters = mock.counters();
     assert_eq!(counters.batches_stored(), 3, "each batch stored once");
-    assert_eq!(counters.fired(FaultKind::ExpiredSession), 1);
+    let refused = counters.fired(FaultKind::ExpiredSession);
+    assert!((1..=3).contains(&refused), "refused {refused} requests");
     assert_eq!(
         counters.token_grants_of(grant_type),
         2,
@@ -96,17 +98,22 @@ fn assert_renewed_midway(mock: &MockServer, rows: &[String], grant_type: &str) {
     assert_eq!(counters.token_grants(), 2, "no other grant");
     assert_eq!(counters.token_refusals(), 0);
     assert_eq!(mock.issued_access_tokens(), ["00DMOCK!1", "00DMOCK!2"]);
-    // After the renewal every request carries the second token.
+    // After the renewal every request carries the second token, but for batches sent with
+    // the first one before the renewal that arrive after it (another connection): those are
+    // among the refused.
     let log = mock.requests();
     let renewal = log
         .iter()
         .rposition(|r| r.path == "/services/oauth2/token")
         .unwrap();
+    let late: Vec<_> = log[renewal + 1..]
+        .iter()
+        .filter(|r| r.header("x-sfdc-session") != Some("00DMOCK!2"))
+        .collect();
     assert!(
-        log[renewal + 1..]
-            .iter()
-            .all(|r| r.header("x-sfdc-session") == Some("00DMOCK!2")),
-        "the new session is used from then on"
+        late.len() < refused && late.iter().all(|r| r.path.ends_with("/batch")),
+        "the new session is used from then on: {:?}",
+        late.iter().map(|r| &r.path).collect::<Vec<_>>()
     );
 }
 
