@@ -230,7 +230,8 @@ impl Records {
             if self.cur.is_empty() {
                 // Between records: blank lines (or the LF of a CRLF), then the fast path.
                 let blank = data.iter().take_while(|&&b| b == b'\r' || b == b'\n');
-                data = &data[blank.count()..];
+                // `get`, not indexing: no panic path, so it is inlined at opt-level "z".
+                data = data.get(blank.count()..).unwrap_or_default();
                 if data.is_empty() {
                     break;
                 }
@@ -304,7 +305,7 @@ impl Records {
         let at = content.as_ptr() as usize;
         let known = self.utf8.0 <= at && at + content.len() <= self.utf8.1;
         self.deliver_content(content, chars, term, content, known, sink)?;
-        Ok(&data[end + term.len()..])
+        Ok(data.get(end + term.len()..).unwrap_or_default())
     }
 
     /// Characters in `bytes`, or its bytes when the character limit never decides (see
@@ -330,25 +331,32 @@ impl Records {
     }
 
     /// Refuses a record of `bytes` and `chars` (plus `extra` terminator bytes) when it
-    /// cannot fit in a batch.
+    /// cannot fit in a batch. Inlined (it runs for every record); the refusal is not.
+    #[inline(always)]
     fn check_size_of(&self, bytes: usize, chars: usize, extra: usize) -> Result<(), String> {
         let bytes = self.header_bytes + bytes + extra;
         let chars = self.header_chars + chars + extra;
         if bytes <= self.max_bytes && chars <= self.max_chars {
             return Ok(());
         }
+        Err(self.too_large())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_large(&self) -> String {
         let with = if self.index == 0 {
             ""
         } else {
             " with the header"
         };
-        Err(format!(
+        format!(
             "{} does not fit in a batch: expected at most {} bytes and {} characters{with}, \
              found more",
             self.name(),
             self.max_bytes,
             self.max_chars
-        ))
+        )
     }
 
     /// At the end of the input, a quoted value must have been closed.

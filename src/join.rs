@@ -9,7 +9,7 @@ use std::vec;
 
 use crate::csv_input::{Rec, Records};
 use crate::model::RecordResult;
-use crate::wire::eq;
+pub(crate) use sfbulk_hot::out::push_cell_with;
 
 /// The columns appended to the input header.
 const RESULT_COLUMNS: &[u8] = b",sf__Id,sf__Success,sf__Created,sf__Error";
@@ -187,31 +187,6 @@ fn error_text(r: &RecordResult) -> String {
 /// A CSV value, quoted only when it holds a comma, quote, CR or LF.
 fn push_cell(out: &mut Vec<u8>, cell: &str) {
     push_cell_with(out, cell.as_bytes(), b',');
-}
-
-/// A CSV value, quoted only when it holds the delimiter, a quote, CR or LF (both joiners'
-/// output).
-pub(crate) fn push_cell_with(out: &mut Vec<u8>, cell: &[u8], delimiter: u8) {
-    // 8 bytes at a time (ids and most values need no quotes), the last 0-7 one by one.
-    let special = |b: u8| b == delimiter || matches!(b, b'"' | b'\r' | b'\n');
-    let (words, tail) = cell.as_chunks::<8>();
-    let mut quote = tail.iter().any(|&b| special(b));
-    for w in words {
-        let w = u64::from_le_bytes(*w);
-        quote |= eq(w, delimiter) | eq(w, b'"') | eq(w, b'\r') | eq(w, b'\n') != 0;
-    }
-    if quote {
-        out.push(b'"');
-        for part in cell.split_inclusive(|&b| b == b'"') {
-            out.extend_from_slice(part);
-            if part.last() == Some(&b'"') {
-                out.push(b'"');
-            }
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(cell);
-    }
 }
 
 #[cfg(test)]

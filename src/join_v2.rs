@@ -22,6 +22,9 @@ use crate::csv_input::{Rec, Records};
 use crate::join::push_cell_with;
 use crate::model::v2::ResultKind;
 use crate::wire::{PooledReader, Scan, Span, scan_record, spans_of, unquote};
+use sfbulk_hot::fingerprint::{Key, key_of, key_of_spans, key_of_spans_at};
+use sfbulk_hot::index::{Entry, sort, untaken};
+use sfbulk_hot::out::{push_result, put};
 
 /// What happened to one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,161 +45,6 @@ pub enum Outcome<'a> {
     },
     /// Never attempted (the job failed or was aborted first).
     Unprocessed,
-}
-
-/// The fingerprint of a record's values: two 64-bit lanes (an xxHash64 and a MurmurHash3
-/// step on the same words, differently seeded) over each value's bytes, 8 at a time, the
-/// last word zero-padded, then its length (so no two lists of values give the same words).
-#[derive(Clone, Copy)]
-struct Fingerprint {
-    a: u64,
-    b: u64,
-}
-
-const P1: u64 = 0x9E37_79B1_85EB_CA87;
-const P2: u64 = 0xC2B2_AE3D_27D4_EB4F;
-const M1: u64 = 0x87C3_7B91_1142_53D5;
-const M2: u64 = 0x4CF5_AD43_2745_937F;
-
-impl Fingerprint {
-    fn new() -> Self {
-        Fingerprint {
-            a: 0x27D4_EB2F_1656_67C5,
-            b: 0x5f5f_5f5f_5f5f_5f5f,
-        }
-    }
-
-    #[inline(always)]
-    fn word(&mut self, w: u64) {
-        self.a = (self.a ^ w.wrapping_mul(P2).rotate_left(31).wrapping_mul(P1))
-            .rotate_left(27)
-            .wrapping_mul(P1)
-            .wrapping_add(0x85EB_CA77_C2B2_AE63);
-        self.b = (self.b ^ w.wrapping_mul(M1).rotate_left(31).wrapping_mul(M2))
-            .rotate_left(27)
-            .wrapping_mul(5)
-            .wrapping_add(0x52DC_E729);
-    }
-
-    /// One value. `doubled`: `v` is a doubled span (each `""` stands for `"`): the value it
-    /// stands for is read byte by byte, without a copy (unquoting into a buffer first, with
-    /// its `memchr` and copy calls per run, cost more on short values).
-    fn value(&mut self, v: &[u8], doubled: bool) {
-        if !doubled {
-            return self.plain(v);
-        }
-        let (mut last, mut n, mut len, mut skip) = (0u64, 0, 0usize, false);
-        for &b in v {
-            if skip {
-                skip = false;
-                continue;
-            }
-            skip = b == b'"';
-            last |= u64::from(b) << (8 * n);
-            len += 1;
-            n += 1;
-            if n == 8 {
-                self.word(last);
-                (last, n) = (0, 0);
-            }
-        }
-        self.word(last);
-        self.word(len as u64);
-    }
-
-    /// The words of a value: its bytes 8 at a time, then the last 0–7 (zero above them),
-    /// then its length.
-    #[inline(always)]
-    fn plain(&mut self, v: &[u8]) {
-        let mut rest = v;
-        while let Some((w, more)) = rest.split_first_chunk::<8>() {
-            self.word(u64::from_le_bytes(*w));
-            rest = more;
-        }
-        self.word(tail(v, rest.len()));
-        self.word(v.len() as u64);
-    }
-
-    /// 96 bits: each lane mixed to the end (xxHash64's and MurmurHash3's finalizers).
-    fn finish(self) -> Key {
-        let mut a = self.a;
-        a ^= a >> 33;
-        a = a.wrapping_mul(P2);
-        a ^= a >> 29;
-        a = a.wrapping_mul(0x1656_67B1_9E37_79F9);
-        a ^= a >> 32;
-        let mut b = self.b;
-        b ^= b >> 33;
-        b = b.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-        b ^= b >> 33;
-        b = b.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
-        b ^= b >> 33;
-        Key(a, (b >> 32) as u32)
-    }
-}
-
-/// The last `k` (0–7) bytes of `v` as a little-endian word, zero above them, without a
-/// loop: from the word that ends `v` when it has 8 bytes, else in two overlapping loads (or
-/// three of one byte).
-#[inline(always)]
-fn tail(v: &[u8], k: usize) -> u64 {
-    let n = v.len();
-    if k == 0 {
-        return 0;
-    }
-    let end = |w: usize| n.checked_sub(w).and_then(|i| v.get(i..));
-    if let Some(w) = end(8).and_then(<[u8]>::first_chunk::<8>) {
-        return u64::from_le_bytes(*w) >> (8 * (8 - k));
-    }
-    let byte = |i: usize| u64::from(v.get(i).copied().unwrap_or(0));
-    match (
-        v.first_chunk::<4>(),
-        end(4).and_then(<[u8]>::first_chunk::<4>),
-    ) {
-        (Some(lo), Some(hi)) => {
-            u64::from(u32::from_le_bytes(*lo))
-                | (u64::from(u32::from_le_bytes(*hi)) << (8 * (n - 4)))
-        }
-        _ => byte(0) | (byte(n / 2) << (8 * (n / 2))) | (byte(n - 1) << (8 * (n - 1))),
-    }
-}
-
-/// A record's fingerprint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Key(u64, u32);
-
-fn key_of<'v>(values: impl Iterator<Item = &'v [u8]>) -> Key {
-    let mut f = Fingerprint::new();
-    for v in values {
-        f.value(v, false);
-    }
-    f.finish()
-}
-
-/// [`key_of`] the values `at` (in that order) of a record whose values are `spans` of
-/// `src`, doubled ones read without a copy.
-fn key_of_spans(src: &[u8], spans: &[Span], at: impl Iterator<Item = usize>) -> Key {
-    let mut f = Fingerprint::new();
-    for i in at {
-        if let Some(&span) = spans.get(i) {
-            f.value(span.raw(src), span.doubled);
-        }
-    }
-    f.finish()
-}
-
-/// One result row: its fingerprint and where its outcome is in `ResultIndex::outcomes`.
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    hi: u64,
-    lo: u32,
-    at: u32,
-}
-
-impl Entry {
-    fn key(&self) -> Key {
-        Key(self.hi, self.lo)
-    }
 }
 
 /// Outcome records: a tag byte (`SAVED` + created, `FAILED`, `UNPROCESSED`), then for
@@ -282,6 +130,7 @@ struct Row<'a> {
 
 impl Row<'_> {
     /// Value `i`, quotes removed (through `scratch` when doubled).
+    #[inline(always)]
     fn get<'s>(&'s self, i: usize, scratch: &'s mut Vec<u8>) -> &'s [u8] {
         match self.spans.get(i) {
             Some(&span) => unquote(self.src, span, scratch),
@@ -311,7 +160,8 @@ impl Values {
         if !self.slow && !end {
             // Between records: blank lines (or the LF of a CRLF), then the fast path.
             let blank = input.iter().take_while(|&&b| b == b'\r' || b == b'\n');
-            *input = &input[blank.count()..];
+            // `get`, not indexing: no panic path, so it is inlined at opt-level "z".
+            *input = input.get(blank.count()..).unwrap_or_default();
             if input.is_empty() {
                 return None;
             }
@@ -319,7 +169,7 @@ impl Values {
             if let Scan::Record(at) = scan_record(input, self.delimiter, &mut self.spans) {
                 let src: &'i [u8] = input;
                 // The LF of a CRLF is a blank line to the next call.
-                *input = &input[at + 1..];
+                *input = input.get(at + 1..).unwrap_or_default();
                 return Some(Row {
                     src,
                     spans: &self.spans,
@@ -543,7 +393,7 @@ impl ResultIndex {
                 cols.width
             ));
         }
-        let key = key_of_spans(values.src, values.spans, cols.at.iter().copied());
+        let key = key_of_spans_at(values.src, values.spans, &cols.at);
         let at = match kind {
             ResultKind::Unprocessed => 0,
             _ => {
@@ -567,9 +417,8 @@ impl ResultIndex {
                     }
                     _ => FAILED,
                 };
-                self.outcomes.push(tag);
-                self.outcomes.push(id_len);
-                self.outcomes.extend_from_slice(id);
+                put(&mut self.outcomes, &[tag, id_len]);
+                put(&mut self.outcomes, id);
                 if tag == FAILED {
                     // A new text goes right after its pointer; a repeated one points back.
                     let here = self.outcomes.len() + 4;
@@ -631,37 +480,10 @@ impl ResultIndex {
             self.taken = vec![0; self.entries.len().div_ceil(64)];
             self.sealed = true;
         }
-        let (from, to) = match self.starts.as_slice() {
-            [] => (0, self.entries.len()),
-            starts => {
-                let top = (key.0 >> 48) as usize;
-                (starts[top] as usize, starts[top + 1] as usize)
-            }
-        };
-        let start = from + self.entries[from..to].partition_point(|e| e.key() < key);
-        let same = |e: Option<&Entry>| e.is_some_and(|e| e.key() == key);
-        // Mostly one result per key: look at the next before searching.
-        let end = if !same(self.entries.get(start + 1)) {
-            start + usize::from(same(self.entries.get(start)))
-        } else {
-            start + self.entries[start..].partition_point(|e| e.key() == key)
-        };
-        // The taken entries of a key come first: the first one not taken.
-        let (mut lo, mut hi) = (start, end);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.taken[mid / 64] & (1 << (mid % 64)) != 0 {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        if lo == end {
-            return None;
-        }
+        let (lo, at) = untaken(&self.entries, &self.starts, &self.taken, key)?;
         self.taken[lo / 64] |= 1 << (lo % 64);
         self.n_taken += 1;
-        Some(self.outcome(self.entries[lo].at))
+        Some(self.outcome(at))
     }
 
     fn outcome(&self, at: u32) -> Outcome<'_> {
@@ -682,83 +504,6 @@ impl ResultIndex {
             _ => "",
         };
         Outcome::Failed { id, error }
-    }
-}
-
-/// Below this many entries a job's index is sorted into runs of 8 bits and searched whole:
-/// runs of 16 bits and their prefix index cost 2^16 counters (and a copy) whatever the size.
-const SMALL_INDEX: usize = 1 << 14;
-
-/// Sorts entries by key, then file order (`at`, which grows in file order), in place: an
-/// American flag sort moves each entry straight into the run of its top 16 bits (8 below
-/// [`SMALL_INDEX`] entries), with no second buffer of entries, then each run is heap-sorted
-/// by key and `at` (identical rows keep their file order). Returns where the entries of each
-/// value of the top 16 bits start, and their count last (`ResultIndex::starts`); empty below
-/// [`SMALL_INDEX`] entries.
-fn sort(entries: &mut [Entry]) -> Vec<u32> {
-    let bits = if entries.len() < SMALL_INDEX { 8 } else { 16 };
-    let top = |e: &Entry| (e.hi >> (64 - bits)) as usize;
-    let runs = 1usize << bits;
-    // Counted in u32: fewer than 2^32 entries of 16 bytes fit in memory (wasm32's 4 GiB).
-    let mut starts = vec![0u32; runs + 1];
-    for e in entries.iter() {
-        starts[top(e) + 1] += 1;
-    }
-    for r in 0..runs {
-        starts[r + 1] += starts[r];
-    }
-    // `next[r]`: the first place of run r not yet holding one of its entries. An entry taken
-    // from there is carried to its own run, and the one it displaces onward, until one of
-    // run r fills the place.
-    let mut next = starts.clone();
-    for r in 0..runs {
-        while next[r] < starts[r + 1] {
-            let mut e = entries[next[r] as usize];
-            let mut d = top(&e);
-            while d != r {
-                let slot = next[d] as usize;
-                next[d] += 1;
-                std::mem::swap(&mut e, &mut entries[slot]);
-                d = top(&e);
-            }
-            entries[next[r] as usize] = e;
-            next[r] += 1;
-        }
-    }
-    for r in 0..runs {
-        heap_sort(&mut entries[starts[r] as usize..starts[r + 1] as usize]);
-    }
-    if bits != 16 {
-        return Vec::new();
-    }
-    starts
-}
-
-/// Sorts a run by key, then `at`; in place, at most ~2 n log n comparisons whatever the
-/// order (a run of identical rows included).
-fn heap_sort(v: &mut [Entry]) {
-    let less = |a: &Entry, b: &Entry| (a.hi, a.lo, a.at) < (b.hi, b.lo, b.at);
-    let sift = |v: &mut [Entry], mut root: usize, end: usize| loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
-            break;
-        }
-        if child + 1 < end && less(&v[child], &v[child + 1]) {
-            child += 1;
-        }
-        if !less(&v[root], &v[child]) {
-            break;
-        }
-        v.swap(root, child);
-        root = child;
-    };
-    let n = v.len();
-    for i in (0..n / 2).rev() {
-        sift(v, i, n);
-    }
-    for end in (1..n).rev() {
-        v.swap(0, end);
-        sift(v, 0, end);
     }
 }
 
@@ -896,7 +641,7 @@ impl Join {
         let d = b',';
         if self.comma {
             // The same values: a record is written as it came, like Bulk API 1.0's join.
-            out.extend_from_slice(rec.content);
+            put(out, rec.content);
         } else {
             for (i, span) in rec.spans.iter().enumerate() {
                 if i > 0 {
@@ -942,7 +687,7 @@ impl Join {
         let outcome = self
             .index
             .as_mut()
-            .and_then(|i| i.take_key(key_of_spans(rec.src, rec.spans, 0..rec.spans.len())))
+            .and_then(|i| i.take_key(key_of_spans(rec.src, rec.spans)))
             .ok_or_else(|| {
                 format!(
                     "record {} (job {job}) has no result: none of the job's results echoes its \
@@ -965,12 +710,7 @@ impl Join {
                 ("", false, false, "UNPROCESSED")
             }
         };
-        out.push(d);
-        push_cell_with(out, id.as_bytes(), d);
-        out.extend_from_slice(if success { b",true" } else { b",false" });
-        out.extend_from_slice(if created { b",true," } else { b",false," });
-        push_cell_with(out, error.as_bytes(), d);
-        out.push(b'\n');
+        push_result(out, id.as_bytes(), success, created, error.as_bytes());
         Ok(())
     }
 }
@@ -978,6 +718,8 @@ impl Join {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sfbulk_hot::fingerprint::{Fingerprint, tail};
+    use sfbulk_hot::index::SMALL_INDEX;
 
     fn index(columns: &[&str], files: &[(ResultKind, &[u8])]) -> ResultIndex {
         let mut i = ResultIndex::new(columns.iter().map(|c| c.to_string()).collect());

@@ -18,6 +18,7 @@
 use std::mem;
 
 use bytes::Bytes;
+use sfbulk_hot::out::put;
 
 use crate::csv_input::{Rec, Records};
 use crate::protocol::limits::{MAX_BATCH_BYTES, MAX_BATCH_CHARS, MAX_BATCH_RECORDS};
@@ -123,8 +124,8 @@ impl Builder {
         if self.block > 0 && self.batch.len() + size > self.batch.capacity() {
             self.new_block(size);
         }
-        self.batch.extend_from_slice(rec.content);
-        self.batch.extend_from_slice(term);
+        put(&mut self.batch, rec.content);
+        put(&mut self.batch, term);
         self.batch_bytes += size;
         self.batch_chars += chars;
         self.batch_records += 1;

@@ -21,7 +21,7 @@ mod csv_scan;
 
 pub(crate) use csv::PooledReader;
 pub use csv_scan::find_or_line_end;
-pub(crate) use csv_scan::{Scan, Span, eq, scan_record, spans_of, unquote};
+pub(crate) use csv_scan::{Scan, Span, scan_record, spans_of, unquote};
 #[cfg(test)]
 mod fixture_tests;
 mod json;
