@@ -113,29 +113,20 @@ impl QueryStream {
 
     /// Lists the job's batches once (one status call for the whole job): every newly
     /// completed batch's result files are queued, in the order of the list; the batches
-    /// still running are remembered.
+    /// still running are remembered. The completed batches' result lists are asked for up to
+    /// `config.concurrency` at a time (a PK-chunked job finishes twenty batches at once).
     fn list(&self, st: &mut StreamState) -> Result<(), Error> {
         let batches = self.client.list_batches(&self.job_id)?;
         st.listed = true;
         st.listed_at = self.client.transport.monotonic();
         st.running.clear();
+        let mut completed = Vec::new();
         for b in &batches {
             if st.done.contains(&b.id) || st.reading.iter().any(|(id, _)| *id == b.id) {
                 continue;
             }
             match &b.state {
-                Some(BatchState::Completed) => {
-                    let ids = match self.client.batch_results(&self.job_id, &b.id)? {
-                        model::BatchResults::Query(ids) => ids,
-                        model::BatchResults::Ingest(_) => Vec::new(),
-                    };
-                    if ids.is_empty() {
-                        st.done.push(b.id.clone());
-                    } else {
-                        st.reading.push((b.id.clone(), ids.len()));
-                        st.queue.extend(ids.into_iter().map(|r| (b.id.clone(), r)));
-                    }
-                }
+                Some(BatchState::Completed) => completed.push(b.id.as_str()),
                 // The parent of a PK-chunked query, or a batch of an aborted job.
                 Some(BatchState::NotProcessed) => st.done.push(b.id.clone()),
                 Some(BatchState::Failed) => {
@@ -149,7 +140,30 @@ impl QueryStream {
                 _ => st.running.push(b.id.clone()),
             }
         }
-        Ok(())
+        let window = self.client.settings.concurrency.max(1);
+        let mut asked = std::collections::VecDeque::new();
+        let mut next = completed.iter();
+        loop {
+            while asked.len() < window
+                && let Some(id) = next.next()
+            {
+                asked.push_back((*id, self.client.start_batch_results(&self.job_id, id)?));
+            }
+            let Some((id, started)) = asked.pop_front() else {
+                return Ok(());
+            };
+            let ids = match Client::read_batch_results(started.finish()?)? {
+                model::BatchResults::Query(ids) => ids,
+                model::BatchResults::Ingest(_) => Vec::new(),
+            };
+            if ids.is_empty() {
+                st.done.push(id.to_string());
+            } else {
+                st.reading.push((id.to_string(), ids.len()));
+                st.queue
+                    .extend(ids.into_iter().map(|r| (id.to_string(), r)));
+            }
+        }
     }
 
     /// Waits for the next finished batch: lists the batches, backing off between lists,

@@ -57,8 +57,11 @@ struct Inner {
     seen: Vec<Seen>,
     now: Duration,
     sleeps: Vec<Duration>,
-    /// Started requests (their index in `seen`) in the order their replies were taken.
-    taken: Rc<RefCell<Vec<usize>>>,
+    /// Started requests (their index in `seen`) in the order their replies were taken, each
+    /// with how many requests had been seen by then.
+    taken: Rc<RefCell<Vec<(usize, usize)>>>,
+    /// `seen.len()`, shared with the started requests.
+    seen_count: Rc<RefCell<usize>>,
 }
 
 /// The scripted transport; see the module doc.
@@ -92,7 +95,17 @@ impl Script {
     /// The requests started without waiting (their index in [`Script::seen`]), in the
     /// order their replies were taken.
     pub(crate) fn taken(&self) -> Vec<usize> {
-        self.inner.borrow().taken.borrow().clone()
+        let inner = self.inner.borrow();
+        let taken = inner.taken.borrow();
+        taken.iter().map(|&(i, _)| i).collect()
+    }
+
+    /// How many requests had been seen when the reply of request `index` (started without
+    /// waiting) was taken: more than `index + 1` means others were in flight with it.
+    pub(crate) fn seen_when_taken(&self, index: usize) -> Option<usize> {
+        let inner = self.inner.borrow();
+        let taken = inner.taken.borrow();
+        taken.iter().find(|&&(i, _)| i == index).map(|&(_, n)| n)
     }
 
     /// Every wait so far.
@@ -168,12 +181,14 @@ fn head(status: u16, headers: &[(&'static str, String)]) -> Response<()> {
 struct Deferred {
     index: usize,
     reply: Result<Opened, SendFailure>,
-    taken: Rc<RefCell<Vec<usize>>>,
+    taken: Rc<RefCell<Vec<(usize, usize)>>>,
+    seen: Rc<RefCell<usize>>,
 }
 
 impl Started for Deferred {
     fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
-        self.taken.borrow_mut().push(self.index);
+        let seen = *self.seen.borrow();
+        self.taken.borrow_mut().push((self.index, seen));
         self.reply
     }
 }
@@ -186,6 +201,7 @@ impl Transport for Script {
             index: inner.seen.len() - 1,
             reply,
             taken: inner.taken.clone(),
+            seen: inner.seen_count.clone(),
         })
     }
 
@@ -205,6 +221,7 @@ impl Transport for Script {
             body: body.concat(),
             timeouts,
         });
+        *inner.seen_count.borrow_mut() = inner.seen.len();
         let step = inner
             .steps
             .pop_front()

@@ -1551,6 +1551,9 @@ fn a_query_stream_lists_the_batches_once_per_poll_and_opens_files_ahead() {
         out.extend(chunk);
     }
     assert_eq!(out, b"\"Id\"\n\"1\"\n\"2\"\n\"3\"\n\"4\"\n");
+    // The two result lists were asked for together: when the first one's reply was taken,
+    // the second had been sent.
+    assert_eq!(script.seen_when_taken(2), Some(4));
     let pos = stream.position();
     assert_eq!(pos.rows, 4);
     assert_eq!(pos.done_batch_ids, [B0, B1, B2, B3]);
