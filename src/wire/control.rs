@@ -405,6 +405,12 @@ pub(crate) fn error_pair(value: &Value, xml: bool) -> Option<(String, String)> {
 
 /// A boolean result flag: `true`/`false` (any case) or `1`/`0`; absent or empty → false.
 fn flag(name: &str, value: Option<&str>) -> Result<bool, String> {
+    // As Salesforce writes them (every row of a result file), before any trimming.
+    match value {
+        Some("true") => return Ok(true),
+        Some("false") => return Ok(false),
+        _ => {}
+    }
     let Some(s) = value.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(false);
     };
