@@ -93,9 +93,11 @@ pub fn cut_counts(path: &Path, cut: Cut) -> Result<Vec<u64>, Failure> {
     Ok(counts)
 }
 
-/// The 1.0 batches the component cuts the file into (batches of at most `size` records): each
-/// one's first record and record count, and its length and fingerprint.
-fn cut_pieces(path: &Path, size: u32) -> Result<Vec<((u64, u64), (usize, u64))>, Failure> {
+/// A piece of the file: its first record and record count, and its length and fingerprint.
+type Piece = ((u64, u64), (usize, u64));
+
+/// The 1.0 batches the component cuts the file into (batches of at most `size` records).
+fn cut_pieces(path: &Path, size: u32) -> Result<Vec<Piece>, Failure> {
     let mut splitter = CsvSplitter::new(SplitLimits {
         max_records: size as usize,
         ..SplitLimits::default()
