@@ -90,8 +90,6 @@ struct LoadState {
     sent: Vec<String>,
     /// Batches accepted by Salesforce, in input order.
     batches: Vec<BatchRef>,
-    /// Records in `batches`.
-    records_sent: u64,
     /// Batches posted whose replies are still to be taken, oldest first.
     in_flight: Vec<Posted>,
     end: End,
@@ -156,7 +154,6 @@ impl CsvLoad {
                 splitter: CsvSplitter::new(limits),
                 sent: Vec::new(),
                 batches: Vec::new(),
-                records_sent: 0,
                 in_flight: Vec::new(),
                 end: End::Open,
             }),
@@ -233,21 +230,19 @@ impl CsvLoad {
             }
             Err(Error::OutcomeUnknown(why)) => {
                 let others = self.drain(st, out);
-                match self.reconcile(st, &p.body, why, true) {
-                    Ok(Some(info)) => {
-                        Self::accept(st, info.id, p.range, out);
-                        match others.into_iter().next() {
-                            // Another batch in flight was refused or stays unknown: the
-                            // load stops there.
-                            Some((range, e)) => Err((e, Some(range))),
-                            None => Ok(()),
-                        }
-                    }
-                    Ok(None) => Err((
-                        Error::Transport("a batch was neither made nor sent".into()),
-                        Some(p.range),
-                    )),
-                    Err(e) => Err((e, Some(p.range))),
+                // Only when Salesforce did not make it is the batch sent again.
+                let made = match self.find_made(st, &p.body, &why) {
+                    Ok(Some(info)) => Ok(info),
+                    Ok(None) => self.send_again(&p.body, &why),
+                    Err(e) => Err(e),
+                };
+                let info = made.map_err(|e| (e, Some(p.range)))?;
+                Self::accept(st, info.id, p.range, out);
+                match others.into_iter().next() {
+                    // Another batch in flight was refused or stays unknown: the load stops
+                    // there.
+                    Some((range, e)) => Err((e, Some(range))),
+                    None => Ok(()),
                 }
             }
             Err(e) => Err((e, Some(p.range))),
@@ -273,7 +268,7 @@ impl CsvLoad {
         }
         // `failed` is in input order; a lost reply's batch goes in its place.
         for (range, body, why) in lost {
-            match self.reconcile(st, &body, why, false) {
+            match self.find_made(st, &body, &why) {
                 Ok(Some(info)) => Self::accept(st, info.id, range, out),
                 Ok(None) => {}
                 Err(e) => {
@@ -295,7 +290,6 @@ impl CsvLoad {
             first_record: range.0,
             records: range.1 as u32,
         };
-        st.records_sent += range.1 as u64;
         let at = st.batches.partition_point(|b| b.first_record < range.0);
         st.batches.insert(at, sent.clone());
         // In input order too (a lost reply's batch is found after later ones answered).
@@ -303,17 +297,15 @@ impl CsvLoad {
         out.insert(at, sent);
     }
 
-    /// A batch POST whose reply was lost: find out from the job whether Salesforce made the
-    /// batch (a batch this load did not know of, holding exactly these bytes). Only when it
-    /// did not is the batch sent again (`resend`; else `None`).
-    fn reconcile(
+    /// A batch POST whose reply was lost (`why`): finds out from the job whether Salesforce
+    /// made the batch (a batch this load did not know of, holding exactly these bytes).
+    /// Failing to find out leaves the outcome unknown.
+    fn find_made(
         &self,
         state: &LoadState,
         body: &BatchBody,
-        why: String,
-        resend: bool,
+        why: &str,
     ) -> Result<Option<model::BatchInfo>, Error> {
-        // Failing to find out leaves the outcome unknown (not the failure of the lookup).
         let unknown = |e: Error| {
             Error::OutcomeUnknown(format!(
                 "{why}; looking through the job's batches to find out failed too: {e}"
@@ -333,12 +325,13 @@ impl CsvLoad {
                 return Ok(Some(b.clone()));
             }
         }
-        if !resend {
-            return Ok(None);
-        }
+        Ok(None)
+    }
+
+    /// Sends a batch again that [`CsvLoad::find_made`] found Salesforce did not make.
+    fn send_again(&self, body: &BatchBody, why: &str) -> Result<model::BatchInfo, Error> {
         self.client
             .post_batch(&self.job_id, body)
-            .map(Some)
             .map_err(|e| match e {
                 Error::OutcomeUnknown(again) => {
                     Error::OutcomeUnknown(format!("{why}; then {again}"))
