@@ -21,7 +21,7 @@ use std::path::Path;
 
 use host_test::bulk2::{ColumnDelimiter, IngestJobRef, JobKind, JobState as State2};
 use host_test::{BatchRef, BatchState, Config, Instance, LineEnding, Operation, WaitOptions};
-use sfbulk_core::split::{CsvSplitter, SplitLimits};
+use sfbulk_core::split::{Batch, CsvSplitter, SplitLimits};
 
 use crate::input::Chunks;
 use crate::json_v2;
@@ -49,8 +49,8 @@ pub enum Cut {
     },
 }
 
-/// The records in each piece of the file, cut as the component cuts it.
-pub fn cut_counts(path: &Path, cut: Cut) -> Result<Vec<u64>, Failure> {
+/// Cuts the file as the component cuts it, giving `each` every piece in order.
+fn cut_file(path: &Path, cut: Cut, mut each: impl FnMut(&Batch)) -> Result<(), Failure> {
     let mut splitter = match cut {
         Cut::Batches(n) => CsvSplitter::new(SplitLimits {
             max_records: n as usize,
@@ -72,50 +72,99 @@ pub fn cut_counts(path: &Path, cut: Cut) -> Result<Vec<u64>, Failure> {
         }
     };
     let bad = |e: String| Failure::usage(format!("invalid input: {}: {e}", path.display()));
-    let mut counts = Vec::new();
     let mut chunks = Chunks::open(path)?;
     while let Some(chunk) = chunks.next_chunk()? {
-        counts.extend(
-            splitter
-                .push(chunk)
-                .map_err(bad)?
-                .iter()
-                .map(|b| b.records as u64),
-        );
-    }
-    counts.extend(
         splitter
-            .finish()
+            .push(chunk)
             .map_err(bad)?
             .iter()
-            .map(|b| b.records as u64),
-    );
+            .for_each(&mut each);
+    }
+    splitter.finish().map_err(bad)?.iter().for_each(each);
+    Ok(())
+}
+
+/// The records in each piece of the file, cut as the component cuts it.
+pub fn cut_counts(path: &Path, cut: Cut) -> Result<Vec<u64>, Failure> {
+    let mut counts = Vec::new();
+    cut_file(path, cut, |b| counts.push(b.records as u64))?;
     Ok(counts)
 }
 
-/// A piece of the file: its first record and record count, and its length and fingerprint.
-type Piece = ((u64, u64), (usize, u64));
+/// A 1.0 batch of the file as the component cuts it: which records, and what pairs it with
+/// a batch of the job (its length and fingerprint).
+struct Piece {
+    first_record: u64,
+    records: u64,
+    len: usize,
+    fingerprint: u64,
+}
 
-/// The 1.0 batches the component cuts the file into (batches of at most `size` records).
-fn cut_pieces(path: &Path, size: u32) -> Result<Vec<Piece>, Failure> {
-    let mut splitter = CsvSplitter::new(SplitLimits {
-        max_records: size as usize,
-        ..SplitLimits::default()
-    });
-    let bad = |e: String| Failure::usage(format!("invalid input: {}: {e}", path.display()));
-    let piece = |b: &sfbulk_core::split::Batch| {
-        (
-            (b.first_record, b.records as u64),
-            (b.data.len(), fingerprint(&b.data)),
-        )
-    };
+/// Pairs each of a 1.0 job's batches (`ids`) with the piece of the file holding the same
+/// bytes (each batch's request read once; identical pieces are interchangeable). A batch
+/// that matches no piece, a piece no batch holds, or a finished batch whose count of
+/// processed records (`processed`) is not its piece's is a usage error.
+#[allow(clippy::too_many_arguments)]
+async fn pair_by_content(
+    inst: &mut Instance,
+    cfg: &Config,
+    job_id: &str,
+    ids: Vec<String>,
+    input: &Path,
+    size: u32,
+    processed: &dyn Fn(&str) -> Option<u64>,
+) -> Result<Vec<BatchRef>, JobFailure> {
     let mut pieces = Vec::new();
-    let mut chunks = Chunks::open(path)?;
-    while let Some(chunk) = chunks.next_chunk()? {
-        pieces.extend(splitter.push(chunk).map_err(bad)?.iter().map(piece));
+    cut_file(input, Cut::Batches(size), |b| {
+        pieces.push(Piece {
+            first_record: b.first_record,
+            records: b.records as u64,
+            len: b.data.len(),
+            fingerprint: fingerprint(&b.data),
+        })
+    })?;
+    let mut holder: Vec<Option<String>> = vec![None; pieces.len()];
+    let given = ids.len();
+    for id in ids {
+        let bytes = op!(inst.get_batch_request(cfg, job_id, &id));
+        let key = (bytes.len(), fingerprint(&bytes));
+        let Some(at) = (0..pieces.len())
+            .find(|&i| holder[i].is_none() && (pieces[i].len, pieces[i].fingerprint) == key)
+        else {
+            return Err(Failure::usage(format!(
+                "batch {id} of job {job_id} holds records that are not a batch of {} cut into batches of {size} records: give the file it was loaded from (and the --batch-size the load used)",
+                input.display()
+            ))
+            .into());
+        };
+        let records = pieces[at].records;
+        if let Some(n) = processed(&id).filter(|&n| n != records) {
+            return Err(Failure::usage(format!(
+                "batch {id} processed {n} records, its piece of the file has {records}: give the file it was loaded from"
+            ))
+            .into());
+        }
+        holder[at] = Some(id);
     }
-    pieces.extend(splitter.finish().map_err(bad)?.iter().map(piece));
-    Ok(pieces)
+    if given != pieces.len() {
+        return Err(Failure::usage(format!(
+            "the file cuts into {} batches with the limits given, job {job_id} has {given}: give the file they were loaded from (and the limits the load used)",
+            pieces.len()
+        ))
+        .into());
+    }
+    // Every piece is held (as many batches as pieces, each holding one), in file order.
+    Ok(pieces
+        .iter()
+        .zip(holder)
+        .filter_map(|(p, batch_id)| {
+            Some(BatchRef {
+                batch_id: batch_id?,
+                first_record: p.first_record,
+                records: p.records as u32,
+            })
+        })
+        .collect())
 }
 
 /// A 64-bit fingerprint of a batch's bytes (SipHash; with the length, what pairs a batch
@@ -201,55 +250,12 @@ pub async fn load_v1(
     };
     let size = batch_size.unwrap_or(10_000);
     let refs = if ids.len() > 1 {
-        // A load posts several batches at once, and Salesforce makes them in any order:
-        // each batch is paired with the piece of the file that holds the same bytes.
+        // A load posts several batches at once, and Salesforce makes them in any order.
         progress.show(&format!(
             "job {job_id}: pairing its {} batches with the file",
             ids.len()
         ));
-        let pieces = cut_pieces(input, size)?;
-        let mut taken = vec![false; pieces.len()];
-        let mut paired = Vec::with_capacity(ids.len());
-        for id in &ids {
-            let bytes = op!(inst.get_batch_request(cfg, job_id, id));
-            let key = (bytes.len(), fingerprint(&bytes));
-            let Some(at) = (0..pieces.len()).find(|&i| !taken[i] && pieces[i].1 == key) else {
-                return Err(Failure::usage(format!(
-                    "batch {id} of job {job_id} holds records that are not a batch of {} cut into batches of {size} records: give the file it was loaded from (and the --batch-size the load used)",
-                    input.display()
-                ))
-                .into());
-            };
-            taken[at] = true;
-            paired.push((at, id.clone()));
-        }
-        if paired.len() != pieces.len() {
-            return Err(Failure::usage(format!(
-                "the file cuts into {} batches with the limits given, job {job_id} has {}: give the file they were loaded from (and the limits the load used)",
-                pieces.len(),
-                paired.len()
-            ))
-            .into());
-        }
-        paired.sort_unstable();
-        let mut refs = Vec::with_capacity(paired.len());
-        for (at, batch_id) in paired {
-            let (first_record, _) = pieces[at].0;
-            let records = pieces[at].0.1;
-            if processed(&batch_id).is_some_and(|n| n != records) {
-                return Err(Failure::usage(format!(
-                    "batch {batch_id} processed {} records, its piece of the file has {records}: give the file it was loaded from",
-                    processed(&batch_id).unwrap_or_default()
-                ))
-                .into());
-            }
-            refs.push(BatchRef {
-                batch_id,
-                first_record,
-                records: records as u32,
-            });
-        }
-        refs
+        pair_by_content(inst, cfg, job_id, ids, input, size, &processed).await?
     } else {
         let known: Vec<Option<u64>> = ids.iter().map(|id| processed(id)).collect();
         let counts = counts(&known, records, "batches", || {

@@ -8,7 +8,7 @@ use crate::model::{
     Operation,
 };
 use crate::protocol::{
-    self, BatchBody, BatchContent, MAX_CONTROL_BYTES, MAX_FILE_BYTES, validate_id,
+    self, BatchBody, BatchContent, Endpoint, MAX_CONTROL_BYTES, MAX_FILE_BYTES, validate_id,
 };
 
 use super::call::{Client, InFlight, Replay};
@@ -80,9 +80,7 @@ impl Client {
     /// [`Client::post_batch`] without waiting for the reply: [`Client::finish_post_batch`]
     /// takes it, so that several batches are in flight at once.
     pub fn start_post_batch(&self, job_id: &str, body: &BatchBody) -> Result<InFlight, Error> {
-        self.start_shared(&|ep| {
-            Ok(protocol::add_batch(ep, job_id, body.clone())?.map(transport::body))
-        })
+        self.start_shared(&|ep| add_batch_request(ep, job_id, body))
     }
 
     /// The reply of a batch started with [`Client::start_post_batch`] (never sent again
@@ -95,7 +93,7 @@ impl Client {
     ) -> Result<BatchInfo, Error> {
         let what = format!("add-batch to job {job_id}");
         let resp = self.call_started(started, Replay::Never(&what), MAX_CONTROL_BYTES, &|ep| {
-            Ok(protocol::add_batch(ep, job_id, body.clone())?.map(transport::body))
+            add_batch_request(ep, job_id, body)
         })?;
         protocol::parse_batch_info(&resp)
     }
@@ -281,4 +279,13 @@ impl Client {
             polls += 1;
         }
     }
+}
+
+/// An add-batch request of `body` (every attempt of a batch POST makes the same one).
+fn add_batch_request(
+    ep: &Endpoint,
+    job_id: &str,
+    body: &BatchBody,
+) -> Result<http::Request<transport::Body>, Error> {
+    Ok(protocol::add_batch(ep, job_id, body.clone())?.map(transport::body))
 }
