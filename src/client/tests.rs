@@ -556,11 +556,7 @@ fn a_lost_batch_reply_is_reconciled_by_adopting_the_batch_salesforce_made() {
     script.expect(
         "GET",
         format!("{}/request", batch_url(B2)),
-        Reply::Full {
-            status: 200,
-            headers: vec![("content-type", "text/csv".into())],
-            body: b"Name\nc\nd\n".to_vec(),
-        },
+        csv(b"Name\nc\nd\n"),
     );
     let sent = load.write(b"Name\na\nb\nc\nd\n").unwrap();
     let ids: Vec<&str> = sent.iter().map(|b| b.batch_id.as_str()).collect();
@@ -827,11 +823,7 @@ fn a_lost_reply_among_batches_in_flight_is_looked_for_after_the_others_answer() 
     script.expect(
         "GET",
         format!("{}/request", batch_url(B2)),
-        Reply::Full {
-            status: 200,
-            headers: vec![("content-type", "text/csv".into())],
-            body: b"Name\nc\nd\n".to_vec(),
-        },
+        csv(b"Name\nc\nd\n"),
     );
     expect_state_change(&script, "Closed");
     let mut sent = load.write(b"Name\na\nb\nc\nd\ne\nf\n").unwrap();

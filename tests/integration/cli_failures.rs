@@ -20,18 +20,7 @@ fn a_load_whose_first_batch_is_refused_aborts_its_job_and_names_it() {
     delay_one(&mock);
     let run = std::thread::scope(|s| {
         s.spawn(|| after_delays(&mock, 1, |m| m.fail_next(1, 400, None)));
-        sfbulk(
-            &mock,
-            &[
-                "load",
-                "--operation",
-                "insert",
-                "--object",
-                "Account",
-                "--file",
-                &file,
-            ],
-        )
+        insert_accounts(&mock, &file, &[])
     });
     run.expect(1);
     assert!(run.stdout.is_empty());
@@ -70,16 +59,10 @@ fn a_load_failing_after_a_batch_was_accepted_closes_its_job_so_the_batch_is_proc
             after_delays(&mock, 1, delay_one);
             after_delays(&mock, 2, |m| m.fail_next(1, 400, None));
         });
-        sfbulk(
+        insert_accounts(
             &mock,
+            &file,
             &[
-                "load",
-                "--operation",
-                "insert",
-                "--object",
-                "Account",
-                "--file",
-                &file,
                 "--batch-size",
                 "100",
                 // One batch at a time: the fault hits the second batch's POST.
@@ -145,16 +128,10 @@ fn a_load_whose_session_cannot_be_renewed_names_the_job_it_could_not_settle() {
                 m.revoke_refresh_token("mock-refresh-token");
             });
         });
-        sfbulk(
+        insert_accounts(
             &mock,
+            &file,
             &[
-                "load",
-                "--operation",
-                "insert",
-                "--object",
-                "Account",
-                "--file",
-                &file,
                 "--refresh-token",
                 "mock-refresh-token",
                 "--client-id",
@@ -236,18 +213,7 @@ fn a_load_whose_waiting_fails_names_its_closed_job_and_how_to_join_it_later() {
             after_delays(&mock, 2, delay_one);
             after_delays(&mock, 3, |m| m.reset_next(5));
         });
-        sfbulk(
-            &mock,
-            &[
-                "load",
-                "--operation",
-                "insert",
-                "--object",
-                "Account",
-                "--file",
-                &file,
-            ],
-        )
+        insert_accounts(&mock, &file, &[])
     });
     run.expect(1);
     let job = jobs_touched(&mock, 0).remove(0);

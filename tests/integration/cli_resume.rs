@@ -7,6 +7,27 @@ use std::time::Duration;
 use crate::cli_util::*;
 use crate::common::*;
 
+/// `sfbulk load --job-id JOB --file FILE`, then `extra`.
+fn resume(mock: &MockServer, job: &str, file: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["load", "--job-id", job, "--file", file];
+    args.extend_from_slice(extra);
+    sfbulk(mock, &args)
+}
+
+/// Joined results in input order (`Acct N` in row N): the records numbered in `failed`
+/// failed, every other one was saved.
+fn assert_joined(rows: &[Vec<String>], failed: &[usize]) {
+    for (i, row) in rows[1..].iter().enumerate() {
+        let n = i + 1;
+        if failed.contains(&n) {
+            assert_eq!(row[3], "false", "row {n}: {row:?}");
+        } else {
+            assert_eq!(row[0], format!("Acct {n}"), "in input order");
+            assert_eq!(row[3], "true", "row {n}: {row:?}");
+        }
+    }
+}
+
 #[test]
 fn load_timeout_exits_4_and_job_id_then_joins_the_results_sending_nothing() {
     let mock = mock();
@@ -15,20 +36,7 @@ fn load_timeout_exits_4_and_job_id_then_joins_the_results_sending_nothing() {
     let file = dir.file("accounts.csv");
     std::fs::write(&file, accounts(2_500, &[7, 2_001])).unwrap();
     let results = dir.file("accounts.csv.results.csv");
-    let load = [
-        "load",
-        "--operation",
-        "insert",
-        "--object",
-        "Account",
-        "--file",
-        &file,
-        "--batch-size",
-        "1000",
-    ];
-    let mut args = load.to_vec();
-    args.extend(["--timeout", "1"]);
-    let run = sfbulk(&mock, &args);
+    let run = insert_accounts(&mock, &file, &["--batch-size", "1000", "--timeout", "1"]);
     run.expect(4);
     assert!(run.stdout.is_empty(), "nothing on stdout");
     let jobs = jobs_touched(&mock, 0);
@@ -64,18 +72,7 @@ fn load_timeout_exits_4_and_job_id_then_joins_the_results_sending_nothing() {
     // The batches finish; the join sends nothing.
     mock.advance_clock(Duration::from_secs(1_200));
     let before = mock.request_count();
-    let run = sfbulk(
-        &mock,
-        &[
-            "load",
-            "--job-id",
-            job,
-            "--file",
-            &file,
-            "--batch-size",
-            "1000",
-        ],
-    );
+    let run = resume(&mock, job, &file, &["--batch-size", "1000"]);
     run.expect(3);
     let summary = run.json();
     assert_eq!(summary["jobId"], job.as_str());
@@ -99,32 +96,13 @@ fn load_timeout_exits_4_and_job_id_then_joins_the_results_sending_nothing() {
             "sf__Error"
         ]
     );
-    for (i, row) in rows[1..].iter().enumerate() {
-        let n = i + 1;
-        if n == 7 || n == 2_001 {
-            assert_eq!(row[3], "false", "row {n}: {row:?}");
-        } else {
-            assert_eq!(row[0], format!("Acct {n}"), "in input order");
-            assert_eq!(row[3], "true", "row {n}: {row:?}");
-        }
-    }
+    assert_joined(&rows, &[7, 2_001]);
     assert_eq!(mock.record_count("Account"), 2_498);
 
     // Another file than the one loaded: refused, nothing joined.
     let other = dir.file("other.csv");
     std::fs::write(&other, accounts(2_400, &[])).unwrap();
-    let run = sfbulk(
-        &mock,
-        &[
-            "load",
-            "--job-id",
-            job,
-            "--file",
-            &other,
-            "--batch-size",
-            "1000",
-        ],
-    );
+    let run = resume(&mock, job, &other, &["--batch-size", "1000"]);
     run.expect(2);
     assert!(
         run.stderr.contains(&format!(
@@ -147,22 +125,7 @@ fn job_id_pairs_batches_made_out_of_input_order_with_the_file_by_their_content()
     delay_one(&mock);
     let run = std::thread::scope(|s| {
         s.spawn(|| after_delays(&mock, 1, delay_one));
-        sfbulk(
-            &mock,
-            &[
-                "load",
-                "--operation",
-                "insert",
-                "--object",
-                "Account",
-                "--file",
-                &file,
-                "--batch-size",
-                "100",
-                "--timeout",
-                "1",
-            ],
-        )
+        insert_accounts(&mock, &file, &["--batch-size", "100", "--timeout", "1"])
     });
     run.expect(4);
     let job = jobs_touched(&mock, 0).remove(0);
@@ -187,19 +150,11 @@ fn job_id_pairs_batches_made_out_of_input_order_with_the_file_by_their_content()
 
     mock.advance_clock(Duration::from_secs(1_200));
     let results = dir.file("joined.csv");
-    let run = sfbulk(
+    let run = resume(
         &mock,
-        &[
-            "load",
-            "--job-id",
-            &job,
-            "--file",
-            &file,
-            "--batch-size",
-            "100",
-            "--results",
-            &results,
-        ],
+        &job,
+        &file,
+        &["--batch-size", "100", "--results", &results],
     );
     run.expect(3);
     assert_eq!(run.json()["records"], 250);
@@ -207,15 +162,7 @@ fn job_id_pairs_batches_made_out_of_input_order_with_the_file_by_their_content()
     // Paired by creation order, the failures of records 7 and 201 would land elsewhere.
     let rows = csv_rows(std::path::Path::new(&results));
     assert_eq!(rows.len(), 251);
-    for (i, row) in rows[1..].iter().enumerate() {
-        let n = i + 1;
-        if n == 7 || n == 201 {
-            assert_eq!(row[3], "false", "row {n}: {row:?}");
-        } else {
-            assert_eq!(row[0], format!("Acct {n}"), "in input order");
-            assert_eq!(row[3], "true", "row {n}: {row:?}");
-        }
-    }
+    assert_joined(&rows, &[7, 201]);
 }
 
 #[test]
@@ -309,20 +256,7 @@ fn job_id_cuts_the_file_again_when_batches_failed_as_a_whole() {
         text.push_str(&format!("Acct {i},x\n"));
     }
     std::fs::write(&file, &text).unwrap();
-    let run = sfbulk(
-        &mock,
-        &[
-            "load",
-            "--operation",
-            "insert",
-            "--object",
-            "Account",
-            "--file",
-            &file,
-            "--batch-size",
-            "100",
-        ],
-    );
+    let run = insert_accounts(&mock, &file, &["--batch-size", "100"]);
     run.expect(3);
     assert_eq!(run.json()["failed"], 250);
     let job = jobs_touched(&mock, 0).remove(0);
@@ -338,19 +272,11 @@ fn job_id_cuts_the_file_again_when_batches_failed_as_a_whole() {
     );
 
     let results = dir.file("again.csv");
-    let run = sfbulk(
+    let run = resume(
         &mock,
-        &[
-            "load",
-            "--job-id",
-            &job,
-            "--file",
-            &file,
-            "--batch-size",
-            "100",
-            "--results",
-            &results,
-        ],
+        &job,
+        &file,
+        &["--batch-size", "100", "--results", &results],
     );
     run.expect(3);
     assert_eq!(run.json()["records"], 250);
@@ -361,7 +287,7 @@ fn job_id_cuts_the_file_again_when_batches_failed_as_a_whole() {
     assert!(rows[1..].iter().all(|r| r[3] == "false"));
 
     // Without the load's batch size the file cuts into one batch, which is none of the three.
-    let run = sfbulk(&mock, &["load", "--job-id", &job, "--file", &file]);
+    let run = resume(&mock, &job, &file, &[]);
     run.expect(2);
     assert!(
         run.stderr.contains(&format!(

@@ -30,6 +30,20 @@ async fn query(concurrency: Option<u32>, cap: Option<usize>) -> (MockServer, Vec
     query_over(None, concurrency, cap).await
 }
 
+/// An instance on a network of its own, with at most `cap` connections per host.
+async fn capped(cap: Option<usize>) -> (Network, Instance) {
+    let network = Network::new(&NetConfig {
+        max_connections_per_host: cap,
+        ..NetConfig::default()
+    })
+    .expect("network");
+    let inst = Runtime::shared()
+        .instantiate_with(&network)
+        .await
+        .expect("instantiate");
+    (network, inst)
+}
+
 async fn query_over(
     wan: Option<WanLink>,
     concurrency: Option<u32>,
@@ -40,15 +54,7 @@ async fn query_over(
         concurrency,
         ..common::cfg(&mock)
     };
-    let network = Network::new(&NetConfig {
-        max_connections_per_host: cap,
-        ..NetConfig::default()
-    })
-    .expect("network");
-    let mut inst = Runtime::shared()
-        .instantiate_with(&network)
-        .await
-        .expect("instantiate");
+    let (network, mut inst) = capped(cap).await;
     let job = ok(inst
         .create_job(&cfg, &jobs::query_request("Account", false))
         .await);
@@ -165,15 +171,7 @@ async fn load_over_a_slow_link(concurrency: u32) -> (MockServer, Vec<BatchRef>, 
         concurrency: Some(concurrency),
         ..common::cfg(&mock)
     };
-    let network = Network::new(&NetConfig {
-        max_connections_per_host: Some(concurrency as usize + 1),
-        ..NetConfig::default()
-    })
-    .expect("network");
-    let mut inst = Runtime::shared()
-        .instantiate_with(&network)
-        .await
-        .expect("instantiate");
+    let (network, mut inst) = capped(Some(concurrency as usize + 1)).await;
     let mut input = String::from("Name,Description\n");
     for i in 1..=6_000 {
         input.push_str(&format!("Acct {i},\"{}, {i}\"\n", "d".repeat(80)));

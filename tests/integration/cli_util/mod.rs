@@ -115,6 +115,21 @@ pub fn sfbulk(mock: &MockServer, args: &[&str]) -> Run {
 
 /// Runs a command that must succeed; its stdout as JSON.
 #[track_caller]
+/// `sfbulk load --operation insert --object Account --file FILE`, then `extra`.
+pub fn insert_accounts(mock: &MockServer, file: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "load",
+        "--operation",
+        "insert",
+        "--object",
+        "Account",
+        "--file",
+        file,
+    ];
+    args.extend_from_slice(extra);
+    sfbulk(mock, &args)
+}
+
 pub fn ok_json(mock: &MockServer, args: &[&str]) -> serde_json::Value {
     let run = sfbulk(mock, args);
     run.expect(0);
