@@ -141,7 +141,7 @@ impl QueryStream {
             }
         }
         let window = self.client.settings.concurrency.max(1);
-        let mut asked = std::collections::VecDeque::new();
+        let mut asked = VecDeque::new();
         let mut next = completed.iter();
         loop {
             while asked.len() < window

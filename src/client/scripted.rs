@@ -57,11 +57,9 @@ struct Inner {
     seen: Vec<Seen>,
     now: Duration,
     sleeps: Vec<Duration>,
-    /// Started requests (their index in `seen`) in the order their replies were taken, each
-    /// with how many requests had been seen by then.
-    taken: Rc<RefCell<Vec<(usize, usize)>>>,
-    /// `seen.len()`, shared with the started requests.
-    seen_count: Rc<RefCell<usize>>,
+    /// Requests sent and replies of started requests taken, in order (shared with the
+    /// started requests).
+    order: Rc<RefCell<Vec<Order>>>,
 }
 
 /// The scripted transport; see the module doc.
@@ -96,16 +94,23 @@ impl Script {
     /// order their replies were taken.
     pub(crate) fn taken(&self) -> Vec<usize> {
         let inner = self.inner.borrow();
-        let taken = inner.taken.borrow();
-        taken.iter().map(|&(i, _)| i).collect()
+        let order = inner.order.borrow();
+        order
+            .iter()
+            .filter_map(|o| match o {
+                Order::Taken(i) => Some(*i),
+                Order::Sent => None,
+            })
+            .collect()
     }
 
     /// How many requests had been seen when the reply of request `index` (started without
     /// waiting) was taken: more than `index + 1` means others were in flight with it.
     pub(crate) fn seen_when_taken(&self, index: usize) -> Option<usize> {
         let inner = self.inner.borrow();
-        let taken = inner.taken.borrow();
-        taken.iter().find(|&&(i, _)| i == index).map(|&(_, n)| n)
+        let order = inner.order.borrow();
+        let at = order.iter().position(|o| *o == Order::Taken(index))?;
+        Some(order[..at].iter().filter(|o| **o == Order::Sent).count())
     }
 
     /// Every wait so far.
@@ -177,18 +182,24 @@ fn head(status: u16, headers: &[(&'static str, String)]) -> Response<()> {
     b.body(()).expect("scripted reply head")
 }
 
+/// What the transport saw, in order: a request sent, or the reply of a started request (its
+/// index in `seen`) taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Order {
+    Sent,
+    Taken(usize),
+}
+
 /// A started request: answered when it was started, its reply taken when finished.
 struct Deferred {
     index: usize,
     reply: Result<Opened, SendFailure>,
-    taken: Rc<RefCell<Vec<(usize, usize)>>>,
-    seen: Rc<RefCell<usize>>,
+    order: Rc<RefCell<Vec<Order>>>,
 }
 
 impl Started for Deferred {
     fn finish(self: Box<Self>) -> Result<Opened, SendFailure> {
-        let seen = *self.seen.borrow();
-        self.taken.borrow_mut().push((self.index, seen));
+        self.order.borrow_mut().push(Order::Taken(self.index));
         self.reply
     }
 }
@@ -200,8 +211,7 @@ impl Transport for Script {
         Box::new(Deferred {
             index: inner.seen.len() - 1,
             reply,
-            taken: inner.taken.clone(),
-            seen: inner.seen_count.clone(),
+            order: inner.order.clone(),
         })
     }
 
@@ -221,7 +231,7 @@ impl Transport for Script {
             body: body.concat(),
             timeouts,
         });
-        *inner.seen_count.borrow_mut() = inner.seen.len();
+        inner.order.borrow_mut().push(Order::Sent);
         let step = inner
             .steps
             .pop_front()
