@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use host_test::{Config, Instance, NetConfig, Network, Runtime};
 
@@ -135,6 +136,39 @@ pub fn network(c: &Connection, env: &Env) -> Result<Network, Failure> {
     let concurrency = c.concurrency.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
     cfg.max_connections_per_host = Some(concurrency.clamp(1, 64) + 1);
     Network::new(&cfg).map_err(Failure::usage)
+}
+
+/// The connect timeout when the config sets none (the component's default,
+/// `src/client/transport.rs`).
+const DEFAULT_CONNECT: Duration = Duration::from_secs(30);
+
+/// Opens the connections a whole job will run `transfers` at once over (at most
+/// `config.concurrency`, one of them the connection the job is made on) before its first
+/// request, so that its transfers do not wait for their handshakes when they start
+/// (`host_test::Network::open_ahead`). Only when the instance is known before the first
+/// request: an access token with `--api-url`, or `--target-org`; a login learns it from the
+/// token endpoint's reply.
+pub fn open_ahead(inst: &Instance, cfg: &Config, transfers: u64) {
+    if cfg.access_token.is_empty() || cfg.api_url.is_empty() {
+        return;
+    }
+    let at_once = cfg
+        .concurrency
+        .map_or(DEFAULT_CONCURRENCY, |n| n as usize)
+        .clamp(1, 64);
+    let more = usize::try_from(transfers)
+        .unwrap_or(usize::MAX)
+        .min(at_once);
+    if more < 2 {
+        return;
+    }
+    let connect = cfg
+        .timeouts
+        .as_ref()
+        .and_then(|t| t.connect_ms)
+        .map_or(DEFAULT_CONNECT, |ms| Duration::from_millis(u64::from(ms)));
+    // The job's first request takes one of them too: it has not been sent yet.
+    inst.network().open_ahead(&cfg.api_url, more, connect);
 }
 
 /// A component instance ready for one command.

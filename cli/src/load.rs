@@ -11,6 +11,7 @@ use host_test::{Config, ContentType, Instance, WaitOptions};
 
 use crate::args::{CreateJob, Load};
 use crate::commands_v2::ingest_operation;
+use crate::connection;
 use crate::download::AtomicFile;
 use crate::json_v2::delimiter_of;
 use crate::output::{EXIT_RECORDS_FAILED, Failure, print_json};
@@ -156,6 +157,9 @@ async fn load_v1(
         })
         .map_err(Failure::usage)?;
         request.content_type = Some(ContentType::Csv);
+        // Batches of the default 10,000 records or fewer: at least this many.
+        let per_batch = u64::from(args.batch_size.unwrap_or(MAX_BATCH_RECORDS));
+        connection::open_ahead(inst, cfg, checked.records.div_ceil(per_batch));
         let load = whole_jobs::LoadArgs {
             request,
             input: &args.file,

@@ -9,6 +9,7 @@ use host_test::bulk2::QueryRequest;
 use host_test::{Config, Instance, Operation};
 
 use crate::args::Query;
+use crate::connection;
 use crate::output::{Failure, print_json};
 use crate::request::parse_pk_chunking;
 use crate::whole_jobs::{self, Progress};
@@ -76,6 +77,11 @@ pub async fn run(
                     .map(parse_pk_chunking)
                     .transpose()
                     .map_err(Failure::usage)?;
+                if request.pk_chunking.is_some() {
+                    // Chunk batches, as many as the table has chunks: their files are read
+                    // `--concurrency` at once.
+                    connection::open_ahead(inst, cfg, u64::MAX);
+                }
                 let query = whole_jobs::QueryArgs {
                     request,
                     soql: &soql,

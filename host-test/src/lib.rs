@@ -168,6 +168,11 @@ pub struct ResultJoin(ResourceAny);
 pub struct QueryStream(ResourceAny);
 
 impl Instance {
+    /// The network the instance sends through (shared with the instances made with it).
+    pub fn network(&self) -> &Network {
+        self.store.data().hooks.network()
+    }
+
     /// `init`.
     pub async fn init(&mut self, cfg: &Config) -> CallResult<String> {
         let api = self.connector.sfbulk_connector_bulk();

@@ -235,3 +235,46 @@ async fn a_load_with_concurrency_one_posts_one_batch_at_a_time() {
     assert_eq!(sent.len(), 6);
     assert_eq!(mock.counters().batches_stored(), 6);
 }
+
+/// `sfbulk load` of three batches opens its three connections before the job exists: while
+/// the create-job reply is held back (3 s), the mock has accepted all three, and the load
+/// then runs on them alone. A load of one batch opens one.
+#[test]
+fn a_cli_load_opens_its_batches_connections_while_the_job_is_made() {
+    use crate::cli_util::{TempDir, accounts, insert_accounts};
+    let mock = common::mock();
+    let dir = TempDir::new("ahead");
+    let file = dir.file("accounts.csv");
+    std::fs::write(&file, accounts(250, &[])).unwrap();
+    mock.delay_next(1, Duration::from_secs(3));
+    let (seen, run) = std::thread::scope(|s| {
+        let load = s.spawn(|| insert_accounts(&mock, &file, &["--batch-size", "100"]));
+        // The create-job request has arrived and waits for its reply: nothing else can
+        // have been sent.
+        let started = std::time::Instant::now();
+        while mock.request_count() == 0 && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        while mock.connections() < 3 && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let seen = (mock.connections(), mock.request_count());
+        (seen, load.join().unwrap())
+    });
+    run.expect(0);
+    assert_eq!(
+        seen,
+        (3, 1),
+        "(connections, requests) while the job was being made"
+    );
+    assert_eq!(
+        mock.connections(),
+        3,
+        "the batches and results went over those three"
+    );
+
+    let mock = common::mock();
+    std::fs::write(&file, accounts(100, &[])).unwrap();
+    insert_accounts(&mock, &file, &["--batch-size", "100"]).expect(0);
+    assert_eq!(mock.connections(), 1, "one batch, one connection");
+}

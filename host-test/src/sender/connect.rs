@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::ahead::Ahead;
 use super::proxy::{ProxySettings, ProxyUrl, authority};
 use super::timing::RequestTiming;
 
@@ -42,23 +43,70 @@ pub(crate) struct ConnectorConfig {
     /// Connections open now, and the most open at once.
     pub(crate) open_now: Arc<AtomicUsize>,
     pub(crate) most_open: Arc<AtomicUsize>,
+    /// Connections opened ahead of the requests that will take them.
+    pub(crate) ahead: Ahead,
+}
+
+/// How the pool names `dst`'s destination: `scheme://host[:port]`.
+pub(crate) fn destination(dst: &Uri) -> String {
+    format!(
+        "{}://{}",
+        dst.scheme_str().unwrap_or(""),
+        dst.authority().map_or("", |a| a.as_str())
+    )
 }
 
 impl ConnectorConfig {
     /// The slots of `dst`'s destination.
     fn slots_for(&self, dst: &Uri, limit: usize) -> Arc<Semaphore> {
-        let key = format!(
-            "{}://{}",
-            dst.scheme_str().unwrap_or(""),
-            dst.authority().map_or("", |a| a.as_str())
-        );
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         Arc::clone(
             slots
-                .entry(key)
+                .entry(destination(dst))
                 .or_insert_with(|| Arc::new(Semaphore::new(limit))),
         )
     }
+
+    /// `conn`, open now, counted and holding `slot` until it closes.
+    fn counted(&self, mut conn: Conn, slot: Option<OwnedSemaphorePermit>) -> Conn {
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        let now = self.open_now.fetch_add(1, Ordering::Relaxed) + 1;
+        self.most_open.fetch_max(now, Ordering::Relaxed);
+        conn.1 = Some(Held {
+            _slot: slot,
+            open_now: Arc::clone(&self.open_now),
+        });
+        conn
+    }
+}
+
+/// Opens up to `n` connections to `dst` ahead of the requests that will take them (see
+/// `ahead`): as many as the per-host cap has free slots for, each within `limit`.
+pub(crate) fn open_ahead(cfg: &Arc<ConnectorConfig>, dst: &Uri, n: usize, limit: Duration) {
+    let key = destination(dst);
+    for _ in 0..n {
+        let slot = match cfg.per_host {
+            Some(cap) => match cfg.slots_for(dst, cap).try_acquire_owned() {
+                Ok(slot) => Some(slot),
+                Err(_) => break,
+            },
+            None => None,
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        cfg.ahead.push(key.clone(), rx);
+        let (cfg, dst) = (Arc::clone(cfg), dst.clone());
+        tokio::spawn(async move {
+            if let Ok(Ok(conn)) = tokio::time::timeout(limit, connect(&cfg, &dst)).await {
+                // Not taken by then: dropped with the receiver, which closes it.
+                let _ = tx.send(cfg.counted(conn, slot));
+            }
+        });
+    }
+    let cfg = Arc::clone(cfg);
+    tokio::spawn(async move {
+        tokio::time::sleep(super::IDLE_TIMEOUT).await;
+        cfg.ahead.expire(&key);
+    });
 }
 
 /// What an open connection holds until it closes: its slot, and its place in the count.
@@ -183,7 +231,21 @@ impl tower_service::Service<Uri> for Connector {
         let timing = RequestTiming::current();
         let cfg = Arc::clone(&self.0);
         Box::pin(async move {
-            // A slot first (not counted against the connect timeout).
+            let limit = timing
+                .as_ref()
+                .map_or(Duration::from_secs(600), |t| t.connect_timeout());
+            // A connection opened ahead first (it holds its slot already), within the
+            // request's connect timeout.
+            let asked = tokio::time::Instant::now();
+            let waiting = timing.as_ref().map(|t| t.connecting());
+            if let Ok(Some(conn)) =
+                tokio::time::timeout(limit, cfg.ahead.take(&destination(&dst))).await
+            {
+                return Ok(conn);
+            }
+            drop(waiting);
+            let left = limit.saturating_sub(asked.elapsed());
+            // A slot (not counted against the connect timeout).
             let slot = match cfg.per_host {
                 Some(n) => Some(
                     cfg.slots_for(&dst, n)
@@ -193,22 +255,11 @@ impl tower_service::Service<Uri> for Connector {
                 ),
                 None => None,
             };
-            let limit = timing
-                .as_ref()
-                .map_or(Duration::from_secs(600), |t| t.connect_timeout());
             let _connecting = timing.as_ref().map(|t| t.connecting());
-            let conn = tokio::time::timeout(limit, connect(&cfg, &dst))
+            let conn = tokio::time::timeout(left, connect(&cfg, &dst))
                 .await
                 .unwrap_or(Err(ConnectError::Timeout))?;
-            let mut conn = conn;
-            cfg.opened.fetch_add(1, Ordering::Relaxed);
-            let now = cfg.open_now.fetch_add(1, Ordering::Relaxed) + 1;
-            cfg.most_open.fetch_max(now, Ordering::Relaxed);
-            conn.1 = Some(Held {
-                _slot: slot,
-                open_now: Arc::clone(&cfg.open_now),
-            });
-            Ok(conn)
+            Ok(cfg.counted(conn, slot))
         })
     }
 }

@@ -26,6 +26,9 @@
 //! Every sentence names the host (or the proxy, never its credentials). The component
 //! (`src/wasi_http.rs`) counts these as never sent and shows the sentence.
 
+mod ahead;
+#[cfg(test)]
+mod ahead_tests;
 mod connect;
 mod gate;
 mod gunzip;
@@ -195,6 +198,7 @@ impl Network {
             slots: std::sync::Mutex::default(),
             open_now: Arc::default(),
             most_open: Arc::default(),
+            ahead: ahead::Ahead::default(),
         });
         let mut builder = Client::builder(TokioExecutor::new());
         builder
@@ -220,6 +224,31 @@ impl Network {
     /// From this process's environment ([`NetConfig::from_env`]).
     pub fn from_env() -> Result<Network, String> {
         Network::new(&NetConfig::from_env()?)
+    }
+
+    /// Opens up to `n` connections to the host of `base` (a URL) now, ahead of the requests
+    /// that will take them: a whole job that knows it will run `n + 1` transfers at once asks
+    /// for them while it is being set up, so that no transfer waits for its connection's
+    /// handshakes (see `ahead`). Never more than the per-host cap has free slots for; each
+    /// within `connect_timeout`. A connection no request takes within [`IDLE_TIMEOUT`] is
+    /// closed; one that fails to open is forgotten (the request opens its own). Must be
+    /// called inside the network's tokio runtime. A `base` that is not a URL opens nothing.
+    pub fn open_ahead(&self, base: &str, n: usize, connect_timeout: Duration) {
+        let Ok(uri) = base.parse::<http::Uri>() else {
+            return;
+        };
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return;
+        };
+        let Ok(dst) = http::Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+        else {
+            return;
+        };
+        connect::open_ahead(&self.inner.connector, &dst, n, connect_timeout);
     }
 
     /// Connections opened and requests sent so far.
@@ -309,6 +338,11 @@ impl NetHooks {
     /// Hooks sending through `network`.
     pub fn new(network: Network) -> NetHooks {
         NetHooks { network }
+    }
+
+    /// The network the hooks send through.
+    pub fn network(&self) -> &Network {
+        &self.network
     }
 }
 
