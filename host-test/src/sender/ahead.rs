@@ -21,12 +21,11 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::IDLE_TIMEOUT;
 use super::connect::Conn;
 
-/// One connection opened ahead: when it was asked for, and where it arrives.
+/// One connection opened ahead: until when it may be taken, and where it arrives.
 struct Opening {
-    asked: Instant,
+    until: Instant,
     conn: oneshot::Receiver<Conn>,
 }
 
@@ -38,12 +37,12 @@ pub(crate) struct Ahead {
 }
 
 impl Ahead {
-    /// Keeps the connection that will arrive on `conn` for `key`'s next request.
-    pub(crate) fn push(&self, key: String, conn: oneshot::Receiver<Conn>) {
-        self.lock().entry(key).or_default().push(Opening {
-            asked: Instant::now(),
-            conn,
-        });
+    /// Keeps the connection that will arrive on `conn` for `key`'s requests until `until`.
+    pub(crate) fn push(&self, key: String, conn: oneshot::Receiver<Conn>, until: Instant) {
+        self.lock()
+            .entry(key)
+            .or_default()
+            .push(Opening { until, conn });
     }
 
     /// The next connection opened ahead to `key`, waiting for it when it is still opening;
@@ -59,7 +58,7 @@ impl Ahead {
                 }
                 next?
             };
-            if next.asked.elapsed() >= IDLE_TIMEOUT {
+            if Instant::now() >= next.until {
                 continue;
             }
             if let Ok(conn) = next.conn.await {
@@ -68,11 +67,12 @@ impl Ahead {
         }
     }
 
-    /// Closes `key`'s connections asked for [`IDLE_TIMEOUT`] ago or more and still not taken.
+    /// Closes `key`'s connections not taken by their time.
     pub(crate) fn expire(&self, key: &str) {
         let mut by_host = self.lock();
         if let Some(waiting) = by_host.get_mut(key) {
-            waiting.retain(|o| o.asked.elapsed() < IDLE_TIMEOUT);
+            let now = Instant::now();
+            waiting.retain(|o| now < o.until);
             if waiting.is_empty() {
                 by_host.remove(key);
             }

@@ -1,5 +1,6 @@
 //! Connections opened ahead (`ahead`): taken by the requests before any new one opens,
-//! within the per-host cap, and a failed one leaves the request its own error.
+//! within the per-host cap, closed when not taken in time, and a failed one leaves the
+//! request its own error.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -144,4 +145,38 @@ async fn a_request_after_a_failed_connection_ahead_reports_its_own_failure() {
     );
     assert_eq!(network.inner.connector.ahead.waiting(&key), 0, "all tried");
     assert_eq!(network.stats().connections, 0);
+}
+
+/// Connections opened ahead and not taken in time are closed (here after 300 ms; the
+/// network's own limit is `IDLE_TIMEOUT`), and a request then opens its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_opened_ahead_and_not_taken_in_time_are_closed() {
+    let (base, accepted) = server().await;
+    let network = capped(5);
+    network.open_ahead_for(&base, 2, Duration::from_secs(5), Duration::from_millis(300));
+    assert_eq!(reaches(&accepted, 2).await, 2);
+    let open_now = || network.inner.connector.open_now.load(Ordering::SeqCst);
+    assert_eq!(open_now(), 2);
+    for _ in 0..300 {
+        if open_now() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(open_now(), 0, "closed unused");
+    let key = super::connect::destination(&format!("{base}/").parse().unwrap());
+    assert_eq!(network.inner.connector.ahead.waiting(&key), 0);
+    let mut hooks = NetHooks::new(network.clone());
+    let sent = hooks.send_request(get(&base), None, Box::new(async { Ok(()) }));
+    let reply = tokio::time::timeout(Duration::from_secs(10), Box::into_pin(sent))
+        .await
+        .expect("a reply in time")
+        .expect("a reply");
+    let body = reply.0.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.len(), BODY);
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        3,
+        "a new one for the request"
+    );
 }

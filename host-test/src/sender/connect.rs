@@ -81,9 +81,17 @@ impl ConnectorConfig {
 }
 
 /// Opens up to `n` connections to `dst` ahead of the requests that will take them (see
-/// `ahead`): as many as the per-host cap has free slots for, each within `limit`.
-pub(crate) fn open_ahead(cfg: &Arc<ConnectorConfig>, dst: &Uri, n: usize, limit: Duration) {
+/// `ahead`): as many as the per-host cap has free slots for, each within `limit`, closed
+/// when not taken within `idle`.
+pub(crate) fn open_ahead(
+    cfg: &Arc<ConnectorConfig>,
+    dst: &Uri,
+    n: usize,
+    limit: Duration,
+    idle: Duration,
+) {
     let key = destination(dst);
+    let until = std::time::Instant::now() + idle;
     for _ in 0..n {
         let slot = match cfg.per_host {
             Some(cap) => match cfg.slots_for(dst, cap).try_acquire_owned() {
@@ -93,7 +101,7 @@ pub(crate) fn open_ahead(cfg: &Arc<ConnectorConfig>, dst: &Uri, n: usize, limit:
             None => None,
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
-        cfg.ahead.push(key.clone(), rx);
+        cfg.ahead.push(key.clone(), rx, until);
         let (cfg, dst) = (Arc::clone(cfg), dst.clone());
         tokio::spawn(async move {
             if let Ok(Ok(conn)) = tokio::time::timeout(limit, connect(&cfg, &dst)).await {
@@ -104,7 +112,7 @@ pub(crate) fn open_ahead(cfg: &Arc<ConnectorConfig>, dst: &Uri, n: usize, limit:
     }
     let cfg = Arc::clone(cfg);
     tokio::spawn(async move {
-        tokio::time::sleep(super::IDLE_TIMEOUT).await;
+        tokio::time::sleep(idle).await;
         cfg.ahead.expire(&key);
     });
 }

@@ -234,6 +234,17 @@ impl Network {
     /// closed; one that fails to open is forgotten (the request opens its own). Must be
     /// called inside the network's tokio runtime. A `base` that is not a URL opens nothing.
     pub fn open_ahead(&self, base: &str, n: usize, connect_timeout: Duration) {
+        self.open_ahead_for(base, n, connect_timeout, IDLE_TIMEOUT);
+    }
+
+    /// [`Network::open_ahead`], closing those not taken within `idle`.
+    pub(crate) fn open_ahead_for(
+        &self,
+        base: &str,
+        n: usize,
+        connect_timeout: Duration,
+        idle: Duration,
+    ) {
         let Ok(uri) = base.parse::<http::Uri>() else {
             return;
         };
@@ -248,7 +259,7 @@ impl Network {
         else {
             return;
         };
-        connect::open_ahead(&self.inner.connector, &dst, n, connect_timeout);
+        connect::open_ahead(&self.inner.connector, &dst, n, connect_timeout, idle);
     }
 
     /// Connections opened and requests sent so far.
