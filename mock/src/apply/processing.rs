@@ -8,10 +8,9 @@ use crate::decode::{records, soql, zip_batch};
 use crate::ids::id15;
 use crate::limits::MAX_RECORDS_PER_BATCH;
 use crate::model::State;
-use crate::model::batch::{
-    BatchKind, BatchState, IdRange, Outcome, QueryRow, ResultData, ResultFile,
-};
+use crate::model::batch::{BatchKind, BatchState, IdRange, Outcome, ResultData, ResultFile};
 use crate::model::job::{Job, Operation, PkChunking};
+use crate::model::rows::Rows;
 use crate::store::Store;
 
 /// Finishes every pending batch due at or before `now`, earliest first.
@@ -72,7 +71,7 @@ fn run(state: &mut State, batch_id: &str, at: SystemTime) -> Outcome {
                 data: ResultData::Query {
                     object: result.object,
                     fields: result.fields,
-                    files: split_files(result.rows, per_file, ids),
+                    files: split_files(&result.rows, per_file, ids),
                 },
             }
         }
@@ -178,12 +177,18 @@ fn run_query(
 }
 
 /// Cuts rows into files of at most `per_file` rows: one file per id (the first may be empty).
-fn split_files(rows: Vec<QueryRow>, per_file: usize, ids: Vec<String>) -> Vec<ResultFile> {
-    let mut rows = rows.into_iter();
+/// Each file is a view of the result's rows, not a copy.
+fn split_files(rows: &Rows, per_file: usize, ids: Vec<String>) -> Vec<ResultFile> {
+    let len = rows.len();
     ids.into_iter()
-        .map(|id| ResultFile {
-            id,
-            rows: rows.by_ref().take(per_file).collect(),
+        .enumerate()
+        .map(|(i, id)| {
+            let start = i.saturating_mul(per_file).min(len);
+            let end = start.saturating_add(per_file).min(len);
+            ResultFile {
+                id,
+                rows: rows.slice(start..end),
+            }
         })
         .collect()
 }
