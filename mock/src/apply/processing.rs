@@ -1,6 +1,7 @@
 //! Batch processing: every batch whose time has come is finished (in time order) before the
 //! mock looks at its state, so batches advance without anyone polling them.
 
+use std::ops::Bound;
 use std::time::SystemTime;
 
 use crate::apply::{ingest, query};
@@ -93,26 +94,30 @@ fn split_pk(state: &mut State, job_id: &str, payload: &[u8], at: SystemTime) -> 
         parent: None,
     });
     let start = options.start_row.as_deref().map(|s| id15(s).to_owned());
-    let ids: Vec<String> = state
+    let size = options.chunk_size.max(1);
+    // The first id of each chunk (ids from `startRow` on, in order): a chunk ends where the
+    // next one starts. Only those ids are copied, not every id of the table.
+    let firsts: Vec<String> = state
         .store
         .table(&job.object)
         .map_or_else(Vec::new, |table| {
+            let from = start.as_deref().map_or(Bound::Unbounded, Bound::Included);
             table
                 .records
-                .keys()
-                .filter(|id| start.as_deref().is_none_or(|s| id.as_str() >= s))
-                .cloned()
+                .range::<str, _>((from, Bound::Unbounded))
+                .step_by(size)
+                .map(|(id, _)| id.clone())
                 .collect()
         });
-    let size = options.chunk_size.max(1);
-    let ranges: Vec<IdRange> = if ids.is_empty() {
+    let ranges: Vec<IdRange> = if firsts.is_empty() {
         vec![IdRange { start, end: None }]
     } else {
-        ids.chunks(size)
+        firsts
+            .iter()
             .enumerate()
-            .map(|(i, chunk)| IdRange {
-                start: chunk.first().cloned(),
-                end: ids.get((i + 1) * size).cloned(),
+            .map(|(i, first)| IdRange {
+                start: Some(first.clone()),
+                end: firsts.get(i + 1).cloned(),
             })
             .collect()
     };
