@@ -1,5 +1,6 @@
 //! The in-memory object store: tables of records, by object.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -20,26 +21,34 @@ pub(crate) struct Record {
 impl Record {
     /// The value of a field (`Id` and the system date fields included); `None` when null.
     pub(crate) fn get(&self, name: &str) -> Option<String> {
-        self.get_lower(&name.to_ascii_lowercase())
+        self.get_ref(name).map(Cow::into_owned)
     }
 
-    /// [`Record::get`] of a name already in lower case (a query resolves its fields once).
-    pub(crate) fn get_lower(&self, lower: &str) -> Option<String> {
+    /// [`Record::get`], borrowed where the value is stored (see [`Record::get_lower_ref`]).
+    pub(crate) fn get_ref(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.get_lower_ref(&name.to_ascii_lowercase())
+    }
+
+    /// [`Record::get`] without the copy: borrowed for stored fields and the id, owned only for
+    /// the system fields computed on the fly. A query reads every selected value of every row
+    /// this way (its names already in lower case, resolved once) and copies each straight into
+    /// its result.
+    pub(crate) fn get_lower_ref(&self, lower: &str) -> Option<Cow<'_, str>> {
         if let Some((_, value)) = self.fields.get(lower) {
-            return value.clone();
+            return value.as_deref().map(Cow::Borrowed);
         }
         match lower {
-            "id" => Some(self.id.clone()),
-            "isdeleted" => Some(self.deleted.to_string()),
-            "createddate" => Some(iso_date(self.created)),
-            "lastmodifieddate" | "systemmodstamp" => Some(iso_date(self.modified)),
+            "id" => Some(Cow::Borrowed(&self.id)),
+            "isdeleted" => Some(Cow::Borrowed(if self.deleted { "true" } else { "false" })),
+            "createddate" => Some(Cow::Owned(iso_date(self.created))),
+            "lastmodifieddate" | "systemmodstamp" => Some(Cow::Owned(iso_date(self.modified))),
             _ => None,
         }
     }
 
     /// Whether the field has a non-empty value.
     pub(crate) fn has_value(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| !v.is_empty())
+        self.get_ref(name).is_some_and(|v| !v.is_empty())
     }
 
     pub(crate) fn set(&mut self, name: &str, value: Option<String>) {

@@ -1,6 +1,7 @@
 //! Batch processing: every batch whose time has come is finished (in time order) before the
 //! mock looks at its state, so batches advance without anyone polling them.
 
+use std::ops::Bound;
 use std::time::SystemTime;
 
 use crate::apply::{ingest, query};
@@ -8,10 +9,9 @@ use crate::decode::{records, soql, zip_batch};
 use crate::ids::id15;
 use crate::limits::MAX_RECORDS_PER_BATCH;
 use crate::model::State;
-use crate::model::batch::{
-    BatchKind, BatchState, IdRange, Outcome, QueryRow, ResultData, ResultFile,
-};
+use crate::model::batch::{BatchKind, BatchState, IdRange, Outcome, ResultData, ResultFile};
 use crate::model::job::{Job, Operation, PkChunking};
+use crate::model::rows::Rows;
 use crate::store::Store;
 
 /// Finishes every pending batch due at or before `now`, earliest first.
@@ -72,7 +72,7 @@ fn run(state: &mut State, batch_id: &str, at: SystemTime) -> Outcome {
                 data: ResultData::Query {
                     object: result.object,
                     fields: result.fields,
-                    files: split_files(result.rows, per_file, ids),
+                    files: split_files(&result.rows, per_file, ids),
                 },
             }
         }
@@ -94,26 +94,30 @@ fn split_pk(state: &mut State, job_id: &str, payload: &[u8], at: SystemTime) -> 
         parent: None,
     });
     let start = options.start_row.as_deref().map(|s| id15(s).to_owned());
-    let ids: Vec<String> = state
+    let size = options.chunk_size.max(1);
+    // The first id of each chunk (ids from `startRow` on, in order): a chunk ends where the
+    // next one starts. Only those ids are copied, not every id of the table.
+    let firsts: Vec<String> = state
         .store
         .table(&job.object)
         .map_or_else(Vec::new, |table| {
+            let from = start.as_deref().map_or(Bound::Unbounded, Bound::Included);
             table
                 .records
-                .keys()
-                .filter(|id| start.as_deref().is_none_or(|s| id.as_str() >= s))
-                .cloned()
+                .range::<str, _>((from, Bound::Unbounded))
+                .step_by(size)
+                .map(|(id, _)| id.clone())
                 .collect()
         });
-    let size = options.chunk_size.max(1);
-    let ranges: Vec<IdRange> = if ids.is_empty() {
+    let ranges: Vec<IdRange> = if firsts.is_empty() {
         vec![IdRange { start, end: None }]
     } else {
-        ids.chunks(size)
+        firsts
+            .iter()
             .enumerate()
-            .map(|(i, chunk)| IdRange {
-                start: chunk.first().cloned(),
-                end: ids.get((i + 1) * size).cloned(),
+            .map(|(i, first)| IdRange {
+                start: Some(first.clone()),
+                end: firsts.get(i + 1).cloned(),
             })
             .collect()
     };
@@ -178,12 +182,18 @@ fn run_query(
 }
 
 /// Cuts rows into files of at most `per_file` rows: one file per id (the first may be empty).
-fn split_files(rows: Vec<QueryRow>, per_file: usize, ids: Vec<String>) -> Vec<ResultFile> {
-    let mut rows = rows.into_iter();
+/// Each file is a view of the result's rows, not a copy.
+fn split_files(rows: &Rows, per_file: usize, ids: Vec<String>) -> Vec<ResultFile> {
+    let len = rows.len();
     ids.into_iter()
-        .map(|id| ResultFile {
-            id,
-            rows: rows.by_ref().take(per_file).collect(),
+        .enumerate()
+        .map(|(i, id)| {
+            let start = i.saturating_mul(per_file).min(len);
+            let end = start.saturating_add(per_file).min(len);
+            ResultFile {
+                id,
+                rows: rows.slice(start..end),
+            }
         })
         .collect()
 }

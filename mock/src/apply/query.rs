@@ -1,13 +1,15 @@
 //! Query execution over the store: the subset of SOQL the mock understands (filters, order,
 //! limit, parent fields through lookups), optionally restricted to one PK chunk.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Bound;
 
 use crate::dates::parse_datetime_millis;
 use crate::decode::soql::{CmpOp, Expr, Literal, OrderKey, Soql};
 use crate::ids::id15;
-use crate::model::batch::{IdRange, QueryRow};
+use crate::model::batch::IdRange;
+use crate::model::rows::{Rows, RowsBuilder};
 use crate::schema::{is_known_field, is_known_name, parse_relationship};
 use crate::store::{Record, Store};
 
@@ -15,7 +17,7 @@ use crate::store::{Record, Store};
 pub(crate) struct QueryResult {
     pub object: String,
     pub fields: Vec<String>,
-    pub rows: Vec<QueryRow>,
+    pub rows: Rows,
 }
 
 /// Runs `soql` for a job on `job_object`; `Err` is the detail of `Failed to process query: …`.
@@ -56,21 +58,23 @@ pub(crate) fn execute(
         return Ok(QueryResult {
             object: soql.object.clone(),
             fields: soql.fields.clone(),
-            rows: Vec::new(),
+            rows: RowsBuilder::new(soql.fields.len()).finish(),
         });
     };
     // A PK chunk reads only its own span of the table (ids are the keys, in order).
     let span = range.map_or((Bound::Unbounded, Bound::Unbounded), IdRange::bounds);
-    let mut records: Vec<&Record> = table
+    let selected = table
         .records
         .range::<str, _>(span)
         .map(|(_, record)| record)
         .filter(|r| include_deleted || !r.deleted)
-        .filter(|r| soql.filter.as_ref().is_none_or(|f| matches(store, r, f)))
-        .collect();
-    if !soql.order.is_empty() {
-        let mut keyed: Vec<(Vec<Option<String>>, &Record)> = records
-            .into_iter()
+        .filter(|r| soql.filter.as_ref().is_none_or(|f| matches(store, r, f)));
+    let limit = soql.limit.unwrap_or(usize::MAX);
+    let rows = if soql.order.is_empty() {
+        // In table order: written as they are read, nothing collected first.
+        write_rows(store, soql, selected.take(limit))?
+    } else {
+        let mut keyed: Vec<(Vec<Option<Cow<'_, str>>>, &Record)> = selected
             .map(|r| {
                 let keys = soql
                     .order
@@ -88,11 +92,22 @@ pub(crate) fn execute(
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
         });
-        records = keyed.into_iter().map(|(_, r)| r).collect();
-    }
-    if let Some(limit) = soql.limit {
-        records.truncate(limit);
-    }
+        write_rows(store, soql, keyed.into_iter().map(|(_, r)| r).take(limit))?
+    };
+    Ok(QueryResult {
+        object: table.name.clone(),
+        fields: soql.fields.clone(),
+        rows,
+    })
+}
+
+/// The result rows of `records`: each record's id, then its selected values, copied straight
+/// from the store into the flat result.
+fn write_rows<'a>(
+    store: &'a Store,
+    soql: &Soql,
+    records: impl Iterator<Item = &'a Record>,
+) -> Result<Rows, String> {
     // Each selected field resolved once (its lower-case name), not per row.
     let lower: Vec<Option<String>> = soql
         .fields
@@ -103,36 +118,28 @@ pub(crate) fn execute(
                 .then(|| f.to_ascii_lowercase())
         })
         .collect();
-    let rows = records
-        .into_iter()
-        .map(|record| QueryRow {
-            id: record.id.clone(),
-            values: soql
-                .fields
-                .iter()
-                .zip(&lower)
-                .map(|(f, lower)| match lower {
-                    Some(lower) => record.get_lower(lower),
-                    None => value(store, record, f),
-                })
-                .collect(),
-        })
-        .collect();
-    Ok(QueryResult {
-        object: table.name.clone(),
-        fields: soql.fields.clone(),
-        rows,
-    })
+    let mut rows = RowsBuilder::new(soql.fields.len());
+    for record in records {
+        rows.start_row(&record.id)?;
+        for (field, lower) in soql.fields.iter().zip(&lower) {
+            let value = match lower {
+                Some(lower) => record.get_lower_ref(lower),
+                None => value(store, record, field),
+            };
+            rows.push_value(value.as_deref())?;
+        }
+    }
+    Ok(rows.finish())
 }
 
 /// A field of a record; `Rel.Field` follows the lookup field to the parent record.
-fn value(store: &Store, record: &Record, field: &str) -> Option<String> {
+fn value<'a>(store: &'a Store, record: &'a Record, field: &str) -> Option<Cow<'a, str>> {
     match parse_relationship(field) {
-        None => record.get(field),
+        None => record.get_ref(field),
         Some(reference) => {
-            let parent_id = record.get(&reference.lookup_field())?;
+            let parent_id = record.get_ref(&reference.lookup_field())?;
             let (_, parent) = store.find_by_id(&parent_id)?;
-            parent.get(reference.field)
+            parent.get_ref(reference.field)
         }
     }
 }

@@ -124,10 +124,11 @@ pub(crate) fn query_results(
         return Err(invalid_locator());
     }
     let end = offset.saturating_add(count).min(total);
-    let rows = &job.query.rows[offset..end];
+    let rows = job.query.rows.slice(offset..end);
     let short = state.v2.short_pages > 0 && !rows.is_empty();
-    let sent = if short { &rows[..rows.len() - 1] } else { rows };
-    let mut reply = Reply::new(StatusCode::OK, MEDIA_CSV, query_page(job, sent));
+    // A short page leaves out its last row (its count and locator stay those of the page).
+    let sent = rows.slice(0..rows.len() - usize::from(short));
+    let mut reply = Reply::new(StatusCode::OK, MEDIA_CSV, query_page(job, &sent));
     let next = if end < total {
         result_locator(end, None)
     } else {

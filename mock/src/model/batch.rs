@@ -5,6 +5,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::model::rows::Rows;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BatchState {
     Queued,
@@ -56,13 +58,6 @@ pub(crate) enum BatchKind {
     Query { range: Option<IdRange> },
     /// A query batch of a PK-chunking job: split into chunks, then `NotProcessed`.
     PkParent,
-}
-
-/// One row of a query result: the record's id and the selected values (`None` = null).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct QueryRow {
-    pub id: String,
-    pub values: Vec<Option<String>>,
 }
 
 /// One per-record error of an ingest result (serialized as an `errors` element/object).
@@ -117,11 +112,11 @@ impl RecordResult {
     }
 }
 
-/// One query result file.
+/// One query result file: its rows are a view of the batch's result.
 #[derive(Debug)]
 pub(crate) struct ResultFile {
     pub id: String,
-    pub rows: Vec<QueryRow>,
+    pub rows: Rows,
 }
 
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 pub(crate) mod auth;
 pub(crate) mod batch;
 pub(crate) mod job;
+pub(crate) mod rows;
 pub(crate) mod v2job;
 
 use std::collections::BTreeMap;

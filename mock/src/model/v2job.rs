@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::{MockConfig, ResultPagesShape};
 use crate::dialect::Dialect;
-use crate::model::batch::{QueryRow, RecordError};
+use crate::model::batch::RecordError;
 use crate::model::job::Operation;
+use crate::model::rows::Rows;
 
 /// Ingest or query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +134,7 @@ pub(crate) struct IngestData {
 pub(crate) struct QueryData {
     pub soql: String,
     pub fields: Vec<String>,
-    pub rows: Vec<QueryRow>,
+    pub rows: Rows,
 }
 
 #[derive(Debug)]

@@ -6,8 +6,10 @@ use quick_xml::events::{BytesStart, BytesText, Event};
 use serde::Serialize;
 use serde::ser::SerializeMap as _;
 
+use crate::dialect::Dialect;
 use crate::formats::{DataFormat, NS, XSI};
-use crate::model::batch::QueryRow;
+use crate::model::rows::{Row, Rows};
+use crate::render::csv_out::CsvOut;
 use crate::render::reply::xml_declaration;
 use crate::schema::parse_relationship;
 
@@ -18,13 +20,13 @@ pub(crate) const CSV_NO_RECORDS: &str = "Records not found for this query";
 pub(crate) fn render(
     object: &str,
     fields: &[String],
-    rows: &[QueryRow],
+    rows: &Rows,
     format: DataFormat,
     api_version: &str,
     pretty: bool,
 ) -> Result<(&'static str, Vec<u8>), String> {
     let body = match format {
-        DataFormat::Csv => render_csv(fields, rows).map_err(|e| e.to_string())?,
+        DataFormat::Csv => render_csv(fields, rows),
         DataFormat::Xml => render_xml(object, fields, rows).map_err(|e| e.to_string())?,
         DataFormat::Json => {
             let doc: Vec<JsonRecord<'_>> = rows
@@ -47,31 +49,37 @@ pub(crate) fn render(
     Ok((format.media_type(), body))
 }
 
-/// Header of the selected fields, then one row per record, every value quoted; no rows gives
-/// the text `Records not found for this query`.
-fn render_csv(fields: &[String], rows: &[QueryRow]) -> Result<Vec<u8>, csv::Error> {
+/// Header of the selected fields, then one row per record, every value quoted (nulls as `""`),
+/// comma-separated, LF-terminated; no rows gives the text `Records not found for this query`.
+fn render_csv(fields: &[String], rows: &Rows) -> Vec<u8> {
     if rows.is_empty() {
-        return Ok(CSV_NO_RECORDS.as_bytes().to_vec());
+        return CSV_NO_RECORDS.as_bytes().to_vec();
     }
-    let mut writer = csv::WriterBuilder::new()
-        .quote_style(csv::QuoteStyle::Always)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    writer.write_record(fields)?;
-    for row in rows {
-        writer.write_record(row.values.iter().map(|v| v.as_deref().unwrap_or("")))?;
+    // Values, a quote pair and a comma each, and a line ending per row (ids not written: a
+    // little spare room).
+    let capacity = rows.text_len() + rows.len() * 3 * (fields.len() + 1);
+    let mut out = CsvOut::new(Dialect::DEFAULT, capacity);
+    for field in fields {
+        out.quoted(field);
     }
-    writer.into_inner().map_err(|e| e.into_error().into())
+    out.end_line();
+    for row in rows.iter() {
+        for value in row.values() {
+            out.quoted(value.unwrap_or_default());
+        }
+        out.end_line();
+    }
+    out.into_bytes()
 }
 
 /// `<queryResult>`: per row `<records xsi:type="sObject">` with `<type>`, the record `<Id>`
 /// (nil when not selected), then the selected fields in order (nulls as `xsi:nil`).
-fn render_xml(object: &str, fields: &[String], rows: &[QueryRow]) -> std::io::Result<Vec<u8>> {
+fn render_xml(object: &str, fields: &[String], rows: &Rows) -> std::io::Result<Vec<u8>> {
     let selects_id = fields.iter().any(|f| f.eq_ignore_ascii_case("Id"));
     let mut writer = Writer::new(xml_declaration());
     let root = BytesStart::new("queryResult").with_attributes([("xmlns", NS), ("xmlns:xsi", XSI)]);
     writer.write_event(Event::Start(root.borrow()))?;
-    for row in rows {
+    for row in rows.iter() {
         writer
             .create_element("records")
             .with_attribute(("xsi:type", "sObject"))
@@ -80,13 +88,13 @@ fn render_xml(object: &str, fields: &[String], rows: &[QueryRow]) -> std::io::Re
                     .write_text_content(BytesText::new(object))?;
                 if selects_id {
                     w.create_element("Id")
-                        .write_text_content(BytesText::new(&row.id))?;
+                        .write_text_content(BytesText::new(row.id()))?;
                 } else {
                     w.create_element("Id")
                         .with_attribute(("xsi:nil", "true"))
                         .write_empty()?;
                 }
-                for (field, value) in fields.iter().zip(&row.values) {
+                for (field, value) in fields.iter().zip(row.values()) {
                     match parse_relationship(field) {
                         Some(reference) => {
                             w.create_element(reference.rel)
@@ -97,10 +105,10 @@ fn render_xml(object: &str, fields: &[String], rows: &[QueryRow]) -> std::io::Re
                                     w.create_element("Id")
                                         .with_attribute(("xsi:nil", "true"))
                                         .write_empty()?;
-                                    write_value(w, reference.field, value.as_deref())
+                                    write_value(w, reference.field, value)
                                 })?;
                         }
-                        None => write_value(w, field, value.as_deref())?,
+                        None => write_value(w, field, value)?,
                     }
                 }
                 Ok(())
@@ -129,13 +137,13 @@ struct JsonRecord<'a> {
     object: &'a str,
     api_version: &'a str,
     fields: &'a [String],
-    row: &'a QueryRow,
+    row: Row<'a>,
 }
 
 #[derive(Serialize)]
-struct Attributes {
+struct Attributes<'a> {
     #[serde(rename = "type")]
-    kind: String,
+    kind: &'a str,
     url: String,
 }
 
@@ -145,24 +153,26 @@ impl Serialize for JsonRecord<'_> {
         map.serialize_entry(
             "attributes",
             &Attributes {
-                kind: self.object.to_owned(),
+                kind: self.object,
                 url: format!(
                     "/services/data/v{}/sobjects/{}/{}",
-                    self.api_version, self.object, self.row.id
+                    self.api_version,
+                    self.object,
+                    self.row.id()
                 ),
             },
         )?;
-        for (field, value) in self.fields.iter().zip(&self.row.values) {
+        for (field, value) in self.fields.iter().zip(self.row.values()) {
             match parse_relationship(field) {
                 Some(reference) => map.serialize_entry(
                     reference.rel,
                     &JsonParent {
                         rel: reference.rel,
                         field: reference.field,
-                        value: value.as_deref(),
+                        value,
                     },
                 )?,
-                None => map.serialize_entry(field, value)?,
+                None => map.serialize_entry(field, &value)?,
             }
         }
         map.end()
@@ -187,21 +197,76 @@ impl Serialize for JsonParent<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::rows::RowsBuilder;
+
+    fn rows(data: &[(&str, &[Option<&str>])]) -> Rows {
+        let mut builder = RowsBuilder::new(data.first().map_or(0, |(_, v)| v.len()));
+        for (id, values) in data {
+            builder.start_row(id).unwrap();
+            for value in *values {
+                builder.push_value(*value).unwrap();
+            }
+        }
+        builder.finish()
+    }
 
     #[test]
     fn csv_empty_and_quoted() {
         assert_eq!(
-            render_csv(&["Id".into()], &[]).unwrap(),
+            render_csv(&["Id".into()], &rows(&[])),
             CSV_NO_RECORDS.as_bytes()
         );
-        let rows = [QueryRow {
-            id: "001".into(),
-            values: vec![Some("001".into()), None],
-        }];
-        let body = render_csv(&["Id".into(), "Name".into()], &rows).unwrap();
+        let rows = rows(&[("001", &[Some("001"), None])]);
+        let body = render_csv(&["Id".into(), "Name".into()], &rows);
         assert_eq!(
             String::from_utf8(body).unwrap(),
             "\"Id\",\"Name\"\n\"001\",\"\"\n"
+        );
+    }
+
+    /// The hand-written CSV is byte for byte what the `csv` crate wrote with every field
+    /// quoted, LF-terminated (the writer the mock used before).
+    #[test]
+    fn csv_matches_the_csv_crate() {
+        let fields: Vec<String> = ["Id", "Name", "Note\"d", "Account.Name"]
+            .map(String::from)
+            .to_vec();
+        let data: Vec<(&str, &[Option<&str>])> = vec![
+            ("001A", &[Some("001A"), Some("a, \"b\""), None, Some("")]),
+            (
+                "001B",
+                &[Some("001B"), Some("line\nbreak\r\n"), Some("\""), None],
+            ),
+            (
+                "001C",
+                &[
+                    Some("001C"),
+                    Some("é ü 😀"),
+                    Some("\"\"x\"\""),
+                    Some("p|q;r\t"),
+                ],
+            ),
+        ];
+        let mut writer = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Always)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        writer.write_record(&fields).unwrap();
+        for (_, values) in &data {
+            writer
+                .write_record(values.iter().map(|v| v.unwrap_or("")))
+                .unwrap();
+        }
+        let expected = writer.into_inner().unwrap();
+        assert_eq!(render_csv(&fields, &rows(&data)), expected);
+        assert_eq!(
+            render_csv(&fields, &rows(&data).slice(1..2)),
+            [
+                "\"Id\",\"Name\",\"Note\"\"d\",\"Account.Name\"\n",
+                "\"001B\",\"line\nbreak\r\n\",\"\"\"\",\"\"\n"
+            ]
+            .concat()
+            .as_bytes()
         );
     }
 }

@@ -2,10 +2,11 @@
 //! shuffled order, `sf__` columns quoted, echoed columns as uploaded) and the pages of a
 //! query job's results (every page with its header, every value quoted).
 
-use crate::dialect::{Dialect, LineEnding};
+use crate::dialect::Dialect;
 use crate::limits::V2_FAILED_ID_SINCE;
-use crate::model::batch::QueryRow;
+use crate::model::rows::Rows;
 use crate::model::v2job::{ResultKind, RowOutcome, V2Job};
+use crate::render::csv_out::CsvOut;
 use crate::render::ingest_results::error_text;
 
 /// How the ingest result files are written.
@@ -50,7 +51,7 @@ pub(crate) fn ingest_result(job: &V2Job, kind: ResultKind, style: ResultStyle) -
     } else {
         Dialect::DEFAULT
     };
-    let mut out = CsvOut::new(dialect);
+    let mut out = CsvOut::new(dialect, 0);
     let with_id = kind == ResultKind::Successful
         || job.api_version.parse::<f64>().unwrap_or(0.0) >= V2_FAILED_ID_SINCE;
     if with_id {
@@ -84,18 +85,21 @@ pub(crate) fn ingest_result(job: &V2Job, kind: ResultKind, style: ResultStyle) -
         }
         out.end_line();
     }
-    out.bytes
+    out.into_bytes()
 }
 
 /// One page of a query job's results: the header, then `rows`, in the job's dialect.
-pub(crate) fn query_page(job: &V2Job, rows: &[QueryRow]) -> Vec<u8> {
-    let mut out = CsvOut::new(job.dialect);
+pub(crate) fn query_page(job: &V2Job, rows: &Rows) -> Vec<u8> {
+    // Values, a quote pair and a delimiter each, and a line ending per row (ids not written:
+    // a little spare room).
+    let capacity = rows.text_len() + rows.len() * 3 * (job.query.fields.len() + 1);
+    let mut out = CsvOut::new(job.dialect, capacity);
     for field in &job.query.fields {
         out.quoted(field);
     }
     out.end_line();
-    for row in rows {
-        for value in &row.values {
+    for row in rows.iter() {
+        for value in row.values() {
             match value {
                 Some(v) => out.quoted(v),
                 None => out.plain(""),
@@ -103,63 +107,7 @@ pub(crate) fn query_page(job: &V2Job, rows: &[QueryRow]) -> Vec<u8> {
         }
         out.end_line();
     }
-    out.bytes
-}
-
-/// A CSV writer for one dialect: fields quoted always or only when needed.
-struct CsvOut {
-    bytes: Vec<u8>,
-    delimiter: u8,
-    line_ending: LineEnding,
-    at_line_start: bool,
-}
-
-impl CsvOut {
-    fn new(dialect: Dialect) -> CsvOut {
-        CsvOut {
-            bytes: Vec::new(),
-            delimiter: dialect.delimiter.byte(),
-            line_ending: dialect.line_ending,
-            at_line_start: true,
-        }
-    }
-
-    fn separate(&mut self) {
-        if !self.at_line_start {
-            self.bytes.push(self.delimiter);
-        }
-        self.at_line_start = false;
-    }
-
-    fn quoted(&mut self, value: &str) {
-        self.separate();
-        self.bytes.push(b'"');
-        for b in value.bytes() {
-            if b == b'"' {
-                self.bytes.push(b'"');
-            }
-            self.bytes.push(b);
-        }
-        self.bytes.push(b'"');
-    }
-
-    /// As written, unless it holds the delimiter, a quote or a line break.
-    fn plain(&mut self, value: &str) {
-        let needs_quotes = value
-            .bytes()
-            .any(|b| b == self.delimiter || matches!(b, b'"' | b'\r' | b'\n'));
-        if needs_quotes {
-            self.quoted(value);
-        } else {
-            self.separate();
-            self.bytes.extend_from_slice(value.as_bytes());
-        }
-    }
-
-    fn end_line(&mut self) {
-        self.bytes.extend_from_slice(self.line_ending.terminator());
-        self.at_line_start = true;
-    }
+    out.into_bytes()
 }
 
 /// `0..n` in an order fixed by `seed` and the job (`None`: in order).
@@ -185,7 +133,6 @@ fn splitmix64(state: &mut u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::ColumnDelimiter;
 
     #[test]
     fn shuffles_are_permutations_fixed_by_seed() {
@@ -197,18 +144,5 @@ mod tests {
         assert_eq!(a, shuffled(50, Some(7), 1));
         assert_ne!(a, shuffled(50, Some(7), 2));
         assert_eq!(shuffled(5, None, 1), [0, 1, 2, 3, 4]);
-    }
-
-    #[test]
-    fn plain_fields_quote_only_when_needed() {
-        let mut out = CsvOut::new(Dialect {
-            delimiter: ColumnDelimiter::Pipe,
-            line_ending: LineEnding::Crlf,
-        });
-        out.quoted("sf__Id");
-        out.plain("a,b");
-        out.plain("a|b");
-        out.end_line();
-        assert_eq!(out.bytes, b"\"sf__Id\"|a,b|\"a|b\"\r\n");
     }
 }
