@@ -44,6 +44,7 @@ pub async fn run(
             }),
             (None, None) => return Err(Failure::usage("query needs --soql or --job-id")),
         };
+        open_ahead(inst, cfg);
         let s = whole_jobs_v2::query(
             inst,
             cfg,
@@ -61,6 +62,7 @@ pub async fn run(
         }
         let s = match (args.job_id, args.soql) {
             (Some(id), _) => {
+                open_ahead(inst, cfg);
                 whole_jobs::continue_query(inst, cfg, &id, &args.output, &wait, &progress).await?
             }
             (None, Some(soql)) => {
@@ -77,11 +79,7 @@ pub async fn run(
                     .map(parse_pk_chunking)
                     .transpose()
                     .map_err(Failure::usage)?;
-                if request.pk_chunking.is_some() {
-                    // Chunk batches, as many as the table has chunks: their files are read
-                    // `--concurrency` at once.
-                    connection::open_ahead(inst, cfg, u64::MAX);
-                }
+                open_ahead(inst, cfg);
                 let query = whole_jobs::QueryArgs {
                     request,
                     soql: &soql,
@@ -98,4 +96,12 @@ pub async fn run(
         stdout,
         &serde_json::json!({ "jobId": job_id, "records": records }),
     )
+}
+
+/// Opens the connections the query's downloads will run over, `--concurrency` of them, before
+/// its first request (`connection::open_ahead`). How many files or pages a query has is known
+/// only once it has run; a bulk query is usually large, and the ones not taken are closed
+/// after 30 s (or when the command ends). `--concurrency 1` opens none.
+fn open_ahead(inst: &Instance, cfg: &Config) {
+    connection::open_ahead(inst, cfg, u64::MAX);
 }

@@ -236,9 +236,34 @@ async fn a_load_with_concurrency_one_posts_one_batch_at_a_time() {
     assert_eq!(mock.counters().batches_stored(), 6);
 }
 
+/// Runs `sfbulk args…` with the first reply (the create-job's) held back 3 s; returns the
+/// run and (connections, requests) the mock had while that reply was held, once the
+/// connections reached `expected` (or 10 s passed).
+fn while_the_job_is_made(
+    mock: &MockServer,
+    args: &[&str],
+    expected: usize,
+) -> (crate::cli_util::Run, (usize, usize)) {
+    mock.delay_next(1, Duration::from_secs(3));
+    std::thread::scope(|s| {
+        let run = s.spawn(|| crate::cli_util::sfbulk(mock, args));
+        // The create-job request has arrived and waits for its reply: nothing else can
+        // have been sent.
+        let started = std::time::Instant::now();
+        while mock.request_count() == 0 && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        while mock.connections() < expected && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let seen = (mock.connections(), mock.request_count());
+        (run.join().unwrap(), seen)
+    })
+}
+
 /// `sfbulk load` of three batches opens its three connections before the job exists: while
-/// the create-job reply is held back (3 s), the mock has accepted all three, and the load
-/// then runs on them alone. A load of one batch opens one.
+/// the create-job reply is held back, the mock has accepted all three, and the load then
+/// runs on them alone. A load of one batch opens one.
 #[test]
 fn a_cli_load_opens_its_batches_connections_while_the_job_is_made() {
     use crate::cli_util::{TempDir, accounts, insert_accounts};
@@ -246,21 +271,18 @@ fn a_cli_load_opens_its_batches_connections_while_the_job_is_made() {
     let dir = TempDir::new("ahead");
     let file = dir.file("accounts.csv");
     std::fs::write(&file, accounts(250, &[])).unwrap();
-    mock.delay_next(1, Duration::from_secs(3));
-    let (seen, run) = std::thread::scope(|s| {
-        let load = s.spawn(|| insert_accounts(&mock, &file, &["--batch-size", "100"]));
-        // The create-job request has arrived and waits for its reply: nothing else can
-        // have been sent.
-        let started = std::time::Instant::now();
-        while mock.request_count() == 0 && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        while mock.connections() < 3 && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let seen = (mock.connections(), mock.request_count());
-        (seen, load.join().unwrap())
-    });
+    let load = [
+        "load",
+        "--operation",
+        "insert",
+        "--object",
+        "Account",
+        "--file",
+        &file,
+        "--batch-size",
+        "100",
+    ];
+    let (run, seen) = while_the_job_is_made(&mock, &load, 3);
     run.expect(0);
     assert_eq!(
         seen,
@@ -277,4 +299,43 @@ fn a_cli_load_opens_its_batches_connections_while_the_job_is_made() {
     std::fs::write(&file, accounts(100, &[])).unwrap();
     insert_accounts(&mock, &file, &["--batch-size", "100"]).expect(0);
     assert_eq!(mock.connections(), 1, "one batch, one connection");
+}
+
+/// `sfbulk query` (1.0 and 2.0) opens `--concurrency` connections before the job exists
+/// (how many files or pages it will have is known only once it ran); `--concurrency 1`
+/// opens one.
+#[test]
+fn a_cli_query_opens_concurrency_connections_while_the_job_is_made() {
+    use crate::cli_util::TempDir;
+    let dir = TempDir::new("ahead-query");
+    let out = dir.file("accounts.csv");
+    for api in ["1", "2"] {
+        let mock = common::mock();
+        mock.insert_records(
+            "Account",
+            vec![vec![("Name".to_string(), "Ahead".to_string())]],
+        );
+        let query = [
+            "query",
+            "--bulk-api",
+            api,
+            "--soql",
+            "SELECT Id, Name FROM Account",
+            "--output",
+            &out,
+        ];
+        let (run, seen) = while_the_job_is_made(&mock, &query, 4);
+        run.expect(0);
+        assert_eq!(seen, (4, 1), "bulk api {api}: (connections, requests)");
+
+        let mock = common::mock();
+        mock.insert_records(
+            "Account",
+            vec![vec![("Name".to_string(), "Ahead".to_string())]],
+        );
+        let mut one = query.to_vec();
+        one.extend(["--concurrency", "1"]);
+        crate::cli_util::sfbulk(&mock, &one).expect(0);
+        assert_eq!(mock.connections(), 1, "bulk api {api}, --concurrency 1");
+    }
 }
