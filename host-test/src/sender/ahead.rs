@@ -21,24 +21,29 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::connect::Conn;
-
 /// One connection opened ahead: until when it may be taken, and where it arrives.
-struct Opening {
+struct Opening<C> {
     until: Instant,
-    conn: oneshot::Receiver<Conn>,
+    conn: oneshot::Receiver<C>,
 }
 
-/// The connections opened ahead, per destination (`scheme://host:port` as the pool names it),
-/// oldest first.
-#[derive(Default)]
-pub(crate) struct Ahead {
-    by_host: Mutex<HashMap<String, Vec<Opening>>>,
+/// The connections `C` opened ahead, per destination (`scheme://host:port` as the pool names
+/// it), oldest first.
+pub(crate) struct Ahead<C> {
+    by_host: Mutex<HashMap<String, Vec<Opening<C>>>>,
 }
 
-impl Ahead {
+impl<C> Default for Ahead<C> {
+    fn default() -> Self {
+        Ahead {
+            by_host: Mutex::default(),
+        }
+    }
+}
+
+impl<C> Ahead<C> {
     /// Keeps the connection that will arrive on `conn` for `key`'s requests until `until`.
-    pub(crate) fn push(&self, key: String, conn: oneshot::Receiver<Conn>, until: Instant) {
+    pub(crate) fn push(&self, key: String, conn: oneshot::Receiver<C>, until: Instant) {
         self.lock()
             .entry(key)
             .or_default()
@@ -47,7 +52,7 @@ impl Ahead {
 
     /// The next connection opened ahead to `key`, waiting for it when it is still opening;
     /// `None` when none is left (none asked for, all taken, failed or too old).
-    pub(crate) async fn take(&self, key: &str) -> Option<Conn> {
+    pub(crate) async fn take(&self, key: &str) -> Option<C> {
         loop {
             let next = {
                 let mut by_host = self.lock();
@@ -85,7 +90,7 @@ impl Ahead {
         self.lock().get(key).map_or(0, Vec::len)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Opening>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Opening<C>>>> {
         self.by_host.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -44,7 +44,7 @@ pub(crate) struct ConnectorConfig {
     pub(crate) open_now: Arc<AtomicUsize>,
     pub(crate) most_open: Arc<AtomicUsize>,
     /// Connections opened ahead of the requests that will take them.
-    pub(crate) ahead: Ahead,
+    pub(crate) ahead: Ahead<Conn>,
 }
 
 /// How the pool names `dst`'s destination: `scheme://host[:port]`.
