@@ -227,17 +227,22 @@ pub fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> Scan {
                         at += 1;
                         continue;
                     }
-                    Some(&b) if b == delimiter || b == b'\r' || b == b'\n' => {
+                    Some(&b) if b == delimiter => {
                         spans.push(Span {
                             start,
                             end,
                             doubled,
                         });
-                        if b != delimiter {
-                            return Scan::Record(at);
-                        }
                         at += 1;
                         break;
+                    }
+                    Some(b'\r' | b'\n') => {
+                        spans.push(Span {
+                            start,
+                            end,
+                            doubled,
+                        });
+                        return Scan::Record(at);
                     }
                     // Text after the closing quote (csv-core keeps it), or the end of `data`.
                     _ => return Scan::Slow,
