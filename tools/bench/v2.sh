@@ -28,9 +28,9 @@
 #           holds ~1.5 KB per row (15 GB at its peak for 10M): skipped, and said so, when
 #           MemAvailable stays below 1.6 KB per row plus 2 GB for MEM_WAIT seconds.
 #
-# Each client run is its own process under GNU time (`/usr/bin/time -f '%U %S %e %M'`, CPU =
-# user+sys of the process and its children, peak RSS of the largest), RUNS times, rounds
-# interleaved (sfbulk, simple-salesforce, jsforce, curl, then again), after one untimed warm-up
+# Each client run is its own process under rusage.py (GNU time's `-f '%U %S %e %M'` to the
+# ms; CPU = user+sys of the process and its children, peak RSS of the largest), RUNS times,
+# rounds interleaved (sfbulk, simple-salesforce, jsforce, curl, then again), after one untimed warm-up
 # round (the compiled component's cache, Python's bytecode, disk caches). After each run the output is
 # checked: exit status 0 and exactly the expected rows (results: successful + failed +
 # unprocessed = rows sent; query: data lines, with one header per file); a run that fails that
@@ -49,7 +49,7 @@
 #   LOAD_GATE=  (e.g. 1.5: before each timed run wait, up to GATE_MAX=900 s, for load1 below it)
 #   MEM_WAIT=900 (seconds to wait for the big mock's memory before skipping it)
 #   CARGO_TARGET_DIR (where the release build is; default target/)
-# Needs bash, curl, python3 (venv), node, npm and GNU time (Debian: apt-get install time).
+# Needs bash, curl, python3 (venv), node and npm.
 # The results: $OUT/results.tsv (one line per run), $OUT/summary.md (what is printed), each
 # run's stdout/stderr under $OUT/runs/. Exits non-zero when any run failed.
 set -u
@@ -71,7 +71,9 @@ MAX_RECORDS=100000
 SOQL="SELECT Id, Name FROM Account" # the seeded accounts only: the query round runs first
 SFBULK="$TARGET/release/sfbulk"
 MOCK="$TARGET/release/examples/mock_server"
-TIME=/usr/bin/time
+# GNU time's figures (`time -f '%U %S %e %M'`), to the millisecond: rusage.py (GNU time
+# prints hundredths, which moves a ratio of ~0.08 s to ~0.4 s by up to 6 %).
+TIME="python3 $HERE/rusage.py"
 
 PKG_NPM_DIR="${PKG_NPM_DIR:-$TARGET/tmp/packages/npm-user}"
 PKG_PY="${PKG_PY:-$TARGET/tmp/packages/py-user/venv/bin/python}"
@@ -87,7 +89,7 @@ fi
 if [[ " $CLIENTS " == *" sfbulk-py "* ]]; then
   [ -x "$PKG_PY" ] || die "no Python package installed at $PKG_PY (cargo test -p sfbulk-tests --test integration packages_python)"
 fi
-"$TIME" -f %M true >/dev/null 2>&1 || die "GNU time is missing (Debian: apt-get install time)"
+$TIME -f '%U %S %e %M' -o /dev/null true || die "python3 cannot run tools/bench/rusage.py"
 for tool in curl python3 node npm; do
   command -v "$tool" >/dev/null || die "$tool is missing"
 done

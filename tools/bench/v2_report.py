@@ -106,10 +106,10 @@ def table(workload, clients):
             continue
         cpu, wall, rss = c.median("cpu"), c.median("wall"), c.median("rss")
         out.append(
-            "| %s | %.2f (%s) | %.2f (%s) | %.1f | %s | %s | %s | %s | %d/%d ×%d | %s | %s |"
+            "| %s | %.3f (%s) | %.2f (%s) | %.1f | %s | %s | %s | %s | %d/%d ×%d | %s | %s |"
             % (
                 "**sfbulk**" if name == "sfbulk" else name,
-                cpu, span(c.cpu), wall, span(c.wall), rss,
+                cpu, span(c.cpu, "{:.3f}"), wall, span(c.wall), rss,
                 "" if name in PEERS or cpu_best is None else ratio(cpu, cpu_best),
                 "" if name in PEERS or wall_best is None else ratio(wall, wall_best),
                 "" if name == "curl" else ratio(cpu, curl_cpu),
@@ -120,7 +120,7 @@ def table(workload, clients):
     out.append("")
     if cpu_name:
         out.append(
-            "Best peer: %s by CPU (%.2f s), %s by wall (%.2f s)."
+            "Best peer: %s by CPU (%.3f s), %s by wall (%.2f s)."
             % (cpu_name, cpu_best, wall_name, wall_best)
         )
         out.append("")
@@ -172,7 +172,7 @@ def main():
             continue
         r = s.median("cpu") / cpu_best
         lines.append(
-            "| %s: sfbulk CPU ≤ %.1f× the best peer | %.2f s ÷ %.2f s (%s) = **%.3f×** (per round: %s) | %s |"
+            "| %s: sfbulk CPU ≤ %.1f× the best peer | %.3f s ÷ %.3f s (%s) = **%.3f×** (per round: %s) | %s |"
             % (workload, CPU_GOAL, s.median("cpu"), cpu_best, cpu_name, r,
                per_round(clients, cpu_name), "met" if r <= CPU_GOAL else "**not met**")
         )

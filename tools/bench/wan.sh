@@ -36,9 +36,10 @@
 #             curl (tools/bench/curl_v2.sh)
 #   v2-ingest Bulk 2.0 insert of INSERT_ROWS rows with every result: the same clients
 #
-# Each client run is its own process under GNU time (CPU = user+sys of it and its children,
-# peak RSS of the largest), RUNS times, rounds interleaved, after one untimed warm-up of every
-# client (the compiled component's cache, Python's bytecode). Around each run the harness reads the
+# Each client run is its own process under rusage.py (GNU time's figures to the ms; CPU =
+# user+sys of it and its children, peak RSS of the largest), RUNS times, rounds interleaved,
+# after one untimed warm-up of every client (the compiled component's cache, Python's
+# bytecode). Around each run the harness reads the
 # mock's `/__mock/stats` on its direct (unshaped) URL: requests, connections (over the WAN: the
 # connections opened, the most open at once, bytes each way); after it, it forgets the mock's
 # jobs (`DELETE /__mock/jobs`, a query job holds all its rows). Floors and ratios:
@@ -53,7 +54,7 @@
 #   OUT=target/tmp/bench-wan (emptied first)  PEERS_WORK_DIR=~/.cache/sfbulk-peers-v2
 #   SFBULK, MOCK (default: the release builds under CARGO_TARGET_DIR or target/)
 #   LOAD_GATE= (e.g. 1.5: before each timed run wait, up to GATE_MAX=900 s, for load1 below it)
-# Needs bash, curl, python3 (venv), node, npm and GNU time. Results: $OUT/results.tsv (one line
+# Needs bash, curl, python3 (venv), node and npm. Results: $OUT/results.tsv (one line
 # per run), $OUT/summary.md (what is printed), each run's output under $OUT/runs/. Exits
 # non-zero when any counted run failed.
 set -u
@@ -79,7 +80,9 @@ SOQL="SELECT Id, Name FROM Account"
 BATCH_ROWS=10000
 SFBULK="${SFBULK:-$TARGET/release/sfbulk}"
 MOCK="${MOCK:-$TARGET/release/examples/mock_server}"
-TIME=/usr/bin/time
+# GNU time's figures (`time -f '%U %S %e %M'`), to the millisecond: rusage.py (GNU time
+# prints hundredths, which moves a ratio of ~0.08 s to ~0.4 s by up to 6 %).
+TIME="python3 $HERE/rusage.py"
 
 die() { echo "wan.sh: $*" >&2 && exit 2; }
 [ -x "$MOCK" ] || die "no release mock in $TARGET (cargo build --release -p sfbulk-mock --examples)"
@@ -87,7 +90,7 @@ if [[ " $CLIENTS " == *" sfbulk "* ]]; then
   [ -x "$SFBULK" ] || die "no release sfbulk in $TARGET (cargo build --release -p sfbulk-cli --bins)"
 fi
 "$MOCK" --wan-rtt-ms x 2>&1 | grep -q -- --wan-rtt-ms || die "this mock_server has no simulated WAN"
-"$TIME" -f %M true >/dev/null 2>&1 || die "GNU time is missing (Debian: apt-get install time)"
+$TIME -f '%U %S %e %M' -o /dev/null true || die "python3 cannot run tools/bench/rusage.py"
 for tool in curl python3 node npm; do
   command -v "$tool" >/dev/null || die "$tool is missing"
 done

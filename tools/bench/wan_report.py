@@ -185,7 +185,7 @@ def main():
             wall = c.median("wall_s")
             walls = c.values("wall_s")
             span = "" if min(walls) == max(walls) else " (%.2f–%.2f)" % (min(walls), max(walls))
-            row = [label, "%.2f%s" % (wall, span), fmt(c.cpu), fmt(c.median("max_rss_kb") / 1024, "{:.1f}"),
+            row = [label, "%.2f%s" % (wall, span), fmt(c.cpu, "{:.3f}"), fmt(c.median("max_rss_kb") / 1024, "{:.1f}"),
                    fmt(c.median("connections"), "{:.0f}"), fmt(c.median("requests"), "{:.0f}")]
             if net == "wan":
                 up, down = c.median("bytes_up"), c.median("bytes_down")
