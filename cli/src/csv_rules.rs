@@ -402,7 +402,7 @@ impl Scanner {
                     let mut escapes = 0u64;
                     let mut q = p + 1;
                     loop {
-                        let Some(k) = at.next(data, q) else {
+                        let Some(k) = at.next::<true>(data, q) else {
                             break 'records;
                         };
                         q = k + 1;
@@ -424,7 +424,7 @@ impl Scanner {
                             // An LF counts unless it ends a CRLF (the byte before it is in
                             // the value: at worst its opening quote).
                             b'\r' => rec_lines += 1,
-                            b'\n' if data[k - 1] != b'\r' => rec_lines += 1,
+                            _ if data[k - 1] != b'\r' => rec_lines += 1,
                             _ => {}
                         }
                     }
@@ -434,7 +434,7 @@ impl Scanner {
                 } else {
                     let mut k = p;
                     loop {
-                        let Some(h) = at.next(data, k) else {
+                        let Some(h) = at.next::<false>(data, k) else {
                             break 'records;
                         };
                         // Quotes inside a plain value are its text.
@@ -618,43 +618,51 @@ struct Structural {
     /// Offset of the window, and a bit for each byte of it that is one of the four.
     base: usize,
     mask: u64,
+    /// The bits of the quotes, CRs and LFs only (what ends a run of a quoted value).
+    quotes: u64,
 }
 
 /// Bytes in a window of [`Structural`].
 const W: usize = 64;
 
-/// The bits of the window of `data` from `base` (`W` bytes there).
+/// The bits of the window of `data` from `base` (`W` bytes there): of the four, and of
+/// the quotes, CRs and LFs.
 #[inline(always)]
-fn window(data: &[u8], base: usize, delim: u8) -> u64 {
+fn window(data: &[u8], base: usize, delim: u8) -> (u64, u64) {
     let w: &[u8; W] = data[base..base + W].try_into().expect("a window");
-    let mut mask = 0;
+    let (mut mask, mut quotes) = (0, 0);
     for (j, v) in w.chunks_exact(16).enumerate() {
         let v: &[u8; 16] = v.try_into().expect("16 bytes");
-        mask |= u64::from(structural(v, delim)) << (16 * j);
+        let (m, q) = structural(v, delim);
+        mask |= u64::from(m) << (16 * j);
+        quotes |= u64::from(q) << (16 * j);
     }
-    mask
+    (mask, quotes)
 }
 
 impl Structural {
     /// The window from `from` (`data` has at least [`W`] bytes).
     fn new(data: &[u8], from: usize, delim: u8) -> Self {
         let base = from.min(data.len() - W);
+        let (mask, quotes) = window(data, base, delim);
         Structural {
             delim,
             base,
-            mask: window(data, base, delim) & (u64::MAX << (from - base)),
+            mask,
+            quotes,
         }
     }
 
     /// The first of the four in `data[from..]` (`from` never less than the last call's).
     #[inline(always)]
-    fn next(&mut self, data: &[u8], from: usize) -> Option<usize> {
+    /// `QUOTED`: only a quote, CR or LF.
+    fn next<const QUOTED: bool>(&mut self, data: &[u8], from: usize) -> Option<usize> {
         let n = data.len();
         let mut start = from;
         let mut off = from.wrapping_sub(self.base);
         loop {
             if off < W {
-                let m = self.mask & (u64::MAX << off);
+                let m = if QUOTED { self.quotes } else { self.mask } & (u64::MAX << off);
                 if m != 0 {
                     return Some(self.base + m.trailing_zeros() as usize);
                 }
@@ -665,18 +673,18 @@ impl Structural {
             }
             // The last window of the piece ends with it (bits before `start` dropped).
             let base = start.min(n - W);
-            self.mask = window(data, base, self.delim);
+            (self.mask, self.quotes) = window(data, base, self.delim);
             self.base = base;
             off = start - base;
         }
     }
 }
 
-/// Bit `i` set when byte `i` of `v` is a quote, `delim`, CR or LF: SSE2, which every
-/// x86_64 has.
+/// Bit `i` set when byte `i` of `v` is a quote, `delim`, CR or LF; and when it is a quote,
+/// CR or LF. SSE2, which every x86_64 has.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn structural(v: &[u8; 16], delim: u8) -> u32 {
+fn structural(v: &[u8; 16], delim: u8) -> (u32, u32) {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
@@ -685,25 +693,26 @@ fn structural(v: &[u8; 16], delim: u8) -> u32 {
     unsafe {
         let v = _mm_loadu_si128(v.as_ptr().cast());
         let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-        let m = _mm_or_si128(
-            _mm_or_si128(eq(delim), eq(b'"')),
-            _mm_or_si128(eq(b'\r'), eq(b'\n')),
-        );
-        _mm_movemask_epi8(m) as u32
+        let q = _mm_or_si128(eq(b'"'), _mm_or_si128(eq(b'\r'), eq(b'\n')));
+        let m = _mm_or_si128(q, eq(delim));
+        (_mm_movemask_epi8(m) as u32, _mm_movemask_epi8(q) as u32)
     }
 }
 
 /// See the x86_64 `structural`.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn structural(v: &[u8; 16], delim: u8) -> u32 {
-    let mut m = 0;
+fn structural(v: &[u8; 16], delim: u8) -> (u32, u32) {
+    let (mut m, mut q) = (0, 0);
     for (i, &b) in v.iter().enumerate() {
+        if b == b'"' || b == b'\r' || b == b'\n' {
+            q |= 1 << i;
+        }
         if b == delim || b == b'"' || b == b'\r' || b == b'\n' {
             m |= 1 << i;
         }
     }
-    m
+    (m, q)
 }
 
 /// The header's names, unquoted.
