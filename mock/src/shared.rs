@@ -70,6 +70,29 @@ impl Shared {
         f(&mut state, now)
     }
 
+    /// Runs `f` on the state and the mock's time without finishing what is due first (for
+    /// requests that [`crate::router::needs_nothing_due`] says are answered the same).
+    pub(crate) fn with_state_as_is<R>(&self, f: impl FnOnce(&mut State, SystemTime) -> R) -> R {
+        let mut state = lock(&self.state);
+        let now = state.now();
+        f(&mut state, now)
+    }
+
+    /// Finishes what is due, one batch or 2.0 job step per hold of the state lock, so that
+    /// requests are answered in between (a request that looks at the state still finishes
+    /// everything due first: [`Shared::with_state`]).
+    pub(crate) fn run_due(&self) {
+        loop {
+            let mut state = lock(&self.state);
+            let now = state.now();
+            if !processing::advance_one(&mut state, now)
+                && !v2_processing::advance_one(&mut state, now)
+            {
+                return;
+            }
+        }
+    }
+
     /// Arms faults with `arm` and counts `n` of `kind` as injected.
     pub(crate) fn arm(&self, kind: FaultKind, n: usize, arm: impl FnOnce(&mut FaultPlan)) {
         arm(&mut lock(&self.faults));

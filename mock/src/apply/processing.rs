@@ -16,16 +16,22 @@ use crate::store::Store;
 
 /// Finishes every pending batch due at or before `now`, earliest first.
 pub(crate) fn advance(state: &mut State, now: SystemTime) {
-    loop {
-        let next = state
-            .batches
-            .values()
-            .filter(|b| b.outcome.is_none() && b.due() <= now)
-            .map(|b| (b.due(), b.seq, b.id.clone()))
-            .min();
-        let Some((due, _, id)) = next else { break };
-        finish(state, &id, due);
-    }
+    while advance_one(state, now) {}
+}
+
+/// Finishes the earliest pending batch due at or before `now`; `false` when there is none.
+pub(crate) fn advance_one(state: &mut State, now: SystemTime) -> bool {
+    let next = state
+        .batches
+        .values()
+        .filter(|b| b.outcome.is_none() && b.due() <= now)
+        .map(|b| (b.due(), b.seq, b.id.clone()))
+        .min();
+    let Some((due, _, id)) = next else {
+        return false;
+    };
+    finish(state, &id, due);
+    true
 }
 
 fn finish(state: &mut State, batch_id: &str, at: SystemTime) {

@@ -18,16 +18,22 @@ use crate::model::v2job::{ChunkFault, Phase, RowOutcome, V2Job, V2Kind, V2State}
 
 /// Runs every step of every 2.0 job due at or before `now`, earliest first.
 pub(crate) fn advance(state: &mut State, now: SystemTime) {
-    loop {
-        let next = state
-            .v2_jobs
-            .values()
-            .filter_map(|job| next_due(job).map(|due| (due, job.seq, job.id.clone())))
-            .filter(|(due, _, _)| *due <= now)
-            .min();
-        let Some((due, _, id)) = next else { break };
-        step(state, &id, due);
-    }
+    while advance_one(state, now) {}
+}
+
+/// Runs the earliest step of a 2.0 job due at or before `now`; `false` when there is none.
+pub(crate) fn advance_one(state: &mut State, now: SystemTime) -> bool {
+    let next = state
+        .v2_jobs
+        .values()
+        .filter_map(|job| next_due(job).map(|due| (due, job.seq, job.id.clone())))
+        .filter(|(due, _, _)| *due <= now)
+        .min();
+    let Some((due, _, id)) = next else {
+        return false;
+    };
+    step(state, &id, due);
+    true
 }
 
 /// When the job's next step is due: ingest batch `i` of `n` at `i/n` of the way from leaving
