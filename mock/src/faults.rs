@@ -7,6 +7,8 @@ use std::time::Duration;
 pub(crate) struct FaultPlan {
     status: Option<StatusFault>,
     delay: Option<(usize, Duration)>,
+    /// The first request whose body holds these bytes is answered only after the delay.
+    delay_holding: Option<(Vec<u8>, Duration)>,
     hang: usize,
     reset: usize,
     reset_after: usize,
@@ -60,6 +62,11 @@ impl FaultPlan {
         self.delay = (n > 0).then_some((n, delay));
     }
 
+    /// The first request whose body holds `needle` is answered after `delay`.
+    pub(crate) fn delay_holding(&mut self, needle: Vec<u8>, delay: Duration) {
+        self.delay_holding = Some((needle, delay));
+    }
+
     pub(crate) fn hang(&mut self, n: usize) {
         self.hang = n;
     }
@@ -78,8 +85,9 @@ impl FaultPlan {
 
     /// The faults of the next request. A delay combines with any other fault; of the others,
     /// the first armed in the order hang, reset, reset after processing, truncate, status
-    /// applies. A status fault still skipping requests counts this one down.
-    pub(crate) fn take(&mut self) -> Fault {
+    /// applies. A status fault still skipping requests counts this one down. A delay armed
+    /// for a body holding some bytes applies when `body` holds them.
+    pub(crate) fn take(&mut self, body: &[u8]) -> Fault {
         let mut fault = Fault::default();
         let status_due = match self.status.as_mut() {
             Some(fail) if fail.skip > 0 => {
@@ -95,6 +103,14 @@ impl FaultPlan {
             if *remaining == 0 {
                 self.delay = None;
             }
+        }
+        if let Some((needle, delay)) = &self.delay_holding
+            && body
+                .windows(needle.len().max(1))
+                .any(|w| w == needle.as_slice())
+        {
+            fault.delay = Some(*delay);
+            self.delay_holding = None;
         }
         if take_one(&mut self.hang) {
             fault.hang = true;
@@ -134,22 +150,22 @@ mod tests {
         plan.delay(2, Duration::from_millis(5));
         plan.reset(1);
         plan.fail(1, 503, Some(2));
-        let first = plan.take();
+        let first = plan.take(b"");
         assert_eq!(first.delay, Some(Duration::from_millis(5)));
         assert!(first.reset && first.status.is_none());
-        let second = plan.take();
+        let second = plan.take(b"");
         assert_eq!(second.delay, Some(Duration::from_millis(5)));
         assert_eq!(second.status, Some((503, Some(2))));
-        assert_eq!(plan.take(), Fault::default());
+        assert_eq!(plan.take(b""), Fault::default());
     }
 
     #[test]
     fn the_nth_request_fails() {
         let mut plan = FaultPlan::default();
         plan.fail_after(2, 1, 429, None);
-        assert_eq!(plan.take(), Fault::default());
-        assert_eq!(plan.take(), Fault::default());
-        assert_eq!(plan.take().status, Some((429, None)));
-        assert_eq!(plan.take(), Fault::default());
+        assert_eq!(plan.take(b""), Fault::default());
+        assert_eq!(plan.take(b""), Fault::default());
+        assert_eq!(plan.take(b"").status, Some((429, None)));
+        assert_eq!(plan.take(b""), Fault::default());
     }
 }

@@ -189,6 +189,15 @@ impl MockServer {
             .arm(FaultKind::Delay, n, |plan| plan.delay(n, delay));
     }
 
+    /// The first request whose body (as sent) holds `needle` is answered only after `delay`,
+    /// whichever order requests arrive in (e.g. one of several batches posted at once).
+    pub fn delay_request_holding(&self, needle: &[u8], delay: Duration) {
+        let needle = needle.to_vec();
+        self.shared.arm(FaultKind::Delay, 1, |plan| {
+            plan.delay_holding(needle, delay)
+        });
+    }
+
     /// The next `n` requests are never answered: their connection stays open, silent, until
     /// the client gives up or the mock stops (a timeout without a race against a delay).
     pub fn hang_next(&self, n: usize) {

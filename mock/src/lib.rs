@@ -73,7 +73,8 @@
 //! request: [`MockServer::truncate_next`] (a page cut mid-body),
 //! [`MockServer::reset_after_processing_next`] (a lost reply after the upload was stored),
 //! [`MockServer::fail_next`], [`MockServer::delay_next`], [`MockServer::hang_next`],
-//! [`MockServer::reset_next`].
+//! [`MockServer::reset_next`]; and [`MockServer::delay_request_holding`] (the request whose
+//! body holds some bytes, whichever order requests arrive in).
 //!
 //! **A simulated WAN** ([`MockConfig::wan`], [`WanLink`]): per-request round trips, a
 //! bandwidth cap per connection and direction and the round trips of opening a connection,

@@ -107,7 +107,7 @@ async fn handle(
             None,
         ));
     }
-    let fault = shared.take_fault();
+    let fault = shared.take_fault(&raw);
     if let Some(delay) = fault.delay {
         shared.fired(FaultKind::Delay);
         tokio::time::sleep(delay).await;

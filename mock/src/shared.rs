@@ -100,8 +100,8 @@ impl Shared {
     }
 
     /// The faults of the request that just arrived.
-    pub(crate) fn take_fault(&self) -> Fault {
-        lock(&self.faults).take()
+    pub(crate) fn take_fault(&self, body: &[u8]) -> Fault {
+        lock(&self.faults).take(body)
     }
 
     /// Counts a fault that hit a request.

@@ -120,14 +120,13 @@ fn job_id_pairs_batches_made_out_of_input_order_with_the_file_by_their_content()
     let dir = TempDir::new("resume-order");
     let file = dir.file("accounts.csv");
     std::fs::write(&file, accounts(250, &[7, 201])).unwrap();
-    // The create-job reply and the first batch's POST are held back 400 ms: the load posts its
-    // three batches at once (concurrency 4), so Salesforce makes the second and third first.
-    delay_one(&mock);
-    let run = std::thread::scope(|s| {
-        s.spawn(|| after_delays(&mock, 1, delay_one));
-        insert_accounts(&mock, &file, &["--batch-size", "100", "--timeout", "1"])
-    });
+    // The first batch's POST (the one holding record 1) is held back 400 ms, whenever it
+    // arrives: the load posts its three batches at once (concurrency 4, on connections
+    // opened ahead), so Salesforce makes the second and third first.
+    mock.delay_request_holding(b"\nAcct 1,", Duration::from_millis(400));
+    let run = insert_accounts(&mock, &file, &["--batch-size", "100", "--timeout", "1"]);
     run.expect(4);
+    assert_eq!(mock.counters().fired(sfbulk_mock::FaultKind::Delay), 1);
     let job = jobs_touched(&mock, 0).remove(0);
     // By creation (ids are given out in that order), the first batch holds records 101-200
     // or 201-250, not 1-100.
