@@ -266,22 +266,12 @@ fn while_the_job_is_made(
 /// runs on them alone. A load of one batch opens one.
 #[test]
 fn a_cli_load_opens_its_batches_connections_while_the_job_is_made() {
-    use crate::cli_util::{TempDir, accounts, insert_accounts};
+    use crate::cli_util::{TempDir, accounts, insert_accounts, insert_args};
     let mock = common::mock();
     let dir = TempDir::new("ahead");
     let file = dir.file("accounts.csv");
     std::fs::write(&file, accounts(250, &[])).unwrap();
-    let load = [
-        "load",
-        "--operation",
-        "insert",
-        "--object",
-        "Account",
-        "--file",
-        &file,
-        "--batch-size",
-        "100",
-    ];
+    let load = insert_args(&file, &["--batch-size", "100"]);
     let (run, seen) = while_the_job_is_made(&mock, &load, 3);
     run.expect(0);
     assert_eq!(

@@ -6,58 +6,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::WasiHttpHooks as _;
 
+use super::test_server::{self, serve};
 use super::{NetConfig, NetHooks, Network};
 
 /// A reply body far larger than the socket buffers: unread, it keeps its connection busy.
 const BODY: usize = 8 << 20;
 
-/// An HTTP/1.1 server on 127.0.0.1 answering `BODY` bytes to every request on kept-alive
-/// connections, and the connections it accepted so far.
+/// A server answering `BODY` bytes to every request: its base URL and the connections it
+/// accepted so far.
 async fn server() -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&accepted);
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                loop {
-                    head.clear();
-                    while !head.ends_with(b"\r\n\r\n") {
-                        if conn.read(&mut byte).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        head.push(byte[0]);
-                    }
-                    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {BODY}\r\n\r\n");
-                    if conn.write_all(head.as_bytes()).await.is_err()
-                        || conn.write_all(&vec![b'.'; BODY]).await.is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (base, accepted)
+    let (addr, accepted) = serve(|_| vec![b'.'; BODY]).await;
+    (format!("http://{addr}"), accepted)
 }
 
 fn get(base: &str) -> http::Request<wasmtime_wasi_http::WasiBody> {
-    http::Request::get(format!("{base}/x"))
-        .body(
-            Empty::<Bytes>::new()
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        )
-        .unwrap()
+    test_server::get(&format!("{base}/x"))
 }
 
 fn capped(n: usize) -> Network {

@@ -36,6 +36,8 @@ mod gunzip;
 mod order_tests;
 pub mod proxy;
 mod roots;
+#[cfg(test)]
+mod test_server;
 mod timing;
 
 use std::path::PathBuf;

@@ -3,62 +3,29 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::WasiHttpHooks as _;
 
+use super::test_server::{self, serve};
 use super::{NetConfig, NetHooks, Network};
 
 /// A body far larger than the socket buffers: unread, it keeps its connection busy.
 const BODY: usize = 32 << 20;
 
-/// An HTTP/1.1 server on 127.0.0.1 that answers every request on a kept-alive connection
-/// with `BODY` bytes, whose first byte is the request path's last character.
+/// A server answering each request with `BODY` bytes, the first of them the request path's
+/// last character.
 async fn server() -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut conn, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                loop {
-                    head.clear();
-                    while !head.ends_with(b"\r\n\r\n") {
-                        if conn.read(&mut byte).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        head.push(byte[0]);
-                    }
-                    let line = String::from_utf8_lossy(&head).to_string();
-                    let path = line.split(' ').nth(1).unwrap_or("/?").to_string();
-                    let mut body = vec![b'.'; BODY];
-                    body[0] = *path.as_bytes().last().unwrap();
-                    let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {BODY}\r\n\r\n");
-                    if conn.write_all(reply.as_bytes()).await.is_err()
-                        || conn.write_all(&body).await.is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
+    let (addr, _) = serve(|path| {
+        let mut body = vec![b'.'; BODY];
+        body[0] = *path.as_bytes().last().unwrap();
+        body
+    })
+    .await;
     addr
 }
 
 fn get(addr: std::net::SocketAddr, path: &str) -> http::Request<wasmtime_wasi_http::WasiBody> {
-    http::Request::get(format!("http://{addr}{path}"))
-        .body(
-            Empty::<Bytes>::new()
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        )
-        .unwrap()
+    test_server::get(&format!("http://{addr}{path}"))
 }
 
 /// With one connection: the request sent first is answered first even when the task of the

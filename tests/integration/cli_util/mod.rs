@@ -113,10 +113,8 @@ pub fn sfbulk(mock: &MockServer, args: &[&str]) -> Run {
     run_in(&env, &all)
 }
 
-/// Runs a command that must succeed; its stdout as JSON.
-#[track_caller]
-/// `sfbulk load --operation insert --object Account --file FILE`, then `extra`.
-pub fn insert_accounts(mock: &MockServer, file: &str, extra: &[&str]) -> Run {
+/// The arguments `load --operation insert --object Account --file FILE`, then `extra`.
+pub fn insert_args<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "load",
         "--operation",
@@ -127,9 +125,16 @@ pub fn insert_accounts(mock: &MockServer, file: &str, extra: &[&str]) -> Run {
         file,
     ];
     args.extend_from_slice(extra);
-    sfbulk(mock, &args)
+    args
 }
 
+/// `sfbulk load --operation insert --object Account --file FILE`, then `extra`.
+pub fn insert_accounts(mock: &MockServer, file: &str, extra: &[&str]) -> Run {
+    sfbulk(mock, &insert_args(file, extra))
+}
+
+/// Runs a command that must succeed; its stdout as JSON.
+#[track_caller]
 pub fn ok_json(mock: &MockServer, args: &[&str]) -> serde_json::Value {
     let run = sfbulk(mock, args);
     run.expect(0);
