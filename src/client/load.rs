@@ -195,7 +195,7 @@ impl CsvLoad {
         }
         let body = BatchBody {
             media_type: RecordFormat::Csv.media_type().to_string(),
-            data: batch.data,
+            data: batch.data.into(),
         };
         let started = self
             .client

@@ -287,5 +287,5 @@ fn add_batch_request(
     job_id: &str,
     body: &BatchBody,
 ) -> Result<http::Request<transport::Body>, Error> {
-    Ok(protocol::add_batch(ep, job_id, body.clone())?.map(transport::body))
+    Ok(protocol::add_batch(ep, job_id, body)?.map(|data| vec![data]))
 }

@@ -1,6 +1,8 @@
 //! What a batch is made of, checked against its job before anything is sent: media type,
 //! record and byte limits, CSV validity, zip attachments, queries.
 
+use bytes::Bytes;
+
 use crate::error::Error;
 use crate::model::{ContentType, Operation, RecordFormat, RecordSet};
 use crate::wire;
@@ -12,8 +14,9 @@ use super::limits::{MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
 pub struct BatchBody {
     /// The Content-Type to send.
     pub media_type: String,
-    /// The bytes.
-    pub data: Vec<u8>,
+    /// The bytes, shared by every request that sends them (a batch is never copied to be
+    /// sent, or sent again).
+    pub data: Bytes,
 }
 
 /// What a batch is made of, before it is checked against the job.
@@ -73,7 +76,7 @@ pub fn batch_body(
             }
             BatchBody {
                 media_type: expected.to_string(),
-                data: soql.as_bytes().to_vec(),
+                data: Bytes::copy_from_slice(soql.as_bytes()),
             }
         }
         BatchContent::Records(set) => {
@@ -100,7 +103,7 @@ pub fn batch_body(
             let data = wire::write_records(&set, fmt).map_err(Error::InvalidInput)?;
             BatchBody {
                 media_type: fmt.media_type().to_string(),
-                data,
+                data: data.into(),
             }
         }
         BatchContent::Raw { media_type, data } => {
@@ -126,7 +129,10 @@ pub fn batch_body(
                     )));
                 }
             }
-            BatchBody { media_type, data }
+            BatchBody {
+                media_type,
+                data: data.into(),
+            }
         }
     };
     if body.data.len() > MAX_BATCH_BYTES {

@@ -855,7 +855,7 @@ fn every_builder_refuses_a_bad_job_batch_or_result_id_before_building() {
     };
     let body = || BatchBody {
         media_type: "text/csv".into(),
-        data: b"Name\nAcme\n".to_vec(),
+        data: bytes::Bytes::from_static(b"Name\nAcme\n"),
     };
     // The 15-character form is valid everywhere.
     let short = "750D00000004SkL";
@@ -874,7 +874,10 @@ fn every_builder_refuses_a_bad_job_batch_or_result_id_before_building() {
             update_job(&ep, id, JobStateChange::Closed, DocFormat::Xml).map(|_| ()),
             Err(job_err.clone())
         );
-        assert_eq!(add_batch(&ep, id, body()).map(|_| ()), Err(job_err.clone()));
+        assert_eq!(
+            add_batch(&ep, id, &body()).map(|_| ()),
+            Err(job_err.clone())
+        );
         assert_eq!(get_batch(&ep, id, BATCH).map(|_| ()), Err(job_err.clone()));
         assert_eq!(
             get_batch_request(&ep, id, BATCH).map(|_| ()),
@@ -947,7 +950,7 @@ fn ids_and_names_follow_the_salesforce_shapes() {
 /// `batch_body` then `add_batch`, asserting the request whole.
 fn assert_add_batch(body: BatchBody, media: &str, data: &[u8]) {
     assert_eq!(body.media_type, media);
-    let http = add_batch(&ep(), JOB, body).unwrap();
+    let http = add_batch(&ep(), JOB, &body).unwrap().map(|b| b.to_vec());
     assert_bulk(
         &http,
         Method::POST,

@@ -1,6 +1,7 @@
 //! Request builders: each validates its input and returns an `http::Request<Vec<u8>>`
 //! (nothing is sent when it fails).
 
+use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request};
 
@@ -199,15 +200,16 @@ pub fn get_query_result(
     batch_get(ep, job_id, batch_id, &format!("/result/{result_id}"))
 }
 
-/// `POST /job/{id}/batch` with a body from [`batch_body`].
-pub fn add_batch(ep: &Endpoint, job_id: &str, body: BatchBody) -> Result<Request<Vec<u8>>, Error> {
+/// `POST /job/{id}/batch` with a body from [`batch_body`] (its bytes shared, not copied).
+pub fn add_batch(ep: &Endpoint, job_id: &str, body: &BatchBody) -> Result<Request<Bytes>, Error> {
     validate_id("job id", job_id)?;
-    ep.request(
+    let request = ep.request(
         Method::POST,
         &format!("/job/{job_id}/batch"),
         Some(&body.media_type),
-        body.data,
-    )
+        Vec::new(),
+    )?;
+    Ok(request.map(|_| body.data.clone()))
 }
 
 /// The format to write a job's control documents in.

@@ -232,6 +232,14 @@ impl<'a> Records<'a> {
 /// Ingest results: `"Id","Success","Created","Error"`, columns found by name (any order and
 /// case; `Created` and `Error` optional). An empty body is no results.
 pub(crate) fn parse_results(text: &str) -> Result<Vec<RecordResult>, String> {
+    match plain_results(text.as_bytes()) {
+        Some(results) => Ok(results),
+        None => general_results(text),
+    }
+}
+
+/// [`parse_results`] with the general reader.
+fn general_results(text: &str) -> Result<Vec<RecordResult>, String> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -264,6 +272,60 @@ pub(crate) fn parse_results(text: &str) -> Result<Vec<RecordResult>, String> {
         results.push(result);
     }
     Ok(results)
+}
+
+/// A results file as Salesforce writes it: the header `"Id","Success","Created","Error"`,
+/// then rows of four values with no doubled quote, ids with no white space around them,
+/// `true` or `false`, LF line ends. Read a row at a time by [`scan_record`], it gives what
+/// [`parse_results`] gives (tested against it) for fewer instructions: no general reader
+/// and no per-value checks. `None` for any other file, which [`parse_results`] reads.
+fn plain_results(text: &[u8]) -> Option<Vec<RecordResult>> {
+    let mut rest = text.strip_prefix(b"\"Id\",\"Success\",\"Created\",\"Error\"\n")?;
+    let mut results = Vec::with_capacity(rest.len() / 40 + 1);
+    let mut spans = Vec::with_capacity(4);
+    let flag = |v: &[u8]| match v {
+        b"true" => Some(true),
+        b"false" => Some(false),
+        _ => None,
+    };
+    while !rest.is_empty() {
+        spans.clear();
+        // A blank line (scan_record's caller's to skip) is left to the general reader.
+        if rest[0] == b'\n' {
+            return None;
+        }
+        let Scan::Record(end) = scan_record(rest, b',', &mut spans) else {
+            return None;
+        };
+        let (row, after) = rest.split_at(end);
+        rest = after.strip_prefix(b"\n")?;
+        let [id, success, created, error] = spans[..] else {
+            return None;
+        };
+        if id.doubled || error.doubled {
+            return None;
+        }
+        let id = id.raw(row);
+        let error = error.raw(row);
+        // The general reader trims white space around an id (any Unicode white space).
+        let bare = |b: Option<&u8>| b.is_none_or(u8::is_ascii_graphic);
+        if !bare(id.first()) || !bare(id.last()) {
+            return None;
+        }
+        results.push(RecordResult {
+            id: match id {
+                [] => None,
+                id => Some(std::str::from_utf8(id).ok()?.to_owned()),
+            },
+            success: flag(success.raw(row))?,
+            created: flag(created.raw(row))?,
+            errors: match error {
+                [] => Vec::new(),
+                error => parse_error_text(std::str::from_utf8(error).ok()?),
+            },
+        });
+    }
+    Some(results)
 }
 
 /// Reads the `Error` cell: `STATUS_CODE:message:field1,field2 --`, possibly several in a row.
@@ -402,6 +464,80 @@ pub(crate) fn count_records(body: &[u8]) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain reader gives what the general one gives, on files in Salesforce's shape and
+    /// on ones a byte away from it (which it leaves to the general reader).
+    #[test]
+    fn plain_results_read_as_the_general_reader_does() {
+        let ids = [
+            "001A00000001AAA",
+            "",
+            "a b",
+            "0\"1",
+            "x,y",
+            "é1",
+            " 001",
+            "1\t",
+            "1\u{a0}",
+        ];
+        let flags = ["true", "false", "TRUE", "1", "", "true\"", " true"];
+        let errors = [
+            "",
+            "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --",
+            "A:b, \"c\"",
+            "A:x\ry",
+            "A:x\ny",
+            "CODE:one -- OTHER:two --",
+            " ",
+        ];
+        let headers = [
+            "\"Id\",\"Success\",\"Created\",\"Error\"\n",
+            "Id,Success,Created,Error\n",
+            "\"Id\",\"Success\",\"Created\",\"Error\"\r\n",
+            "\u{feff}\"Id\",\"Success\",\"Created\",\"Error\"\n",
+            "\"Id\",\"Success\",\"Error\",\"Created\"\n",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut plain, mut general) = (0, 0);
+        for round in 0..4000 {
+            // Salesforce's shape; in odd rounds one thing anywhere in the file changed.
+            let rows = 1 + next(3);
+            let odd = round % 2 == 1;
+            let (change_row, change) = (next(rows), if odd { 1 + next(6) } else { 0 });
+            let mut text = String::from(headers[if change == 1 { next(5) } else { 0 }]);
+            for row in 0..rows {
+                let this = if row == change_row { change } else { 0 };
+                let any = |k: usize, n: usize, i: usize| if this == k { i } else { i % n };
+                let id = ids[any(2, 2, next(ids.len()))];
+                let success = flags[any(3, 2, next(flags.len()))];
+                let created = flags[any(4, 2, next(flags.len()))];
+                let error = errors[any(5, 2, next(errors.len()))].replace('"', "\"\"");
+                text += &format!("\"{id}\",\"{success}\",\"{created}\",\"{error}\"");
+                text += ["\n", "\r\n", "\n\n", ""][if this == 6 { next(4) } else { 0 }];
+            }
+            match plain_results(text.as_bytes()) {
+                Some(results) => {
+                    plain += 1;
+                    assert_eq!(Ok(results), general_results(&text), "{text:?}");
+                }
+                None => general += 1,
+            }
+        }
+        // Both kinds of file were made, and Salesforce's shape is read by the plain reader.
+        assert!(
+            plain >= 2000 && general > 1000,
+            "{plain} plain, {general} general"
+        );
+        let file = "\"Id\",\"Success\",\"Created\",\"Error\"\n\"001A\",\"true\",\"true\",\"\"\n\
+                    \"\",\"false\",\"false\",\"A:b --\"\n";
+        assert_eq!(plain_results(file.as_bytes()).map(|r| r.len()), Some(2));
+    }
 
     fn err(code: &str, message: &str, fields: &[&str]) -> RecordError {
         RecordError {
