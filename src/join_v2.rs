@@ -26,22 +26,23 @@ use sfbulk_hot::fingerprint::{Key, key_of, key_of_spans, key_of_spans_at};
 use sfbulk_hot::index::{Entry, sort, untaken};
 use sfbulk_hot::out::{push_result, put};
 
-/// What happened to one record.
+/// What happened to one record. Its texts are UTF-8 (checked when the result was read),
+/// kept as bytes: they are only written out again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome<'a> {
     /// Saved: its id, and whether it was created.
     Saved {
         /// `sf__Id`.
-        id: &'a str,
+        id: &'a [u8],
         /// `sf__Created`.
         created: bool,
     },
     /// Refused: its id (empty for a failed insert) and `sf__Error`.
     Failed {
         /// `sf__Id`.
-        id: &'a str,
+        id: &'a [u8],
         /// `sf__Error`.
-        error: &'a str,
+        error: &'a [u8],
     },
     /// Never attempted (the job failed or was aborted first).
     Unprocessed,
@@ -247,10 +248,6 @@ pub fn sniff_delimiter(data: &[u8]) -> u8 {
 /// Bytes [`sniff_delimiter`] needs: a BOM, `"sf__Id"` and the byte after it.
 const SNIFF_BYTES: usize = 12;
 
-fn text(b: &[u8]) -> &str {
-    std::str::from_utf8(b).unwrap_or_default()
-}
-
 impl ResultIndex {
     /// An empty index for an input with these column names.
     pub fn new(columns: Vec<String>) -> Self {
@@ -412,8 +409,7 @@ impl ResultIndex {
                 }
                 let tag = match kind {
                     ResultKind::Successful => {
-                        SAVED
-                            + u8::from(extra == b"true" || text(extra).eq_ignore_ascii_case("true"))
+                        SAVED + u8::from(extra == b"true" || extra.eq_ignore_ascii_case(b"true"))
                     }
                     _ => FAILED,
                 };
@@ -505,7 +501,7 @@ impl ResultIndex {
             [tag, n, ..] if *tag != UNPROCESSED => (*tag, usize::from(*n)),
             _ => return Outcome::Unprocessed,
         };
-        let id = text(o.get(2..2 + n).unwrap_or_default());
+        let id = o.get(2..2 + n).unwrap_or_default();
         if tag != FAILED {
             return Outcome::Saved {
                 id,
@@ -513,8 +509,8 @@ impl ResultIndex {
             };
         }
         let error = match o.get(2 + n..6 + n) {
-            Some(&[a, b, c, d]) => text(self.stored_text(u32::from_le_bytes([a, b, c, d]))),
-            _ => "",
+            Some(&[a, b, c, d]) => self.stored_text(u32::from_le_bytes([a, b, c, d])),
+            _ => b"",
         };
         Outcome::Failed { id, error }
     }
@@ -792,10 +788,10 @@ impl Join {
                 UNPROCESSED => Outcome::Unprocessed,
                 _ => index.outcome(p.at),
             };
-            let (id, success, created, error) = match outcome {
+            let (id, success, created, error): (&[u8], _, _, &[u8]) = match outcome {
                 Outcome::Saved { id, created } => {
                     self.counts[1] += 1;
-                    (id, true, created, "")
+                    (id, true, created, b"")
                 }
                 Outcome::Failed { id, error } => {
                     self.counts[2] += 1;
@@ -803,10 +799,10 @@ impl Join {
                 }
                 Outcome::Unprocessed => {
                     self.counts[3] += 1;
-                    ("", false, false, "UNPROCESSED")
+                    (b"", false, false, b"UNPROCESSED")
                 }
             };
-            push_result(out, id.as_bytes(), success, created, error.as_bytes());
+            push_result(out, id, success, created, error);
         }
         self.pending.clear();
         self.scratch.clear();
@@ -1177,7 +1173,9 @@ mod tests {
 
     fn id_of(o: Option<Outcome<'_>>) -> Option<String> {
         match o? {
-            Outcome::Saved { id, .. } | Outcome::Failed { id, .. } => Some(id.to_string()),
+            Outcome::Saved { id, .. } | Outcome::Failed { id, .. } => {
+                Some(String::from_utf8_lossy(id).into_owned())
+            }
             Outcome::Unprocessed => Some("-".into()),
         }
     }
@@ -1313,7 +1311,10 @@ mod tests {
         ] {
             assert_eq!(
                 i.take(&[name]),
-                Some(Outcome::Failed { id, error }),
+                Some(Outcome::Failed {
+                    id: id.as_bytes(),
+                    error: error.as_bytes()
+                }),
                 "{name}"
             );
         }
@@ -1371,7 +1372,7 @@ mod tests {
             assert_eq!(
                 i.take(&["c", "2\n3"]),
                 Some(Outcome::Saved {
-                    id: "001B",
+                    id: b"001B",
                     created: false
                 })
             );
@@ -1379,7 +1380,7 @@ mod tests {
             assert_eq!(
                 i.take(&["a\tb", "1"]),
                 Some(Outcome::Saved {
-                    id: "001A",
+                    id: b"001A",
                     created: true
                 })
             );
