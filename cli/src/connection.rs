@@ -125,17 +125,38 @@ pub fn config(c: &Connection, env: &Env) -> Result<Config, Failure> {
 
 /// The network the instance sends through: `--ca-file` (`SSL_CERT_FILE`) added to the
 /// system's roots; `--proxy`, else `https_proxy`, else `HTTPS_PROXY`, with `no_proxy` (else
-/// `NO_PROXY`). A CA file that cannot be used or a bad proxy URL is a usage error.
-pub fn network(c: &Connection, env: &Env) -> Result<Network, Failure> {
-    let var = |name: &str| env.get(name).map(|v| v.to_string_lossy().into_owned());
-    let mut cfg =
-        NetConfig::from_vars(c.ca_file.clone(), c.proxy.as_deref(), var).map_err(Failure::usage)?;
+/// `NO_PROXY`). A CA file that cannot be used or a bad proxy URL is a usage error. A run
+/// that can only talk `http://` ([`plain_http_only`]) does not read the CA file: it has no
+/// TLS for it to apply to (as curl does not read `--cacert` for an `http://` URL).
+pub fn network(c: &Connection, config: &Config, env: &Env) -> Result<Network, Failure> {
+    let tls = !plain_http_only(config);
+    let var = |name: &str| {
+        let wanted = tls || name != "SSL_CERT_FILE";
+        env.get(name)
+            .filter(|_| wanted)
+            .map(|v| v.to_string_lossy().into_owned())
+    };
+    let ca_file = c.ca_file.clone().filter(|_| tls);
+    let mut cfg = NetConfig::from_vars(ca_file, c.proxy.as_deref(), var).map_err(Failure::usage)?;
     cfg.trust_hint =
         Some("--ca-file or SSL_CERT_FILE adds a trusted root certificate (PEM)".to_string());
     // The whole job's transfers plus one for the control requests.
     let concurrency = c.concurrency.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
     cfg.max_connections_per_host = Some(concurrency.clamp(1, 64) + 1);
     Network::new(&cfg).map_err(Failure::usage)
+}
+
+/// Whether every request of a run goes to an `http://` instance: an access token with an
+/// `http://` API URL, no renewal (no token endpoint) and no cached session (whose instance
+/// could differ).
+pub fn plain_http_only(cfg: &Config) -> bool {
+    !cfg.access_token.is_empty()
+        && cfg.refresh_token.is_none()
+        && cfg.registry_path.as_deref().is_none_or(str::is_empty)
+        && cfg
+            .api_url
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
 }
 
 /// The connect timeout when the config sets none (the component's default,
@@ -186,7 +207,7 @@ impl Connected {
     pub async fn open(conn: &Connection, env: &Env) -> Result<Self, Failure> {
         let cfg = config(conn, env)?;
         let mut inst = Runtime::shared()
-            .instantiate_with(&network(conn, env)?)
+            .instantiate_with(&network(conn, &cfg, env)?)
             .await
             .map_err(Failure::trap)?;
         let cache_dir = conn

@@ -12,7 +12,7 @@
 //! Files are written whole under a temporary name and renamed into place, so a reader never
 //! sees half of one; the four most recently used are kept.
 
-use std::hash::{Hash as _, Hasher as _};
+use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
@@ -20,6 +20,10 @@ use wasmtime::component::Component;
 
 /// Artifacts kept (other builds of the component, other wasmtime settings).
 const KEEP: usize = 4;
+
+/// The seed of the cache's key (any fixed value: the key only has to be the same run to
+/// run for the same bytes and engine).
+const KEY_SEED: u64 = 0x7366_6275_6c6b;
 
 /// The component at `path`, compiled, from the folder when it holds it.
 pub(crate) fn load(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
@@ -53,7 +57,7 @@ fn folder() -> Option<PathBuf> {
 
 /// The artifact's name: the component's bytes and the engine's compatibility hash.
 fn key(engine: &Engine, bytes: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = foldhash::quality::FixedState::with_seed(KEY_SEED).build_hasher();
     bytes.hash(&mut h);
     engine.precompile_compatibility_hash().hash(&mut h);
     h.finish()

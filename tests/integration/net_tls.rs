@@ -152,3 +152,42 @@ fn a_ca_file_that_cannot_be_used_is_a_usage_error_before_anything_is_sent() {
     );
     assert_eq!(mock.connections(), 0, "nothing sent");
 }
+
+/// A run that can only talk `http://` (an access token with an `http://` API URL, no
+/// renewal) does not read the CA file, as there is no TLS for it to apply to: a missing one
+/// is no error there. Over TLS the same file is a usage error (the test above).
+#[test]
+fn a_ca_file_is_not_read_by_a_run_that_only_talks_plain_http() {
+    let mock = sfbulk_mock::MockServer::start(sfbulk_mock::MockConfig::default());
+    assert!(mock.url().starts_with("http://"), "{}", mock.url());
+    let dir = TempDir::new("ca");
+    let missing = dir.path().join("missing.pem");
+    let missing = missing.to_str().unwrap();
+    let job = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut all = vec!["create-job", "--object", "Contact", "--operation", "insert"];
+        all.extend_from_slice(args);
+        sfbulk(&mock, vars, &all)
+    };
+    let run = job(&[("SSL_CERT_FILE", missing)], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = job(&[], &["--ca-file", missing]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // With a renewal possible (a token endpoint over https), the file is read: refused.
+    let run = job(
+        &[("SSL_CERT_FILE", missing)],
+        &[
+            "--refresh-token",
+            "r",
+            "--client-id",
+            "c",
+            "--client-secret",
+            "s",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read the CA file"),
+        "{}",
+        run.stderr
+    );
+}
