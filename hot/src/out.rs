@@ -37,10 +37,22 @@ pub fn push_cell_with(out: &mut Vec<u8>, cell: &[u8], delimiter: u8) {
 /// The 2.0 join's columns after a record's values, comma-separated:
 /// `,sf__Id,sf__Success,sf__Created,sf__Error` and LF.
 pub fn push_result(out: &mut Vec<u8>, id: &[u8], success: bool, created: bool, error: &[u8]) {
+    push_result_with(out, id, success, created, error, b"\n");
+}
+
+/// [`push_result`] ending with `term` (the 1.0 join keeps each record's line terminator).
+pub fn push_result_with(
+    out: &mut Vec<u8>,
+    id: &[u8],
+    success: bool,
+    created: bool,
+    error: &[u8],
+    term: &[u8],
+) {
     out.push(b',');
     push_cell_with(out, id, b',');
     out.extend_from_slice(if success { b",true" } else { b",false" });
     out.extend_from_slice(if created { b",true," } else { b",false," });
     push_cell_with(out, error, b',');
-    out.push(b'\n');
+    out.extend_from_slice(term);
 }
