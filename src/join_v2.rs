@@ -627,9 +627,14 @@ impl IngestJoiner {
         // About what comes in, plus the results (~35 bytes a record).
         let mut out = Vec::with_capacity(2 * data.len());
         let join = &mut self.join;
-        self.reader
-            .push(data, &mut |rec| join.row(rec, index, data, &mut out))?;
+        let read = self
+            .reader
+            .push(data, &mut |rec| join.row(rec, index, data, &mut out));
+        // The records read before an error in the input take their results first: an error
+        // of theirs comes first, as when each record took its result as it was read (the
+        // same error however the input is cut).
         join.flush(data, &mut out)?;
+        read?;
         Ok(out)
     }
 
@@ -637,9 +642,11 @@ impl IngestJoiner {
     pub fn finish(&mut self, index: JobIndex<'_>) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         let join = &mut self.join;
-        self.reader
-            .finish(&mut |rec| join.row(rec, index, &[], &mut out))?;
+        let read = self
+            .reader
+            .finish(&mut |rec| join.row(rec, index, &[], &mut out));
         join.flush(&[], &mut out)?;
+        read?;
         join.end_job()?;
         let total: u64 = join.job_records.iter().sum();
         if join.counts[0] != total {
@@ -950,6 +957,31 @@ mod tests {
                 assert_eq!(j.counts(), (6, 5, 0, 1));
                 assert_eq!(made, 3);
             }
+        }
+    }
+
+    /// Records wait for their results, but an error of theirs still comes before an error
+    /// in the input after them, however the input is cut (found by the `join_v2` fuzz
+    /// target: fuzz/regressions/join_v2/error-after-a-record-without-result).
+    #[test]
+    fn a_record_without_a_result_fails_before_a_bad_record_after_it() {
+        let files: [(ResultKind, &[u8]); 1] = [(
+            ResultKind::Successful,
+            b"\"sf__Id\",\"sf__Created\",Name\n\"001A\",\"true\",x\n",
+        )];
+        let input = b"Name\ny\nz,extra\n";
+        for piece in 1..=input.len() {
+            let mut j = IngestJoiner::new(vec![2], b',');
+            let mut make = |_i: usize, _c: &[String]| Ok(index(&["Name"], &files));
+            let err = input
+                .chunks(piece)
+                .map(|c| j.push(c, &mut make))
+                .find_map(Result::err)
+                .unwrap_or_else(|| j.finish(&mut make).unwrap_err());
+            assert!(
+                err.contains("record 1 (job 0) has no result"),
+                "{piece}: {err}"
+            );
         }
     }
 
