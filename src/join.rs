@@ -5,10 +5,8 @@
 //! `sf__Created` and `sf__Error`. Results are fetched one batch at a time, when the first
 //! record of that batch is reached, so memory holds one batch's results.
 
-use std::vec;
-
 use crate::csv_input::{Rec, Records};
-use crate::model::RecordResult;
+use crate::model::IngestOutcomes;
 pub(crate) use sfbulk_hot::out::push_cell_with;
 use sfbulk_hot::out::{push_result_with, put};
 
@@ -16,7 +14,7 @@ use sfbulk_hot::out::{push_result_with, put};
 const RESULT_COLUMNS: &[u8] = b",sf__Id,sf__Success,sf__Created,sf__Error";
 
 /// The results of one batch as the joiner consumes them.
-type Results<'a> = &'a mut dyn FnMut(usize) -> Result<Vec<RecordResult>, String>;
+type Results<'a> = &'a mut dyn FnMut(usize) -> Result<IngestOutcomes, String>;
 
 /// Writes the input records with their results; see the module docs.
 #[derive(Debug)]
@@ -32,8 +30,8 @@ struct State {
     next_batch: usize,
     /// Records still to come in the current batch.
     left: usize,
-    /// The current batch's results, or its failure text.
-    current: Result<vec::IntoIter<RecordResult>, String>,
+    /// The current batch's results and the next one to take, or its failure text.
+    current: Result<(IngestOutcomes, usize), String>,
     records: u64,
     succeeded: u64,
     failed: u64,
@@ -49,7 +47,7 @@ impl ResultJoiner {
                 batch_records,
                 next_batch: 0,
                 left: 0,
-                current: Ok(Vec::new().into_iter()),
+                current: Ok((IngestOutcomes::default(), 0)),
                 records: 0,
                 succeeded: 0,
                 failed: 0,
@@ -110,20 +108,13 @@ impl State {
         }
         self.left -= 1;
         self.records += 1;
-        let result = match &mut self.current {
-            Ok(rows) => rows.next(),
-            Err(_) => None,
-        };
-        let (id, success, created, error) = match (&self.current, &result) {
-            (Err(text), _) => ("", false, false, text.clone()),
-            (Ok(_), Some(r)) => (
-                r.id.as_deref().unwrap_or_default(),
-                r.success,
-                r.created,
-                error_text(r),
-            ),
-            // The length was checked against the batch's record count.
-            (Ok(_), None) => ("", false, false, String::new()),
+        let (id, success, created, error) = match &mut self.current {
+            Err(text) => ("", false, false, text.as_str()),
+            Ok((rows, next)) => {
+                *next += 1;
+                // The length was checked against the batch's record count.
+                rows.get(*next - 1).unwrap_or(("", false, false, ""))
+            }
         };
         if success {
             self.succeeded += 1;
@@ -166,7 +157,7 @@ impl State {
                         rows.len()
                     ));
                 }
-                Ok(rows) => Ok(rows.into_iter()),
+                Ok(rows) => Ok((rows, 0)),
                 Err(text) => Err(text),
             };
             return Ok(());
@@ -174,26 +165,10 @@ impl State {
     }
 }
 
-/// `STATUS_CODE:message` per error, joined with `; ` (the message alone without a code).
-fn error_text(r: &RecordResult) -> String {
-    let mut text = String::new();
-    for (i, e) in r.errors.iter().enumerate() {
-        if i > 0 {
-            text.push_str("; ");
-        }
-        if !e.status_code.is_empty() {
-            text.push_str(&e.status_code);
-            text.push(':');
-        }
-        text.push_str(&e.message);
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RecordError;
+    use crate::model::{RecordError, RecordResult};
     use crate::split::tests::parse;
 
     /// Quoted exactly when a byte needs it, wherever it is (the 8-byte words and the tail).
@@ -254,7 +229,7 @@ mod tests {
 
     /// Batches of 2, 3 and 2 records: batch 0 with one failed record, batch 1 failed as a
     /// whole, batch 2 all saved.
-    fn results(batch: usize) -> Result<Vec<RecordResult>, String> {
+    fn results(batch: usize) -> Result<IngestOutcomes, String> {
         match batch {
             0 => Ok(vec![
                 ok("001A", true),
@@ -265,9 +240,10 @@ mod tests {
                     ),
                     ("INVALID_FIELD", "bad, \"quoted\" value"),
                 ]),
-            ]),
+            ]
+            .into()),
             1 => Err("InvalidBatch : Field name not found : Foo".into()),
-            2 => Ok(vec![ok("001B", false), ok("001C", true)]),
+            2 => Ok(vec![ok("001B", false), ok("001C", true)].into()),
             _ => panic!("no batch {batch}"),
         }
     }
@@ -292,7 +268,7 @@ mod tests {
         input: &[u8],
         batches: Vec<usize>,
         chunk: usize,
-        results: &mut dyn FnMut(usize) -> Result<Vec<RecordResult>, String>,
+        results: &mut dyn FnMut(usize) -> Result<IngestOutcomes, String>,
     ) -> Result<Joined, String> {
         let mut j = ResultJoiner::new(batches);
         let mut out = Vec::new();
@@ -339,7 +315,7 @@ mod tests {
         let calls = std::cell::RefCell::new(Vec::new());
         let mut fetch = |i: usize| {
             calls.borrow_mut().push(i);
-            Ok(vec![ok(&format!("id{i}"), true)])
+            Ok(vec![ok(&format!("id{i}"), true)].into())
         };
         assert_eq!(
             j.push(b"h\na\n", &mut fetch).unwrap(),
@@ -354,13 +330,13 @@ mod tests {
     #[test]
     fn a_results_list_of_the_wrong_length_is_an_error() {
         let err = join_chunked(INPUT, vec![2, 3, 2], 5, &mut |i| match i {
-            2 => Ok(vec![ok("001B", false)]),
+            2 => Ok(vec![ok("001B", false)].into()),
             _ => results(i),
         })
         .unwrap_err();
         assert_eq!(err, "batch 2: expected 2 results (one per record), found 1");
         let err = join_chunked(INPUT, vec![2, 3, 2], 5, &mut |i| match i {
-            0 => Ok(vec![ok("1", true), ok("2", true), ok("3", true)]),
+            0 => Ok(vec![ok("1", true), ok("2", true), ok("3", true)].into()),
             _ => results(i),
         })
         .unwrap_err();
@@ -371,7 +347,7 @@ mod tests {
     fn input_and_batches_must_hold_the_same_records() {
         assert_eq!(
             join_chunked(INPUT, vec![2, 3, 1], 4096, &mut |i| match i {
-                2 => Ok(vec![ok("x", true)]),
+                2 => Ok(vec![ok("x", true)].into()),
                 _ => results(i),
             })
             .unwrap_err(),
@@ -391,7 +367,10 @@ mod tests {
         assert_eq!(join_chunked(b"", vec![], 1, &mut results).unwrap().0, b"");
         // A malformed record is refused as by the splitter.
         assert_eq!(
-            join_chunked(b"a,b\n1\n", vec![1], 1, &mut |_| Ok(vec![ok("x", true)])).unwrap_err(),
+            join_chunked(b"a,b\n1\n", vec![1], 1, &mut |_| Ok(
+                vec![ok("x", true)].into()
+            ))
+            .unwrap_err(),
             "record 1 has 1 fields, the header has 2"
         );
     }

@@ -337,7 +337,7 @@ fn run_join(
     let mut calls = Vec::new();
     let mut results = |i: usize| {
         calls.push(i);
-        plans[i].clone()
+        plans[i].clone().map(Into::into)
     };
     let mut out = Vec::new();
     for chunk in chunks(input, seed) {

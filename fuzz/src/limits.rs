@@ -384,7 +384,8 @@ fn many_records(rest: &[u8], limits: SplitLimits, n: usize) {
                 errors: vec![],
             };
             sizes[i]
-        ])
+        ]
+        .into())
     };
     let mut out = Vec::new();
     for piece in chunks(&input, 63) {

@@ -4,8 +4,8 @@
 use crate::backoff::PollPolicy;
 use crate::error::Error;
 use crate::model::{
-    BatchInfo, BatchResults, BatchState, ContentType, JobInfo, JobRequest, JobStateChange,
-    Operation,
+    BatchInfo, BatchResults, BatchState, ContentType, IngestOutcomes, JobInfo, JobRequest,
+    JobStateChange, Operation,
 };
 use crate::protocol::{
     self, BatchBody, BatchContent, Endpoint, MAX_CONTROL_BYTES, MAX_FILE_BYTES, validate_id,
@@ -161,6 +161,11 @@ impl Client {
     /// Reads and parses results opened with [`Client::open_batch_results`].
     pub fn read_batch_results(body: ResumingBody) -> Result<BatchResults, Error> {
         protocol::parse_batch_results(&body.read_all(MAX_FILE_BYTES)?)
+    }
+
+    /// [`Client::read_batch_results`] as a join reads them; `None` for a query batch.
+    pub fn read_batch_outcomes(body: ResumingBody) -> Result<Option<IngestOutcomes>, Error> {
+        protocol::parse_batch_outcomes(&body.read_all(MAX_FILE_BYTES)?)
     }
 
     /// `get-batch-request`: read whole through [`ResumingBody`].

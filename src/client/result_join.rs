@@ -106,7 +106,7 @@ impl ResultJoin {
     /// The results of batch `i`, opened ahead when they were, and the next batches'
     /// results opened (up to `config.concurrency` in all) so that they transfer while
     /// this one is read.
-    fn read_results(&self, i: usize) -> Result<model::BatchResults, Error> {
+    fn read_results(&self, i: usize) -> Result<Option<model::IngestOutcomes>, Error> {
         let window = self.client.settings.concurrency;
         let opened = {
             let mut ahead = self.ahead.borrow_mut();
@@ -142,7 +142,7 @@ impl ResultJoin {
             next += 1;
         }
         let body = this.finish()?;
-        Client::read_batch_results(body)
+        Client::read_batch_outcomes(body)
     }
 
     /// The results of batch `i`: Err(text) makes every row of the batch a failure with
@@ -151,8 +151,8 @@ impl ResultJoin {
         &self,
         i: usize,
         fatal: &mut Option<Error>,
-    ) -> Result<Vec<model::RecordResult>, String> {
-        let fetch = || -> Result<Result<Vec<model::RecordResult>, String>, Error> {
+    ) -> Result<model::IngestOutcomes, String> {
+        let fetch = || -> Result<Result<model::IngestOutcomes, String>, Error> {
             let Some(batch) = self.batches.get(i) else {
                 return Err(Error::invalid(format!(
                     "the input has more records than the {} batches hold",
@@ -180,8 +180,8 @@ impl ResultJoin {
                 }
             }
             match self.read_results(i)? {
-                model::BatchResults::Ingest(rows) => Ok(Ok(rows)),
-                model::BatchResults::Query(_) => Err(Error::invalid(format!(
+                Some(rows) => Ok(Ok(rows)),
+                None => Err(Error::invalid(format!(
                     "batch {} is a query batch, not an ingest batch",
                     batch.batch_id
                 ))),

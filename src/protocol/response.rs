@@ -7,7 +7,7 @@ use http::Response;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap};
 
 use crate::error::Error;
-use crate::model::{BatchInfo, BatchResults, JobInfo};
+use crate::model::{BatchInfo, BatchResults, IngestOutcomes, JobInfo};
 use crate::wire::{self, DocFormat};
 
 use super::limits::{MAX_CONTROL_BYTES, MAX_FILE_BYTES};
@@ -172,6 +172,13 @@ pub fn parse_batch_list(resp: &Response<Vec<u8>>) -> Result<Vec<BatchInfo>, Erro
 pub fn parse_batch_results(resp: &Response<Vec<u8>>) -> Result<BatchResults, Error> {
     let body = success_body(resp)?;
     wire::parse_batch_results(&body, content_type_of(resp))
+        .map_err(|detail| doc_error(resp, "batch results", detail, &body))
+}
+
+/// Parses an ingest batch's results as a join reads them; `None` for query result ids.
+pub fn parse_batch_outcomes(resp: &Response<Vec<u8>>) -> Result<Option<IngestOutcomes>, Error> {
+    let body = success_body(resp)?;
+    wire::parse_batch_outcomes(&body, content_type_of(resp))
         .map_err(|detail| doc_error(resp, "batch results", detail, &body))
 }
 

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 
-use crate::model::{FieldValue, RecordError, RecordResult};
+use crate::model::{FieldValue, IngestOutcomes, RecordError, RecordResult, error_text};
 use crate::substr;
 
 use super::control;
@@ -232,14 +232,6 @@ impl<'a> Records<'a> {
 /// Ingest results: `"Id","Success","Created","Error"`, columns found by name (any order and
 /// case; `Created` and `Error` optional). An empty body is no results.
 pub(crate) fn parse_results(text: &str) -> Result<Vec<RecordResult>, String> {
-    match plain_results(text.as_bytes()) {
-        Some(results) => Ok(results),
-        None => general_results(text),
-    }
-}
-
-/// [`parse_results`] with the general reader.
-fn general_results(text: &str) -> Result<Vec<RecordResult>, String> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -276,56 +268,61 @@ fn general_results(text: &str) -> Result<Vec<RecordResult>, String> {
 
 /// A results file as Salesforce writes it: the header `"Id","Success","Created","Error"`,
 /// then rows of four values with no doubled quote, ids with no white space around them,
-/// `true` or `false`, LF line ends. Read a row at a time by [`scan_record`], it gives what
-/// [`parse_results`] gives (tested against it) for fewer instructions: no general reader
-/// and no per-value checks. `None` for any other file, which [`parse_results`] reads.
-fn plain_results(text: &[u8]) -> Option<Vec<RecordResult>> {
-    let mut rest = text.strip_prefix(b"\"Id\",\"Success\",\"Created\",\"Error\"\n")?;
-    let mut results = Vec::with_capacity(rest.len() / 40 + 1);
+/// `true` or `false`, LF line ends. Read a row at a time by [`scan_record`], each row handed
+/// to `each` as its id, success, created and `Error` cell (pieces of `text`, no copy): what
+/// [`parse_results`] reads from it (tested against it), for fewer instructions. `None`
+/// (after any number of rows) for any other file, which [`parse_results`] reads.
+fn plain_rows<'t>(text: &'t str, mut each: impl FnMut(&'t str, bool, bool, &'t str)) -> Option<()> {
+    let mut rest = text.strip_prefix("\"Id\",\"Success\",\"Created\",\"Error\"\n")?;
     let mut spans = Vec::with_capacity(4);
     let flag = |v: &[u8]| match v {
         b"true" => Some(true),
         b"false" => Some(false),
         _ => None,
     };
-    while !rest.is_empty() {
+    while let Some(&first) = rest.as_bytes().first() {
         spans.clear();
         // A blank line (scan_record's caller's to skip) is left to the general reader.
-        if rest[0] == b'\n' {
+        if first == b'\n' {
             return None;
         }
-        let Scan::Record(end) = scan_record(rest, b',', &mut spans) else {
+        let Scan::Record(end) = scan_record(rest.as_bytes(), b',', &mut spans) else {
             return None;
         };
-        let (row, after) = rest.split_at(end);
-        rest = after.strip_prefix(b"\n")?;
         let [id, success, created, error] = spans[..] else {
             return None;
         };
         if id.doubled || error.doubled {
             return None;
         }
-        let id = id.raw(row);
-        let error = error.raw(row);
         // The general reader trims white space around an id (any Unicode white space).
         let bare = |b: Option<&u8>| b.is_none_or(u8::is_ascii_graphic);
-        if !bare(id.first()) || !bare(id.last()) {
+        let id_bytes = id.raw(rest.as_bytes());
+        if !bare(id_bytes.first()) || !bare(id_bytes.last()) {
             return None;
         }
-        results.push(RecordResult {
-            id: match id {
-                [] => None,
-                id => Some(std::str::from_utf8(id).ok()?.to_owned()),
-            },
-            success: flag(success.raw(row))?,
-            created: flag(created.raw(row))?,
-            errors: match error {
-                [] => Vec::new(),
-                error => parse_error_text(std::str::from_utf8(error).ok()?),
-            },
-        });
+        each(
+            rest.get(id.start..id.end)?,
+            flag(success.raw(rest.as_bytes()))?,
+            flag(created.raw(rest.as_bytes()))?,
+            rest.get(error.start..error.end)?,
+        );
+        rest = rest.get(end..)?.strip_prefix('\n')?;
     }
-    Some(results)
+    Some(())
+}
+
+/// [`plain_rows`] as a join reads them: one string of ids and error texts.
+pub(crate) fn plain_outcomes(text: &str) -> Option<IngestOutcomes> {
+    let mut outcomes = IngestOutcomes::with_capacity(text.len() / 40 + 1, text.len() / 2);
+    plain_rows(text, |id, success, created, error| match error {
+        "" => outcomes.push(id, success, created, ""),
+        error => {
+            let text = error_text(&parse_error_text(error));
+            outcomes.push(id, success, created, &text);
+        }
+    })?;
+    Some(outcomes)
 }
 
 /// Reads the `Error` cell: `STATUS_CODE:message:field1,field2 --`, possibly several in a row.
@@ -468,7 +465,7 @@ mod tests {
     /// The plain reader gives what the general one gives, on files in Salesforce's shape and
     /// on ones a byte away from it (which it leaves to the general reader).
     #[test]
-    fn plain_results_read_as_the_general_reader_does() {
+    fn plain_outcomes_read_as_the_general_reader_does() {
         let ids = [
             "001A00000001AAA",
             "",
@@ -521,10 +518,11 @@ mod tests {
                 text += &format!("\"{id}\",\"{success}\",\"{created}\",\"{error}\"");
                 text += ["\n", "\r\n", "\n\n", ""][if this == 6 { next(4) } else { 0 }];
             }
-            match plain_results(text.as_bytes()) {
-                Some(results) => {
+            match plain_outcomes(&text) {
+                Some(outcomes) => {
                     plain += 1;
-                    assert_eq!(Ok(results), general_results(&text), "{text:?}");
+                    let general = parse_results(&text).map(IngestOutcomes::from);
+                    assert_eq!(Ok(outcomes), general, "{text:?}");
                 }
                 None => general += 1,
             }
@@ -536,7 +534,9 @@ mod tests {
         );
         let file = "\"Id\",\"Success\",\"Created\",\"Error\"\n\"001A\",\"true\",\"true\",\"\"\n\
                     \"\",\"false\",\"false\",\"A:b --\"\n";
-        assert_eq!(plain_results(file.as_bytes()).map(|r| r.len()), Some(2));
+        let outcomes = plain_outcomes(file).unwrap();
+        assert_eq!(outcomes.len(), 2);
+        assert_eq!(outcomes.get(1), Some(("", false, false, "A:b")));
     }
 
     fn err(code: &str, message: &str, fields: &[&str]) -> RecordError {

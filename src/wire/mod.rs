@@ -31,7 +31,8 @@ mod xml;
 mod zip;
 
 use crate::model::{
-    BatchInfo, BatchResults, JobInfo, JobRequest, JobStateChange, RecordFormat, RecordSet,
+    BatchInfo, BatchResults, IngestOutcomes, JobInfo, JobRequest, JobStateChange, RecordFormat,
+    RecordSet,
 };
 
 /// The Bulk API 1.0 XML namespace (default namespace of every XML document).
@@ -217,6 +218,25 @@ pub fn parse_batch_results(
     content_type: Option<&str>,
 ) -> Result<BatchResults, String> {
     parse_batch_results_at_most(body, content_type, MAX_RESULTS_BYTES)
+}
+
+/// An ingest batch's results as a join reads them ([`IngestOutcomes`]), read straight into
+/// one string when the file has Salesforce's own CSV shape (`csv::plain_outcomes`), else by
+/// [`parse_batch_results`]; `None` for a query batch's result list.
+pub fn parse_batch_outcomes(
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<Option<IngestOutcomes>, String> {
+    let text = body_text(body, MAX_RESULTS_BYTES, "batch result body")?;
+    if matches!(media_kind(content_type), MediaKind::Csv | MediaKind::Other)
+        && let Some(outcomes) = csv::plain_outcomes(text)
+    {
+        return Ok(Some(outcomes));
+    }
+    Ok(match parse_batch_results(body, content_type)? {
+        BatchResults::Ingest(results) => Some(results.into()),
+        BatchResults::Query(_) => None,
+    })
 }
 
 /// [`parse_batch_results`] with a size limit of `limit` bytes instead of
