@@ -17,7 +17,7 @@
 # in it (this script excepted: bash reads it as it goes).
 #
 # Build flags: no sanitizer (the fuzzed code's only `unsafe` is the scan's 16-byte vector
-# loads of a `&[u8; 16]`, in bounds by their type; debug assertions and overflow
+# load of a `&[u8; 16]`, in bounds by its type; debug assertions and overflow
 # checks stay on, cargo-fuzz's default). The targets that build csv-core readers (split, join,
 # join_v2, count_csv_records, parse_batch_results), `gunzip` and `limits` drop compare
 # tracing (--no-trace-compares, built in fuzz/target-fast): it made csv-core's reader

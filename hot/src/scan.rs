@@ -100,19 +100,6 @@ mod wide {
         };
         u32::from(u8x16_bitmask(m))
     }
-
-    /// The quotes, `delimiter`s and line ends (CR or LF) of 16 bytes, a bit per byte.
-    #[inline(always)]
-    pub fn masks(v: &[u8; 16], delimiter: u8) -> (u32, u32, u32) {
-        // SAFETY: as in `hits`.
-        let v = unsafe { v128_load(v.as_ptr().cast()) };
-        let eq = |b: u8| u8x16_eq(v, u8x16_splat(b));
-        (
-            u32::from(u8x16_bitmask(eq(b'"'))),
-            u32::from(u8x16_bitmask(eq(delimiter))),
-            u32::from(u8x16_bitmask(v128_or(eq(b'\r'), eq(b'\n')))),
-        )
-    }
 }
 
 /// See the wasm32 `wide` above.
@@ -139,100 +126,6 @@ mod wide {
             };
             _mm_movemask_epi8(m) as u32
         }
-    }
-
-    /// The quotes, `delimiter`s and line ends (CR or LF) of 16 bytes, a bit per byte.
-    #[inline(always)]
-    pub fn masks(v: &[u8; 16], delimiter: u8) -> (u32, u32, u32) {
-        // SAFETY: as in `hits`.
-        unsafe {
-            let v = _mm_loadu_si128(v.as_ptr().cast());
-            let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-            (
-                _mm_movemask_epi8(eq(b'"')) as u32,
-                _mm_movemask_epi8(eq(delimiter)) as u32,
-                _mm_movemask_epi8(_mm_or_si128(eq(b'\r'), eq(b'\n'))) as u32,
-            )
-        }
-    }
-}
-
-/// A record that ends within the first 64 bytes of `data`, read from bit masks of those
-/// bytes (quotes, delimiters, line ends) instead of a search per value: which bytes are
-/// inside quotes is the running parity of the quotes before them, so the delimiters and the
-/// line end outside quotes are the record's. Each value is then checked to be one the
-/// search reads alike — plain with no quote, or quoted with its doubled quotes in pairs and
-/// its closing quote last —, else `None` and the search reads the record (what was pushed
-/// to `spans` is taken back). `None` too when `data` is shorter than 64 bytes or the record
-/// does not end in them.
-#[cfg(any(
-    all(target_arch = "wasm32", target_feature = "simd128"),
-    target_arch = "x86_64"
-))]
-#[inline(always)]
-fn scan_short(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> Option<Scan> {
-    let window = data.first_chunk::<64>()?;
-    let (mut q, mut d, mut n) = (0u64, 0u64, 0u64);
-    for (i, v) in window.as_chunks::<16>().0.iter().enumerate() {
-        let (vq, vd, vn) = wide::masks(v, delimiter);
-        q |= u64::from(vq) << (16 * i);
-        d |= u64::from(vd) << (16 * i);
-        n |= u64::from(vn) << (16 * i);
-    }
-    // Bit i: an odd number of quotes at or before byte i (inside a quoted value, or on the
-    // first quote of a doubled pair).
-    let mut inside = q;
-    for k in [1, 2, 4, 8, 16, 32] {
-        inside ^= inside << k;
-    }
-    let ends = n & !inside;
-    if ends == 0 {
-        return None;
-    }
-    let e = ends.trailing_zeros() as usize;
-    let bits = |from: usize, to: usize| ((1u64 << to) - 1) & !((1u64 << from) - 1);
-    let mut delims = d & !inside & bits(0, e);
-    let base = spans.len();
-    let mut s = 0;
-    loop {
-        let t = if delims == 0 {
-            e
-        } else {
-            delims.trailing_zeros() as usize
-        };
-        let vq = q & bits(s, t);
-        if vq == 0 {
-            spans.push(Span {
-                start: s,
-                end: t,
-                doubled: false,
-            });
-        } else {
-            // Quoted: its first and last bytes are quotes, and the ones between come in
-            // pairs: the first of a pair has an even count before it (bit clear in
-            // `inside`), the second right after it. (The pairs imply the first and last
-            // quotes, which are checked for the span's sake.)
-            let interior = vq & bits(s + 1, t.max(s + 1) - 1);
-            let first = interior & !inside;
-            let paired = t >= s + 2
-                && vq & (1 << s) != 0
-                && vq & (1 << (t - 1)) != 0
-                && interior & inside == first << 1;
-            if !paired {
-                spans.truncate(base);
-                return None;
-            }
-            spans.push(Span {
-                start: s + 1,
-                end: t - 1,
-                doubled: interior != 0,
-            });
-        }
-        if delims == 0 {
-            return Some(Scan::Record(e));
-        }
-        delims &= delims - 1;
-        s = t + 1;
     }
 }
 
@@ -316,19 +209,6 @@ pub fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> Scan {
     if matches!(delimiter, b'"' | b'\r' | b'\n') {
         return Scan::Slow;
     }
-    #[cfg(any(
-        all(target_arch = "wasm32", target_feature = "simd128"),
-        target_arch = "x86_64"
-    ))]
-    if let Some(scan) = scan_short(data, delimiter, spans) {
-        return scan;
-    }
-    scan_searched(data, delimiter, spans)
-}
-
-/// [`scan_record`] by a search per value.
-#[inline(always)]
-fn scan_searched(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> Scan {
     let mut at = 0;
     loop {
         // `at` starts a value.
@@ -390,76 +270,6 @@ fn scan_searched(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> Scan {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Records read from bit masks are read as the search reads them: generated records of
-    /// pieces that matter to CSV, followed by enough bytes for a 64-byte window, each read
-    /// both ways whenever the masks read it; and most ending in the window are.
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn records_read_from_masks_are_read_as_the_search_reads_them() {
-        let pieces: [&[u8]; 11] = [
-            b"a",
-            b"xyz",
-            b",",
-            b";",
-            b"\"",
-            b"\"\"",
-            b"\n",
-            b"\r",
-            b"\r\n",
-            b" ",
-            b"0123456789",
-        ];
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
-        let (mut masked, mut short) = (0, 0);
-        for round in 0..200_000 {
-            let delimiter = if round % 3 == 0 { b';' } else { b',' };
-            let mut data = Vec::new();
-            for _ in 0..next(6) {
-                if next(3) == 0 {
-                    // A quoted value: pieces between quotes, quotes doubled.
-                    data.push(b'"');
-                    for _ in 0..next(4) {
-                        let p = pieces[next(pieces.len())];
-                        data.extend(
-                            p.iter()
-                                .flat_map(|&b| if b == b'"' { vec![b, b] } else { vec![b] }),
-                        );
-                    }
-                    data.push(b'"');
-                } else {
-                    for _ in 0..next(3) {
-                        data.extend_from_slice(pieces[next(pieces.len())]);
-                    }
-                }
-                data.push(if next(8) == 0 { b'"' } else { delimiter });
-            }
-            data.extend_from_slice(if next(2) == 0 { b"\n" } else { b"\r\n" });
-            let ends_early = data.len() <= 64;
-            data.extend_from_slice(&[b'z'; 64]);
-            // Records may start with a line end here: the search reads them too.
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            if let Some(got) = scan_short(&data, delimiter, &mut a) {
-                masked += 1;
-                assert_eq!(
-                    (got, &a),
-                    (scan_searched(&data, delimiter, &mut b), &b),
-                    "{:?}",
-                    String::from_utf8_lossy(&data)
-                );
-            } else {
-                assert!(a.is_empty(), "spans taken back");
-            }
-            short += usize::from(ends_early);
-        }
-        assert!(masked > short / 2, "{masked} of {short} read from masks");
-    }
 
     /// The first `byte`, CR or LF from every start, in inputs of every length (past 40: two
     /// vectors and a word), is the one a plain search finds.
