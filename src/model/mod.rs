@@ -410,11 +410,12 @@ pub fn error_text(errors: &[RecordError]) -> String {
 }
 
 /// A batch's ingest results as a join reads them, in input order: each record's id, whether
-/// it was saved and created, and its [`error_text`], every text in one string (no
-/// allocation per record: a 100,000-row load made and freed one per record's id).
+/// it was saved and created, and its [`error_text`], every text in one buffer (no
+/// allocation per record: a 100,000-row load made and freed one per record's id). The texts
+/// are UTF-8 (pieces of a checked body, or strings), kept as the bytes the join writes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IngestOutcomes {
-    text: String,
+    text: Vec<u8>,
     rows: Vec<OutcomeRow>,
 }
 
@@ -432,16 +433,16 @@ impl IngestOutcomes {
     /// Empty, with room for `rows` records and `text` bytes of ids and errors.
     pub fn with_capacity(rows: usize, text: usize) -> Self {
         IngestOutcomes {
-            text: String::with_capacity(text),
+            text: Vec::with_capacity(text),
             rows: Vec::with_capacity(rows),
         }
     }
 
     /// Adds the next record's outcome.
-    pub fn push(&mut self, id: &str, success: bool, created: bool, error: &str) {
-        self.text.push_str(id);
+    pub fn push(&mut self, id: &[u8], success: bool, created: bool, error: &[u8]) {
+        self.text.extend_from_slice(id);
         let id_end = self.text.len();
-        self.text.push_str(error);
+        self.text.extend_from_slice(error);
         self.rows.push(OutcomeRow {
             id_end,
             error_end: self.text.len(),
@@ -461,7 +462,7 @@ impl IngestOutcomes {
     }
 
     /// Record `i`'s id (empty: none), success, created and error text.
-    pub fn get(&self, i: usize) -> Option<(&str, bool, bool, &str)> {
+    pub fn get(&self, i: usize) -> Option<(&[u8], bool, bool, &[u8])> {
         let row = self.rows.get(i)?;
         let start = match i {
             0 => 0,
@@ -477,8 +478,8 @@ impl From<Vec<RecordResult>> for IngestOutcomes {
     fn from(results: Vec<RecordResult>) -> Self {
         let mut outcomes = IngestOutcomes::with_capacity(results.len(), 0);
         for r in &results {
-            let id = r.id.as_deref().unwrap_or_default();
-            outcomes.push(id, r.success, r.created, &error_text(&r.errors));
+            let id = r.id.as_deref().unwrap_or_default().as_bytes();
+            outcomes.push(id, r.success, r.created, error_text(&r.errors).as_bytes());
         }
         outcomes
     }

@@ -272,21 +272,24 @@ pub(crate) fn parse_results(text: &str) -> Result<Vec<RecordResult>, String> {
 /// to `each` as its id, success, created and `Error` cell (pieces of `text`, no copy): what
 /// [`parse_results`] reads from it (tested against it), for fewer instructions. `None`
 /// (after any number of rows) for any other file, which [`parse_results`] reads.
-fn plain_rows<'t>(text: &'t str, mut each: impl FnMut(&'t str, bool, bool, &'t str)) -> Option<()> {
-    let mut rest = text.strip_prefix("\"Id\",\"Success\",\"Created\",\"Error\"\n")?;
+fn plain_rows<'t>(
+    text: &'t [u8],
+    mut each: impl FnMut(&'t [u8], bool, bool, &'t [u8]),
+) -> Option<()> {
+    let mut rest = text.strip_prefix(b"\"Id\",\"Success\",\"Created\",\"Error\"\n")?;
     let mut spans = Vec::with_capacity(4);
     let flag = |v: &[u8]| match v {
         b"true" => Some(true),
         b"false" => Some(false),
         _ => None,
     };
-    while let Some(&first) = rest.as_bytes().first() {
+    while let Some(&first) = rest.first() {
         spans.clear();
         // A blank line (scan_record's caller's to skip) is left to the general reader.
         if first == b'\n' {
             return None;
         }
-        let Scan::Record(end) = scan_record(rest.as_bytes(), b',', &mut spans) else {
+        let Scan::Record(end) = scan_record(rest, b',', &mut spans) else {
             return None;
         };
         let [id, success, created, error] = spans[..] else {
@@ -297,29 +300,30 @@ fn plain_rows<'t>(text: &'t str, mut each: impl FnMut(&'t str, bool, bool, &'t s
         }
         // The general reader trims white space around an id (any Unicode white space).
         let bare = |b: Option<&u8>| b.is_none_or(u8::is_ascii_graphic);
-        let id_bytes = id.raw(rest.as_bytes());
-        if !bare(id_bytes.first()) || !bare(id_bytes.last()) {
+        let id = id.raw(rest);
+        if !bare(id.first()) || !bare(id.last()) {
             return None;
         }
         each(
-            rest.get(id.start..id.end)?,
-            flag(success.raw(rest.as_bytes()))?,
-            flag(created.raw(rest.as_bytes()))?,
-            rest.get(error.start..error.end)?,
+            id,
+            flag(success.raw(rest))?,
+            flag(created.raw(rest))?,
+            error.raw(rest),
         );
-        rest = rest.get(end..)?.strip_prefix('\n')?;
+        rest = rest.get(end..)?.strip_prefix(b"\n")?;
     }
     Some(())
 }
 
-/// [`plain_rows`] as a join reads them: one string of ids and error texts.
+/// [`plain_rows`] as a join reads them: one buffer of ids and error texts. (A text's pieces
+/// cut at quotes and commas are UTF-8 too.)
 pub(crate) fn plain_outcomes(text: &str) -> Option<IngestOutcomes> {
     let mut outcomes = IngestOutcomes::with_capacity(text.len() / 40 + 1, text.len() / 2);
-    plain_rows(text, |id, success, created, error| match error {
-        "" => outcomes.push(id, success, created, ""),
+    plain_rows(text.as_bytes(), |id, success, created, error| match error {
+        [] => outcomes.push(id, success, created, b""),
         error => {
-            let text = error_text(&parse_error_text(error));
-            outcomes.push(id, success, created, &text);
+            let errors = parse_error_text(&String::from_utf8_lossy(error));
+            outcomes.push(id, success, created, error_text(&errors).as_bytes());
         }
     })?;
     Some(outcomes)
@@ -536,7 +540,7 @@ mod tests {
                     \"\",\"false\",\"false\",\"A:b --\"\n";
         let outcomes = plain_outcomes(file).unwrap();
         assert_eq!(outcomes.len(), 2);
-        assert_eq!(outcomes.get(1), Some(("", false, false, "A:b")));
+        assert_eq!(outcomes.get(1), Some((&b""[..], false, false, &b"A:b"[..])));
     }
 
     fn err(code: &str, message: &str, fields: &[&str]) -> RecordError {
