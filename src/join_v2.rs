@@ -687,7 +687,7 @@ impl Join {
     ) -> Result<(), String> {
         if rec.index == 0 {
             self.flush(data, out)?;
-            self.values(&rec, out);
+            values(&rec, self.comma, out);
             out.extend_from_slice(b",sf__Id,sf__Success,sf__Created,sf__Error\n");
             let mut scratch = Vec::new();
             let names = rec
@@ -725,9 +725,7 @@ impl Join {
             Some(at) => (at, at + rec.content.len(), false),
             None => {
                 let start = self.scratch.len();
-                let mut scratch = std::mem::take(&mut self.scratch);
-                self.values(&rec, &mut scratch);
-                self.scratch = scratch;
+                values(&rec, self.comma, &mut self.scratch);
                 (start, self.scratch.len(), true)
             }
         };
@@ -741,29 +739,6 @@ impl Join {
             tag: UNPROCESSED,
         });
         Ok(())
-    }
-
-    /// A record's values, comma-separated (see the module doc).
-    fn values(&self, rec: &Rec<'_>, out: &mut Vec<u8>) {
-        let d = b',';
-        if self.comma {
-            // The same values: a record is written as it came, like Bulk API 1.0's join.
-            put(out, rec.content);
-            return;
-        }
-        for (i, span) in rec.spans.iter().enumerate() {
-            if i > 0 {
-                out.push(d);
-            }
-            if span.doubled {
-                // Written again it is quoted, each quote doubled: as it came.
-                out.push(b'"');
-                out.extend_from_slice(span.raw(rec.src));
-                out.push(b'"');
-            } else {
-                push_cell_with(out, span.raw(rec.src), d);
-            }
-        }
     }
 
     /// Writes the pending records with their results, in input order. Their results are
@@ -829,6 +804,30 @@ impl Join {
             push_result(out, id, success, created, error);
         }
         Ok(())
+    }
+}
+
+/// A record's values, comma-separated (see the module doc); `comma`: the input's delimiter
+/// is a comma.
+fn values(rec: &Rec<'_>, comma: bool, out: &mut Vec<u8>) {
+    let d = b',';
+    if comma {
+        // The same values: a record is written as it came, like Bulk API 1.0's join.
+        put(out, rec.content);
+        return;
+    }
+    for (i, span) in rec.spans.iter().enumerate() {
+        if i > 0 {
+            out.push(d);
+        }
+        if span.doubled {
+            // Written again it is quoted, each quote doubled: as it came.
+            out.push(b'"');
+            out.extend_from_slice(span.raw(rec.src));
+            out.push(b'"');
+        } else {
+            push_cell_with(out, span.raw(rec.src), d);
+        }
     }
 }
 
@@ -975,6 +974,16 @@ mod tests {
         }
     }
 
+    /// The first error of a join of `input` pushed in pieces of `piece` bytes (it must fail).
+    fn first_error(j: &mut IngestJoiner, input: &[u8], piece: usize, make: JobIndex<'_>) -> String {
+        for c in input.chunks(piece) {
+            if let Err(e) = j.push(c, make) {
+                return e;
+            }
+        }
+        j.finish(make).unwrap_err()
+    }
+
     /// Records wait for their results, but an error of theirs still comes before an error
     /// in the input after them, however the input is cut (found by the `join_v2` fuzz
     /// target: fuzz/regressions/join_v2/error-after-a-record-without-result).
@@ -988,11 +997,7 @@ mod tests {
         for piece in 1..=input.len() {
             let mut j = IngestJoiner::new(vec![2], b',');
             let mut make = |_i: usize, _c: &[String]| Ok(index(&["Name"], &files));
-            let err = input
-                .chunks(piece)
-                .map(|c| j.push(c, &mut make))
-                .find_map(Result::err)
-                .unwrap_or_else(|| j.finish(&mut make).unwrap_err());
+            let err = first_error(&mut j, input, piece, &mut make);
             assert!(
                 err.contains("record 1 (job 0) has no result"),
                 "{piece}: {err}"
@@ -1018,11 +1023,7 @@ mod tests {
             let mut j = IngestJoiner::new(vec![2, 1], b',');
             let mut make =
                 |i: usize, _c: &[String]| Ok(index(&["Name"], if i == 0 { &job0 } else { &job1 }));
-            let err = input
-                .chunks(piece)
-                .map(|c| j.push(c, &mut make))
-                .find_map(Result::err)
-                .unwrap_or_else(|| j.finish(&mut make).unwrap_err());
+            let err = first_error(&mut j, input, piece, &mut make);
             assert!(
                 err.contains("record 2 (job 0) has no result"),
                 "{piece}: {err}"

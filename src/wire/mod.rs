@@ -233,7 +233,7 @@ pub fn parse_batch_outcomes(
     {
         return Ok(Some(outcomes));
     }
-    Ok(match parse_batch_results(body, content_type)? {
+    Ok(match batch_results_of(text, body, content_type)? {
         BatchResults::Ingest(results) => Some(results.into()),
         BatchResults::Query(_) => None,
     })
@@ -248,6 +248,15 @@ pub fn parse_batch_results_at_most(
     limit: usize,
 ) -> Result<BatchResults, String> {
     let text = body_text(body, limit, "batch result body")?;
+    batch_results_of(text, body, content_type)
+}
+
+/// [`parse_batch_results`] of a body already checked as `text`.
+fn batch_results_of(
+    text: &str,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<BatchResults, String> {
     let kind = match media_kind(content_type) {
         MediaKind::Other => match first_significant_byte(body) {
             Some(b'<') => MediaKind::Xml,
