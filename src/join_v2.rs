@@ -823,7 +823,7 @@ fn values(rec: &Rec<'_>, comma: bool, out: &mut Vec<u8>) {
         if span.doubled {
             // Written again it is quoted, each quote doubled: as it came.
             out.push(b'"');
-            out.extend_from_slice(span.raw(rec.src));
+            put(out, span.raw(rec.src));
             out.push(b'"');
         } else {
             push_cell_with(out, span.raw(rec.src), d);

@@ -1,12 +1,58 @@
 //! Output written in the hot loops. At the component's opt-level "z" an
 //! `extend_from_slice` stays a chain of four calls (~100 instructions for a short value) and
 //! a `push` one call; here they are inlined into one function per kind of write.
+//!
+//! A copy of a length not known at compile time is WebAssembly's `memory.copy`, which
+//! wasmtime runs as a call out of the compiled code into the runtime (a bounds check, then
+//! `memmove`): ~100 instructions, whatever the length. Most values copied here are short
+//! (ids, flags, one record), so [`put`] copies up to 32 bytes with loads and stores of fixed
+//! size instead.
 
 use crate::scan::eq;
 
-/// `out.extend_from_slice(bytes)`, as one call.
+/// Copies of at most this many bytes are made inline by [`put`].
+const INLINE: usize = 32;
+
+/// `out.extend_from_slice(bytes)`, as one call; up to [`INLINE`] bytes without a call to
+/// `memory.copy`.
+#[inline(never)]
 pub fn put(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(bytes);
+    let n = bytes.len();
+    if n > INLINE {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.reserve(n);
+    let len = out.len();
+    let src = bytes.as_ptr();
+    // SAFETY: `reserve` made room for `n` bytes after `len`. Every read below is inside
+    // `bytes` and every write inside those `n` bytes: two copies of a fixed size, one from
+    // each end, that overlap when `n` is under twice their size (for 1-3 bytes: the first,
+    // the middle and the last byte).
+    unsafe {
+        let dst = out.as_mut_ptr().add(len);
+        if n >= 16 {
+            let a = src.cast::<[u8; 16]>().read_unaligned();
+            let b = src.add(n - 16).cast::<[u8; 16]>().read_unaligned();
+            dst.cast::<[u8; 16]>().write_unaligned(a);
+            dst.add(n - 16).cast::<[u8; 16]>().write_unaligned(b);
+        } else if n >= 8 {
+            let a = src.cast::<u64>().read_unaligned();
+            let b = src.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(a);
+            dst.add(n - 8).cast::<u64>().write_unaligned(b);
+        } else if n >= 4 {
+            let a = src.cast::<u32>().read_unaligned();
+            let b = src.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(a);
+            dst.add(n - 4).cast::<u32>().write_unaligned(b);
+        } else if n > 0 {
+            *dst = *src;
+            *dst.add(n / 2) = *src.add(n / 2);
+            *dst.add(n - 1) = *src.add(n - 1);
+        }
+        out.set_len(len + n);
+    }
 }
 
 /// A CSV value, quoted only when it holds the delimiter, a quote, CR or LF (both joiners'
@@ -23,14 +69,14 @@ pub fn push_cell_with(out: &mut Vec<u8>, cell: &[u8], delimiter: u8) {
     if quote {
         out.push(b'"');
         for part in cell.split_inclusive(|&b| b == b'"') {
-            out.extend_from_slice(part);
+            put(out, part);
             if part.last() == Some(&b'"') {
                 out.push(b'"');
             }
         }
         out.push(b'"');
     } else {
-        out.extend_from_slice(cell);
+        put(out, cell);
     }
 }
 
@@ -51,8 +97,37 @@ pub fn push_result_with(
 ) {
     out.push(b',');
     push_cell_with(out, id, b',');
-    out.extend_from_slice(if success { b",true" } else { b",false" });
-    out.extend_from_slice(if created { b",true," } else { b",false," });
+    put(out, if success { b",true" } else { b",false" });
+    put(out, if created { b",true," } else { b",false," });
     push_cell_with(out, error, b',');
-    out.extend_from_slice(term);
+    put(out, term);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every length up to past the inline limit, from every offset of the source, after
+    /// output of every length and spare room: the bytes `extend_from_slice` writes.
+    #[test]
+    fn put_writes_what_extend_from_slice_writes() {
+        let source: Vec<u8> = (0..100u8)
+            .map(|b| b.wrapping_mul(37).wrapping_add(11))
+            .collect();
+        for n in 0..=INLINE + 8 {
+            for from in 0..4 {
+                for before in [0, 1, 7, 16, 31] {
+                    for room in [0, 1, 64] {
+                        let bytes = &source[from..from + n];
+                        let mut out: Vec<u8> = Vec::with_capacity(before + room);
+                        out.extend(source.iter().rev().take(before));
+                        let mut expected = out.clone();
+                        expected.extend_from_slice(bytes);
+                        put(&mut out, bytes);
+                        assert_eq!(out, expected, "{n} bytes from {from} after {before}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! Every closed vocabulary is an enum with an `Unknown` fallback that keeps the value
 //! Salesforce sent, so a new server value never breaks parsing.
 
+use sfbulk_hot::out::put;
 use std::fmt;
 
 /// `[A-Za-z][A-Za-z0-9_]*`: an sObject or field API name (the one owner of the rule).
@@ -440,9 +441,9 @@ impl IngestOutcomes {
 
     /// Adds the next record's outcome.
     pub fn push(&mut self, id: &[u8], success: bool, created: bool, error: &[u8]) {
-        self.text.extend_from_slice(id);
+        put(&mut self.text, id);
         let id_end = self.text.len();
-        self.text.extend_from_slice(error);
+        put(&mut self.text, error);
         self.rows.push(OutcomeRow {
             id_end,
             error_end: self.text.len(),
