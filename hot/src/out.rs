@@ -5,13 +5,13 @@
 //! A copy of a length not known at compile time is WebAssembly's `memory.copy`, which
 //! wasmtime runs as a call out of the compiled code into the runtime (a bounds check, then
 //! `memmove`): ~100 instructions, whatever the length. Most values copied here are short
-//! (ids, flags, one record), so [`put`] copies up to 32 bytes with loads and stores of fixed
+//! (ids, flags, one record), so [`put`] copies up to 64 bytes with loads and stores of fixed
 //! size instead.
 
 use crate::scan::eq;
 
 /// Copies of at most this many bytes are made inline by [`put`].
-const INLINE: usize = 32;
+const INLINE: usize = 64;
 
 /// `out.extend_from_slice(bytes)`, as one call; up to [`INLINE`] bytes without a call to
 /// `memory.copy`.
@@ -31,7 +31,12 @@ pub fn put(out: &mut Vec<u8>, bytes: &[u8]) {
     // the middle and the last byte).
     unsafe {
         let dst = out.as_mut_ptr().add(len);
-        if n >= 16 {
+        if n >= 32 {
+            let a = src.cast::<[u8; 32]>().read_unaligned();
+            let b = src.add(n - 32).cast::<[u8; 32]>().read_unaligned();
+            dst.cast::<[u8; 32]>().write_unaligned(a);
+            dst.add(n - 32).cast::<[u8; 32]>().write_unaligned(b);
+        } else if n >= 16 {
             let a = src.cast::<[u8; 16]>().read_unaligned();
             let b = src.add(n - 16).cast::<[u8; 16]>().read_unaligned();
             dst.cast::<[u8; 16]>().write_unaligned(a);
@@ -97,10 +102,24 @@ pub fn push_result_with(
 ) {
     out.push(b',');
     push_cell_with(out, id, b',');
-    put(out, if success { b",true" } else { b",false" });
-    put(out, if created { b",true," } else { b",false," });
-    push_cell_with(out, error, b',');
-    put(out, term);
+    // One write for both flags, none for the usual empty error and one byte for LF: each
+    // `put` is a call.
+    put(
+        out,
+        match (success, created) {
+            (true, true) => b",true,true,",
+            (true, false) => b",true,false,",
+            (false, true) => b",false,true,",
+            (false, false) => b",false,false,",
+        },
+    );
+    if !error.is_empty() {
+        push_cell_with(out, error, b',');
+    }
+    match term {
+        [b] => out.push(*b),
+        _ => put(out, term),
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +144,44 @@ mod tests {
                         expected.extend_from_slice(bytes);
                         put(&mut out, bytes);
                         assert_eq!(out, expected, "{n} bytes from {from} after {before}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The result columns as each value written on its own would make them.
+    #[test]
+    fn push_result_with_writes_each_column() {
+        let flag = |b: bool| if b { "true" } else { "false" };
+        for id in ["", "001A00000001AAAQAA", "a,b"] {
+            for (success, created) in [(true, true), (true, false), (false, true), (false, false)] {
+                for error in ["", "CODE:text:Name --", "x \"y\", z"] {
+                    for term in ["\n", "\r\n", "\r"] {
+                        let mut out = b"rec".to_vec();
+                        push_result_with(
+                            &mut out,
+                            id.as_bytes(),
+                            success,
+                            created,
+                            error.as_bytes(),
+                            term.as_bytes(),
+                        );
+                        let cell = |v: &str| {
+                            if v.contains([',', '"', '\r', '\n']) {
+                                format!("\"{}\"", v.replace('"', "\"\""))
+                            } else {
+                                v.to_string()
+                            }
+                        };
+                        let expected = format!(
+                            "rec,{},{},{},{}{term}",
+                            cell(id),
+                            flag(success),
+                            flag(created),
+                            cell(error)
+                        );
+                        assert_eq!(String::from_utf8(out).unwrap(), expected);
                     }
                 }
             }

@@ -201,6 +201,46 @@ pub fn spans_of(ends: &[usize], spans: &mut Vec<Span>) {
     }
 }
 
+/// The quote that closes the quoted value whose text starts at `at` (the first quote not
+/// followed by another: `""` stands for one quote), and whether the value holds such pairs;
+/// `None` when `data` ends first. Pairs inside one 16-byte window are passed over in its
+/// mask, without looking at the bytes again (a value like `"a ""b"""` takes one look, not
+/// three).
+#[inline(always)]
+fn close_quote(data: &[u8], mut at: usize) -> Option<(usize, bool)> {
+    let mut doubled = false;
+    #[cfg(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        target_arch = "x86_64"
+    ))]
+    while let Some(v) = data.get(at..).and_then(|r| r.first_chunk::<16>()) {
+        let mut m = wide::hits(v, true, 0);
+        // A quote with another right after it (bit 15's next byte is outside the mask).
+        while m != 0 && m & (2 << m.trailing_zeros()) != 0 {
+            doubled = true;
+            m &= !(3 << m.trailing_zeros());
+        }
+        if m == 0 {
+            at += 16;
+            continue;
+        }
+        let q = at + m.trailing_zeros() as usize;
+        if data.get(q + 1) != Some(&b'"') {
+            return Some((q, doubled));
+        }
+        doubled = true;
+        at = q + 2;
+    }
+    loop {
+        let q = find(data, at, true, 0)?;
+        if data.get(q + 1) != Some(&b'"') {
+            return Some((q, doubled));
+        }
+        doubled = true;
+        at = q + 2;
+    }
+}
+
 /// Reads the record at the start of `data`, which starts a record (it does not start with a
 /// line terminator: blank lines are the caller's). The spans of its values in `data` are
 /// appended to `spans`. On [`Scan::Slow`] what was appended is left there for the caller to
@@ -213,40 +253,30 @@ pub fn scan_record(data: &[u8], delimiter: u8, spans: &mut Vec<Span>) -> Scan {
     loop {
         // `at` starts a value.
         if matches!(data.get(at), Some(b'"')) {
-            at += 1;
-            let start = at;
-            let mut doubled = false;
-            loop {
-                let Some(end) = find(data, at, true, delimiter) else {
-                    return Scan::Slow;
-                };
-                at = end + 1;
-                match data.get(at) {
-                    Some(b'"') => {
-                        doubled = true;
-                        at += 1;
-                        continue;
-                    }
-                    Some(&b) if b == delimiter => {
-                        spans.push(Span {
-                            start,
-                            end,
-                            doubled,
-                        });
-                        at += 1;
-                        break;
-                    }
-                    Some(b'\r' | b'\n') => {
-                        spans.push(Span {
-                            start,
-                            end,
-                            doubled,
-                        });
-                        return Scan::Record(at);
-                    }
-                    // Text after the closing quote (csv-core keeps it), or the end of `data`.
-                    _ => return Scan::Slow,
+            let start = at + 1;
+            let Some((end, doubled)) = close_quote(data, start) else {
+                return Scan::Slow;
+            };
+            at = end + 1;
+            match data.get(at) {
+                Some(&b) if b == delimiter => {
+                    spans.push(Span {
+                        start,
+                        end,
+                        doubled,
+                    });
+                    at += 1;
                 }
+                Some(b'\r' | b'\n') => {
+                    spans.push(Span {
+                        start,
+                        end,
+                        doubled,
+                    });
+                    return Scan::Record(at);
+                }
+                // Text after the closing quote (csv-core keeps it), or the end of `data`.
+                _ => return Scan::Slow,
             }
         } else {
             // A quote inside a plain value is data, as in csv-core.

@@ -443,7 +443,9 @@ impl IngestOutcomes {
     pub fn push(&mut self, id: &[u8], success: bool, created: bool, error: &[u8]) {
         put(&mut self.text, id);
         let id_end = self.text.len();
-        put(&mut self.text, error);
+        if !error.is_empty() {
+            put(&mut self.text, error);
+        }
         self.rows.push(OutcomeRow {
             id_end,
             error_end: self.text.len(),
