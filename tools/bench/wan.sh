@@ -287,11 +287,15 @@ clients_of() {
   esac
   for c in $CLIENTS; do [[ " $want " == *" $c "* ]] && printf '%s ' "$c"; done
 }
-# round NET WORKLOAD EXPECTED: RUNS interleaved rounds of the workload's clients
+# round NET WORKLOAD EXPECTED: RUNS interleaved rounds of the workload's clients. An ingest
+# run gets a fresh mock (1,000 accounts, untimed): the mock keeps every record inserted, and
+# a few hundred MB of them held on this machine made the next runs' page faults dearer
+# (sfbulk's CPU +50 % beside a mock grown by 10 inserts; BENCHMARKS.md, ninth session).
 round() {
   local n client
   for ((n = 1; n <= RUNS; n++)); do
     for client in $(clients_of "$2"); do
+      case "$2" in insert | v2-ingest) start_mock "$1" 1000 1000 no ;; esac
       run "$1" "$2" "$client" "$n" "$3"
     done
   done
