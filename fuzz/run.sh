@@ -16,8 +16,9 @@
 # seconds are fuzzing only, and editing the sources while a campaign runs changes nothing
 # in it (this script excepted: bash reads it as it goes).
 #
-# Build flags: no sanitizer (the fuzzed code's only `unsafe` is the scan's 16-byte vector
-# load of a `&[u8; 16]`, in bounds by its type; debug assertions and overflow
+# Build flags: no sanitizer (the fuzzed code's `unsafe`: the scan's 16-byte vector load of a
+# `&[u8; 16]`, in bounds by its type, and `hot::out::put`'s fixed-size copies, each length
+# tested exhaustively in hot/src/out.rs; debug assertions and overflow
 # checks stay on, cargo-fuzz's default). The targets that build csv-core readers (split, join,
 # join_v2, count_csv_records, parse_batch_results), `gunzip` and `limits` drop compare
 # tracing (--no-trace-compares, built in fuzz/target-fast): it made csv-core's reader

@@ -43,6 +43,7 @@ TITLES = {
     "q20-gzip": "1.0 query of {rows:,} rows in 20 result files, gzip",
     "pk20": "1.0 query of {rows:,} rows with PK chunking, 20 chunk batches",
     "q10m": "1.0 query of {rows:,} rows in 8 result files, plain",
+    "q10m-gzip": "1.0 query of {rows:,} rows in 8 result files, gzip",
     "v2-query": "2.0 query of {rows:,} rows, pages of 100,000",
     "v2-ingest": "2.0 ingest of {rows:,} rows with every result",
 }
