@@ -14,7 +14,8 @@ use crate::scan::eq;
 const INLINE: usize = 64;
 
 /// `out.extend_from_slice(bytes)`, as one call; up to [`INLINE`] bytes without a call to
-/// `memory.copy`.
+/// `memory.copy`. One copy of it, called: inlined into each writer it made the component
+/// 216 bytes larger for ~3 % fewer instructions of a 1.0 insert.
 #[inline(never)]
 pub fn put(out: &mut Vec<u8>, bytes: &[u8]) {
     let n = bytes.len();
