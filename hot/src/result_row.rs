@@ -2,12 +2,15 @@
 //! `"001…","true","true",""` and LF. Recognised by a few word compares instead of the CSV
 //! scan's four quoted values; any other row is left to the scan.
 
-/// A row's id (15 or 18 ASCII letters and digits, quoted), `"true"` or `"false"` twice, an
-/// empty `Error` value and LF: the id, success, created and the bytes after the row. `None`
-/// for any other row (also one that is only cut short).
+use crate::scan::eq;
+
+/// A row's id (15 or 18 bytes, quoted, no quote inside, no white space or other byte that
+/// is not visible ASCII at either end: what the general reader takes as it is),
+/// `"true"` or `"false"` twice, an empty `Error` value and LF: the id, success, created and
+/// the bytes after the row. `None` for any other row (also one that is only cut short).
 pub fn plain_row(rest: &[u8]) -> Option<(&[u8], bool, bool, &[u8])> {
-    // A 15-character id puts its closing quote at 16; an 18-character one at 19 (where a
-    // shorter id's row has `t` or `f`).
+    // A 15-byte id puts its closing quote at 16; an 18-byte one at 19 (where a shorter id's
+    // row has `t` or `f`).
     let len = match (rest.get(16), rest.get(19)) {
         (_, Some(b'"')) => 18,
         (Some(b'"'), _) => 15,
@@ -17,8 +20,10 @@ pub fn plain_row(rest: &[u8]) -> Option<(&[u8], bool, bool, &[u8])> {
         return None;
     }
     let id = &rest[1..1 + len];
-    // All of them, without a branch per byte.
-    if !id.iter().fold(true, |ok, b| ok & b.is_ascii_alphanumeric()) {
+    // No quote in it: the words at its start, its end, and for 18 bytes the one after 8.
+    let quotes =
+        eq(word(id, 0), b'"') | eq(word(id, len - 8), b'"') | eq(word(id, len / 2 - 1), b'"');
+    if quotes != 0 || !id[0].is_ascii_graphic() || !id[len - 1].is_ascii_graphic() {
         return None;
     }
     let tail = &rest[1 + len..];
@@ -48,23 +53,26 @@ fn starts_with(data: &[u8], pattern: &[u8]) -> bool {
     let Some(data) = data.get(..n) else {
         return false;
     };
-    let word = |s: &[u8], at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
     (word(data, 0) ^ word(pattern, 0))
         | (word(data, 8) ^ word(pattern, 8))
         | (word(data, n - 8) ^ word(pattern, n - 8))
         == 0
 }
 
+/// The 8 bytes of `s` from `at`, as a little-endian word.
+#[inline(always)]
+fn word(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The four rows it takes, with both id lengths; the same rows a byte off anywhere are
-    /// left to the scan.
+    /// The four rows it takes, with both id lengths; the same rows a byte off anywhere
+    /// outside the id, or a quote or an invisible byte at the id's ends, are left to the scan.
     #[test]
     fn takes_the_plain_rows_and_no_other() {
         for id in ["001A00000001AAA", "001A00000001AAAQAA"] {
@@ -84,7 +92,11 @@ mod tests {
                             continue;
                         }
                         changed[at] = b;
-                        let still_an_id = (1..=id.len()).contains(&at) && b == b'x';
+                        // Inside the id any byte but a quote; at its ends only visible ASCII.
+                        let end = at == 1 || at == id.len();
+                        let still_an_id = (1..=id.len()).contains(&at)
+                            && b != b'"'
+                            && (!end || b.is_ascii_graphic());
                         let taken = plain_row(&changed).map(|(i, s, c, _)| (i.to_vec(), s, c));
                         if still_an_id {
                             assert!(taken.is_some());
