@@ -228,8 +228,10 @@ run() { # NET WORKLOAD CLIENT RUN EXPECTED
   fi
   [ -f "$dir/out/sizes" ] && mv "$dir/out/sizes" "$dir/sizes"
   rm -rf "$dir/out"
-  curl -sS -o /dev/null -X DELETE "$DIRECT/__mock/jobs"
+  forget_jobs
 }
+# The mock forgets its jobs (a query job holds all its rows).
+forget_jobs() { curl -sS -o /dev/null -X DELETE "$DIRECT/__mock/jobs"; }
 q() { printf '%q' "$1"; }
 SF() { echo "env SFBULK_CACHE_DIR=$(q "$OUT/sfcache") $(q "$SFBULK") --api-url $(q "$BASE") --access-token $(q "$TOKEN") ${SFBULK_OPTS[*]:-}"; }
 command_of() { # WORKLOAD CLIENT OUTDIR → the command line (shell words)
@@ -375,7 +377,7 @@ for net in $NETS; do
       warm=$(clients_of "$big") && warm=${warm%% *}
       if [ -n "$warm" ]; then
         mkdir -p "$OUT/warm" && (eval "$(command_of "$big" "$warm" "$OUT/warm")" >/dev/null 2>&1)
-        rm -rf "$OUT/warm" && curl -sS -o /dev/null -X DELETE "$DIRECT/__mock/jobs"
+        rm -rf "$OUT/warm" && forget_jobs
       fi
       round "$net" "$big" "$BIG_ROWS"
     fi
